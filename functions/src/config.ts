@@ -1,0 +1,42 @@
+/**
+ * Every param, secret and switch of the project, in one place (shared/STYLE.md point 3).
+ * Values are read with `.value()` at run time only; modules receive plain values.
+ */
+import { defineInt, defineSecret, defineString } from "firebase-functions/params";
+
+export const R2_ENDPOINT = defineString("R2_ENDPOINT", {
+  description: "S3 API endpoint of the R2 account, e.g. https://<account>.r2.cloudflarestorage.com",
+});
+export const R2_BUCKET = defineString("R2_BUCKET", { default: "clips", description: "R2 bucket holding clips" });
+export const R2_ACCESS_KEY_ID = defineSecret("R2_ACCESS_KEY_ID");
+export const R2_SECRET_ACCESS_KEY = defineSecret("R2_SECRET_ACCESS_KEY");
+export const R2_SECRETS = [R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY];
+
+/** Lifetime of presigned GET URLs, in seconds (R2 allows 1 s to 7 days). */
+export const URL_TTL_SECONDS = defineInt("URL_TTL_SECONDS", {
+  default: 3600,
+  description: "Lifetime of presigned R2 URLs in seconds (1..604800)",
+});
+export const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Read mode used when `config/runtime` in Firestore does not set one. The document is the
+ * run-time switch (no redeploy): see src/config-runtime.ts.
+ */
+export const DEFAULT_READ_MODE = defineString("DEFAULT_READ_MODE", {
+  default: "firestore_with_r2_fallback",
+  description: "firestore | firestore_with_r2_fallback | r2",
+});
+
+/** Shards per video for the statistics counters (see triggers/on-clip-written.ts). */
+export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 4 });
+
+export const MIGRATION_SCHEDULE = defineString("MIGRATION_SCHEDULE", { default: "every 10 minutes" });
+export const MIGRATION_MAX_VIDEOS = defineInt("MIGRATION_MAX_VIDEOS", {
+  default: 200,
+  description: "Videos migrated per scheduled run at most",
+});
+export const MIGRATION_TIME_BUDGET_SECONDS = defineInt("MIGRATION_TIME_BUDGET_SECONDS", {
+  default: 240,
+  description: "A scheduled run stops taking new videos after this many seconds",
+});

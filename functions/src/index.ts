@@ -1,0 +1,11 @@
+/**
+ * Wiring only (shared/STYLE.md point 1): app, global options, exports. Each function's
+ * logic lives in its own module and takes its dependencies as arguments.
+ */
+import { initializeApp } from "firebase-admin/app";
+import { setGlobalOptions } from "firebase-functions/v2";
+
+initializeApp();
+setGlobalOptions({ region: "us-central1", maxInstances: 20 });
+
+export { onClipWritten } from "./triggers/on-clip-written";

@@ -1,0 +1,22 @@
+import type { CollectionReference, DocumentReference, Firestore } from "firebase-admin/firestore";
+
+/** Every Firestore path of the project, in one place. */
+export const paths = {
+  video: (db: Firestore, uid: string, videoId: string): DocumentReference =>
+    db.doc(`users/${uid}/videos/${videoId}`),
+  videos: (db: Firestore, uid: string): CollectionReference => db.collection(`users/${uid}/videos`),
+  clips: (db: Firestore, uid: string, videoId: string): CollectionReference =>
+    db.collection(`users/${uid}/videos/${videoId}/clips`),
+  clip: (db: Firestore, uid: string, videoId: string, clipId: string): DocumentReference =>
+    db.doc(`users/${uid}/videos/${videoId}/clips/${clipId}`),
+  /** Statistics counters: a few shards per video, outside clips/ so the trigger never sees them. */
+  statsShards: (db: Firestore, uid: string, videoId: string): CollectionReference =>
+    db.collection(`users/${uid}/videos/${videoId}/stats_shards`),
+  /** Per clip: the contribution last counted and the clip version it came from. */
+  statsLedger: (db: Firestore, uid: string, videoId: string): CollectionReference =>
+    db.collection(`users/${uid}/videos/${videoId}/stats_ledger`),
+  /** Run-time switches (read mode): changeable without a redeploy. */
+  runtimeConfig: (db: Firestore): DocumentReference => db.doc("config/runtime"),
+  migrationState: (db: Firestore): DocumentReference => db.doc("migration/state"),
+  migrationRuns: (db: Firestore): CollectionReference => db.collection("migration/state/runs"),
+};

@@ -1,0 +1,92 @@
+import { Timestamp, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { videoDocSchema, type VideoDoc } from "../model/video";
+import { paths } from "./paths";
+
+export interface VideoInput {
+  uid: string;
+  videoId: string;
+  title: string;
+  createdAt: Date;
+  source: VideoDoc["source"];
+  migratedAt?: Date | null;
+}
+
+export function videoDocFrom(input: VideoInput, now: Date): VideoDoc {
+  return {
+    video_id: input.videoId,
+    uid: input.uid,
+    title: input.title,
+    created_at: Timestamp.fromDate(input.createdAt),
+    updated_at: Timestamp.fromDate(now),
+    source: input.source,
+    migrated_from_r2: input.source === "r2_migration",
+    migrated_at: input.migratedAt ? Timestamp.fromDate(input.migratedAt) : null,
+  };
+}
+
+/** Parses a stored video; throws a readable error naming the path when it is malformed. */
+export function parseVideo(snap: QueryDocumentSnapshot | FirebaseFirestore.DocumentSnapshot): VideoDoc {
+  const parsed = videoDocSchema.safeParse(snap.data());
+  if (!parsed.success) {
+    throw new Error(`malformed video document ${snap.ref.path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return parsed.data;
+}
+
+export async function getVideo(db: Firestore, uid: string, videoId: string): Promise<VideoDoc | null> {
+  const snap = await paths.video(db, uid, videoId).get();
+  return snap.exists ? parseVideo(snap) : null;
+}
+
+/** Creates the video document unless it exists; returns whether it created it. */
+export async function createVideoIfMissing(db: Firestore, input: VideoInput, now: Date): Promise<boolean> {
+  try {
+    await paths.video(db, input.uid, input.videoId).create(videoDocFrom(input, now));
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === 6 /* ALREADY_EXISTS */) return false;
+    throw error;
+  }
+}
+
+export interface VideoPage {
+  videos: VideoDoc[];
+  /** Opaque cursor for the next page, or null at the end. */
+  nextCursor: string | null;
+}
+
+interface CursorValue {
+  t: number; // created_at, seconds
+  n: number; // created_at, nanoseconds
+  id: string;
+}
+
+export function encodeCursor(video: VideoDoc): string {
+  const value: CursorValue = { t: video.created_at.seconds, n: video.created_at.nanoseconds, id: video.video_id };
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): CursorValue | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorValue>;
+    if (Number.isSafeInteger(v.t) && Number.isSafeInteger(v.n) && typeof v.id === "string" && /^[A-Za-z0-9_-]{1,128}$/.test(v.id)) {
+      return v as CursorValue;
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/**
+ * The user's videos, newest first. Ties on `created_at` are broken by document id, and the
+ * cursor holds both, so a page boundary neither skips nor repeats a video.
+ */
+export async function listVideos(db: Firestore, uid: string, limit: number, cursor: CursorValue | null): Promise<VideoPage> {
+  let query = paths.videos(db, uid).orderBy("created_at", "desc").orderBy("__name__", "desc");
+  if (cursor) query = query.startAfter(new Timestamp(cursor.t, cursor.n), cursor.id);
+  const snap = await query.limit(limit + 1).get();
+  const videos = snap.docs.slice(0, limit).map(parseVideo);
+  const last = videos[videos.length - 1];
+  return { videos, nextCursor: snap.docs.length > limit && last ? encodeCursor(last) : null };
+}

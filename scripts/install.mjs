@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Installs what the project needs, from the lockfiles, only when they changed since the last
+// install; applies the test stand-ins' patches; builds the functions. Used by npm start,
+// npm test, npm run bench and npm run migrate, so a fresh clone needs nothing by hand.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const quiet = process.argv.includes("--quiet");
+const log = (m) => quiet || console.log(`[install] ${m}`);
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+function digest(dir, extra = "") {
+  const h = createHash("sha256");
+  for (const f of ["package.json", "package-lock.json"]) h.update(readFileSync(path.join(dir, f)));
+  h.update(extra);
+  return h.digest("hex");
+}
+
+function ensureInstalled(dir, extra = "") {
+  const stamp = path.join(dir, "node_modules", ".clipstore-install-stamp");
+  const want = digest(dir, extra);
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return false;
+  log(`npm ci in ${path.relative(root, dir) || "."}`);
+  execFileSync(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: quiet ? "ignore" : "inherit" });
+  writeFileSync(stamp, want);
+  return true;
+}
+
+const patches = (() => {
+  const dir = path.join(root, "patches");
+  if (!existsSync(dir)) return "";
+  return execFileSync("ls", ["-1", dir], { encoding: "utf8" });
+})();
+const patchDigest = createHash("sha256").update(patches).update(
+  patches.split("\n").filter(Boolean).map((f) => readFileSync(path.join(root, "patches", f))).join(""),
+).digest("hex");
+
+if (ensureInstalled(root, patchDigest) && patches) {
+  log("applying patches/ to the test stand-ins (patch-package)");
+  execFileSync(process.execPath, [path.join(root, "node_modules/patch-package/index.js"), "--error-on-fail"], {
+    cwd: root,
+    stdio: quiet ? "ignore" : "inherit",
+  });
+}
+ensureInstalled(path.join(root, "functions"));
+log("building functions (tsc)");
+execFileSync(process.execPath, [path.join(root, "functions/node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  cwd: path.join(root, "functions"),
+  stdio: "inherit",
+});

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// npm test: starts the servers the suite needs on free loopback ports, runs the whole Jest
+// suite against them, stops them, and exits with Jest's status.
+//   - Firestore: the patched embedded server (scripts/servers/firestore.mjs), unless
+//     FIRESTORE_EMULATOR_HOST is already set (e.g. under `firebase emulators:exec`).
+//   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
+//   - firebase-tools' Functions and Auth emulators running the built functions, unless
+//     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
+// Extra arguments go to Jest (npm test -- test/api).
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./lib/ports.mjs";
+import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
+import { startFirestore } from "./servers/firestore.mjs";
+import { startS3 } from "./servers/s3.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
+const verbose = process.env.CLIPSTORE_VERBOSE === "1";
+const stops = [];
+let exitCode = 1;
+
+async function stopAll() {
+  while (stops.length) {
+    try {
+      await stops.pop()();
+    } catch (e) {
+      console.error("[test] stopping a server failed:", e);
+    }
+  }
+}
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => stopAll().finally(() => process.exit(130)));
+}
+
+try {
+  let firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
+  let firestoreKind = "firebase-tools Firestore emulator (FIRESTORE_EMULATOR_HOST was set)";
+  if (!firestoreHost) {
+    const fs = await startFirestore({ port: await freePort() });
+    stops.push(fs.stop);
+    firestoreHost = fs.hostPort;
+    firestoreKind = "embedded Node Firestore server (patched @firestore-emulator/server)";
+  }
+  const s3Dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-s3-"));
+  stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
+  const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
+  stops.push(s3.stop);
+
+  const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips" };
+  const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
+  let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
+  let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;
+  if (!authHost || !functionsHost) {
+    const functionsPort = await freePort();
+    const authPort = await freePort();
+    const emulators = await startFirebaseEmulators({
+      root,
+      projectId,
+      functionsPort,
+      authPort,
+      env: r2,
+      secrets,
+      firestoreHostPort: firestoreHost,
+      log: verbose ? (m) => process.stdout.write(m) : () => {},
+    });
+    stops.push(emulators.stop);
+    authHost = `127.0.0.1:${authPort}`;
+    functionsHost = `127.0.0.1:${functionsPort}`;
+  }
+  console.log(`[test] Firestore ${firestoreHost}: ${firestoreKind}`);
+  console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}`);
+
+  const jest = spawn(
+    process.execPath,
+    [path.join(root, "functions/node_modules/jest/bin/jest.js"), ...process.argv.slice(2)],
+    {
+      cwd: path.join(root, "functions"),
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        ...r2,
+        ...secrets,
+        GCLOUD_PROJECT: projectId,
+        FIRESTORE_EMULATOR_HOST: firestoreHost,
+        FIREBASE_AUTH_EMULATOR_HOST: authHost,
+        CLIPSTORE_FUNCTIONS_EMULATOR: functionsHost,
+      },
+    },
+  );
+  exitCode = await new Promise((resolve) => jest.once("exit", (code) => resolve(code ?? 1)));
+} catch (e) {
+  console.error("[test] could not run the suite:", e);
+  exitCode = 1;
+} finally {
+  await stopAll();
+}
+process.exit(exitCode);
