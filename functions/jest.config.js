@@ -6,4 +6,5 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }] },
   testTimeout: 60000,
   maxWorkers: 2,
+  setupFiles: ["<rootDir>/test/support/quiet-logs.ts"],
 };
