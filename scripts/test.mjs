@@ -88,6 +88,7 @@ try {
         FIRESTORE_EMULATOR_HOST: firestoreHost,
         FIREBASE_AUTH_EMULATOR_HOST: authHost,
         CLIPSTORE_FUNCTIONS_EMULATOR: functionsHost,
+        CLIPSTORE_FIRESTORE_KIND: firestoreKind.startsWith("embedded") ? "embedded" : "firebase-tools",
       },
     },
   );

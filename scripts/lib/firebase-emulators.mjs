@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort, waitForPort } from "./ports.mjs";
 
-export async function startFirebaseEmulators({ root, projectId, functionsPort, authPort, env, secrets, firestoreHostPort, only = "functions,auth", log = () => {} }) {
+export async function startFirebaseEmulators({ root, projectId, functionsPort, authPort, firestorePort, env, secrets, firestoreHostPort, only = "functions,auth", log = () => {} }) {
   const tag = `${process.pid}-${functionsPort}`;
   const configDir = path.join(root, ".local", `emulators-${tag}`);
   mkdirSync(configDir, { recursive: true });
@@ -24,6 +24,7 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     logging: { host: "127.0.0.1", port: await freePort() },
     ui: { enabled: false },
   };
+  if (firestorePort) base.emulators.firestore = { host: "127.0.0.1", port: firestorePort };
   const configFile = path.join(root, `.firebase-${tag}.json`);
   writeFileSync(configFile, JSON.stringify(base, null, 2));
 
@@ -32,7 +33,8 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     cwd: root,
     env: {
       ...process.env,
-      FIRESTORE_EMULATOR_HOST: firestoreHostPort,
+      // With firebase-tools' own Firestore emulator, it sets this itself.
+      ...(firestorePort ? {} : { FIRESTORE_EMULATOR_HOST: firestoreHostPort }),
       // firebase-tools must not try to reach the internet for update checks or telemetry.
       FIREBASE_CLI_DISABLE_UPDATE_CHECK: "true",
       CI: process.env.CI ?? "true",
