@@ -1,0 +1,10 @@
+import type { Firestore } from "firebase-admin/firestore";
+import type { Clock } from "../runtime";
+import type { ObjectStore } from "../storage/object-store";
+
+/** What the migration needs: the same code runs in the scheduled function, a callable, the CLI and tests. */
+export interface MigrationDeps {
+  db: Firestore;
+  store: ObjectStore;
+  clock: Clock;
+}

@@ -1,0 +1,94 @@
+/**
+ * On-demand migration of one video (the R2 read fallback calls it when a user opens a legacy
+ * video), built from the same pieces as the batch runner: list the video's prefix, read its
+ * highlights.json, build it (storage/legacy-layout.ts), write it (video-writer.ts).
+ */
+import { InvalidArgumentError } from "../errors";
+import * as logs from "../logs";
+import { SEGMENT_PATTERN } from "../model/ids";
+import { paths } from "../repositories/paths";
+import { buildLegacyVideo, highlightsKey, videoPrefix, type Problem } from "../storage/legacy-layout";
+import type { MigrationDeps } from "./deps";
+import { isVideo } from "./planner";
+import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
+
+export interface MigrateVideoOptions {
+  /** Rewrite a video already in Firestore (clips by id; clips gone from R2 are deleted). */
+  force?: boolean;
+  /** Write nothing; report what would be done. */
+  dryRun?: boolean;
+  /** Clips per WriteBatch (tests use small values to exercise several batches). */
+  clipsPerBatch?: number;
+}
+
+export type MigrateVideoOutcome =
+  | WriteOutcome
+  /** No object under the video's prefix. */
+  | "not_found"
+  /** Objects exist under the prefix but none of them fits the layout: nothing written. */
+  | "not_a_video";
+
+export interface MigrateVideoResult {
+  uid: string;
+  videoId: string;
+  outcome: MigrateVideoOutcome;
+  /** Clips written (or that would be). */
+  clips: number;
+  /** Clips deleted from Firestore because R2 no longer has them (force only). */
+  clipsDeleted: number;
+  /** Everything that did not fit the layout, also logged one by one. */
+  problems: Problem[];
+  firestoreCommits: number;
+  firestoreWrites: number;
+  r2Calls: number;
+}
+
+export async function migrateVideo(
+  deps: MigrationDeps,
+  uid: string,
+  videoId: string,
+  options: MigrateVideoOptions = {},
+): Promise<MigrateVideoResult> {
+  if (!SEGMENT_PATTERN.test(uid)) throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "uid" });
+  if (!SEGMENT_PATTERN.test(videoId)) {
+    throw new InvalidArgumentError("videoId: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "videoId" });
+  }
+  const { db, store, clock } = deps;
+  const callsBefore = store.calls;
+  const counter = newWriteCounter();
+  const result = (outcome: MigrateVideoOutcome, clips = 0, clipsDeleted = 0, problems: Problem[] = []): MigrateVideoResult => ({
+    uid,
+    videoId,
+    outcome,
+    clips,
+    clipsDeleted,
+    problems,
+    firestoreCommits: counter.commits,
+    firestoreWrites: counter.writes,
+    r2Calls: store.calls - callsBefore,
+  });
+
+  const exists = (await paths.video(db, uid, videoId).get()).exists;
+  if (exists && !options.force) return result("already_migrated");
+  const objects = await store.listAll(videoPrefix(uid, videoId));
+  if (objects.length === 0) return result("not_found");
+  const hlKey = highlightsKey(uid, videoId);
+  const highlightsText = objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
+  const video = buildLegacyVideo(uid, videoId, objects, highlightsText);
+  if (!isVideo(objects)) {
+    for (const p of video.problems) logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
+    return result("not_a_video", 0, 0, video.problems);
+  }
+  const written = await writeLegacyVideo(db, video, {
+    exists,
+    force: options.force,
+    dryRun: options.dryRun,
+    now: clock.now(),
+    clipsPerBatch: options.clipsPerBatch,
+    counter,
+  });
+  if (!options.dryRun) {
+    for (const p of video.problems) logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
+  }
+  return result(written.outcome, written.clipsWritten, written.clipsDeleted, video.problems);
+}

@@ -1,0 +1,99 @@
+/**
+ * Pure planning: which listed keys form which video, and when a video is completely listed.
+ *
+ * Keys sort by video prefix (`users/{uid}/videos/{videoId}/`), and all keys sharing a prefix
+ * are contiguous in a lexicographic listing, so a video's objects arrive as one run of
+ * consecutive keys, possibly split across list pages. A video is complete only once a key of
+ * another group (or the end of the listing) has been seen: never earlier.
+ */
+import { SEGMENT_PATTERN } from "../model/ids";
+import { parseLegacyKey, videoPrefix, type LegacyObject } from "../storage/legacy-layout";
+
+export interface VideoGroup {
+  kind: "video";
+  uid: string;
+  videoId: string;
+  prefix: string;
+  objects: LegacyObject[];
+  /** The greatest key of the group: the checkpoint once the video is handled. */
+  lastKey: string;
+}
+
+/** A key that belongs to no video (outside `users/{uid}/videos/{videoId}/`). */
+export interface StrayObject {
+  kind: "stray";
+  object: LegacyObject;
+  reason: string;
+  lastKey: string;
+}
+
+export type PlanItem = VideoGroup | StrayObject;
+
+/** The video a key belongs to, or a reason why it belongs to none. */
+export function videoOfKey(key: string): { uid: string; videoId: string } | { reason: string } {
+  const parts = key.split("/");
+  if (parts.length < 5 || parts[0] !== "users" || parts[2] !== "videos") {
+    return { reason: "not under users/{uid}/videos/{videoId}/" };
+  }
+  const uid = parts[1]!;
+  const videoId = parts[3]!;
+  if (!SEGMENT_PATTERN.test(uid)) return { reason: "uid has characters outside [A-Za-z0-9_-] or is too long" };
+  if (!SEGMENT_PATTERN.test(videoId)) return { reason: "videoId has characters outside [A-Za-z0-9_-] or is too long" };
+  return { uid, videoId };
+}
+
+/**
+ * Whether a group is a video at all: at least one of its objects is a highlights.json, a clip
+ * (even one whose name does not parse), a thumbnail or a source upload. A group of only
+ * unrecognized keys is reported, not turned into an empty video.
+ */
+export function isVideo(objects: LegacyObject[]): boolean {
+  return objects.some((o) => parseLegacyKey(o.key).kind !== "unrecognized");
+}
+
+/**
+ * Groups a listing, fed page by page. `push` returns the items completed by the page; the
+ * last group stays pending until a key of another group arrives or `end()` is called.
+ */
+export class ListingGrouper {
+  private pending: VideoGroup | null = null;
+  private lastSeen: string | null = null;
+
+  push(objects: LegacyObject[]): PlanItem[] {
+    const done: PlanItem[] = [];
+    for (const object of objects) {
+      if (this.lastSeen !== null && object.key <= this.lastSeen) {
+        throw new Error(`listing is not in ascending key order: ${object.key} after ${this.lastSeen}`);
+      }
+      this.lastSeen = object.key;
+      const owner = videoOfKey(object.key);
+      if ("reason" in owner) {
+        if (this.pending) done.push(this.pending);
+        this.pending = null;
+        done.push({ kind: "stray", object, reason: owner.reason, lastKey: object.key });
+        continue;
+      }
+      const prefix = videoPrefix(owner.uid, owner.videoId);
+      if (this.pending && this.pending.prefix === prefix) {
+        this.pending.objects.push(object);
+        this.pending.lastKey = object.key;
+        continue;
+      }
+      if (this.pending) done.push(this.pending);
+      this.pending = { kind: "video", ...owner, prefix, objects: [object], lastKey: object.key };
+    }
+    return done;
+  }
+
+  /** The listing ended: the pending group is complete. */
+  end(): PlanItem[] {
+    const rest = this.pending ? [this.pending] : [];
+    this.pending = null;
+    return rest;
+  }
+
+  /** Whether a group is waiting for more keys. */
+  get hasPending(): boolean {
+    return this.pending !== null;
+  }
+}
