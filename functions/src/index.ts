@@ -9,3 +9,4 @@ initializeApp();
 setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
 export { onClipWritten } from "./triggers/on-clip-written";
+export { recomputeVideoStats, repairRecentVideoStats } from "./api/recompute-video-stats";
