@@ -4,7 +4,7 @@
  * the migration, the R2 read fallback and the verifier all build on them.
  */
 import { CLIP_ID_PATTERN, SEGMENT_PATTERN } from "../model/ids";
-import { durationSeconds, type ClipInput } from "../model/clip";
+import { durationSeconds, STYLE_PATTERN, type ClipInput } from "../model/clip";
 
 export interface LegacyObject {
   key: string;
@@ -90,9 +90,13 @@ export interface ParsedClipName {
   extension: string;
 }
 
-const CLIP_NAME = /^(\d+)_([a-z][a-z0-9_-]*)\.(mp4|mov|webm)$/i;
+// The part between the scene and the extension may hold dots (a decimal time range), so it is
+// matched loosely here and checked below; only the extension is case-insensitive.
+const CLIP_NAME = /^(\d+)_([^/]+)\.(mp4|mov|webm)$/i;
 const RANGE = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/;
-const STYLE = /^[a-z][a-z0-9_-]*$/;
+// The style of the clip documents (model/clip.ts), length limit included: a longer style
+// would give a clip document the schema rejects.
+const STYLE = STYLE_PATTERN;
 
 /** Parses `{scene}_{style}.{ext}` and `{scene}_{style}_{start}-{end}.{ext}`. */
 export type ClipNameResult = { ok: true; clip: ParsedClipName } | { ok: false; code: ProblemCode; reason: string };
@@ -160,7 +164,8 @@ export function parseHighlights(key: string, text: string | undefined): { highli
   if (text.trim() === "") return fail("highlights_empty", "highlights.json is empty: titles stay empty");
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark (some editors and Python's utf-8-sig write one) is not an error.
+    json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
     return fail("highlights_invalid_json", `highlights.json is not valid JSON (${(e as Error).message}): titles stay empty`);
   }
@@ -188,9 +193,11 @@ export function parseHighlights(key: string, text: string | undefined): { highli
       problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] repeats scene id ${id}; the first one is used` });
       return;
     }
-    let start = e.start === undefined ? null : parseTime(e.start);
-    let end = e.end === undefined ? null : parseTime(e.end);
-    if ((e.start !== undefined && start === null) || (e.end !== undefined && end === null)) {
+    // An absent or null time is "unknown", not an error.
+    const given = (v: unknown) => v !== undefined && v !== null;
+    let start = given(e.start) ? parseTime(e.start) : null;
+    let end = given(e.end) ? parseTime(e.end) : null;
+    if ((given(e.start) && start === null) || (given(e.end) && end === null)) {
       problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] (scene ${id}) has a time that is neither seconds nor HH:MM:SS[.fff]` });
     }
     if (start !== null && end !== null && !(end > start)) {
@@ -239,7 +246,9 @@ export function buildLegacyVideo(
   const clipObjects: { object: LegacyObject; parsed: ParsedClipName }[] = [];
   for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const parsedKey = parseLegacyKey(object.key);
-    if (parsedKey.kind === "unrecognized") {
+    if (parsedKey.kind !== "unrecognized" && (parsedKey.uid !== uid || parsedKey.videoId !== videoId)) {
+      problems.push({ key: object.key, code: "unrecognized_key", reason: `not under ${videoPrefix(uid, videoId)}` });
+    } else if (parsedKey.kind === "unrecognized") {
       problems.push({ key: object.key, code: "unrecognized_key", reason: parsedKey.reason });
     } else if (parsedKey.kind === "thumbnail") {
       thumbnails.set(parsedKey.clipId, object.key);
@@ -250,12 +259,19 @@ export function buildLegacyVideo(
     }
   }
 
+  // Two objects with one clip id (`03_vertical.mp4` and `03_vertical.webm`): the first
+  // non-empty one by key wins (a zero-byte object is a failed upload), the others are reported.
+  const winners = new Map<string, LegacyObject>();
+  for (const { object, parsed } of clipObjects) {
+    const current = winners.get(parsed.clipId);
+    if (!current || (current.size === 0 && object.size > 0)) winners.set(parsed.clipId, object);
+  }
   const clips: ClipInput[] = [];
   const seen = new Map<string, string>();
   for (const { object, parsed } of clipObjects) {
-    const earlier = seen.get(parsed.clipId);
-    if (earlier !== undefined) {
-      problems.push({ key: object.key, code: "duplicate_clip_id", reason: `clip id ${parsed.clipId} is already taken by ${earlier}: not migrated` });
+    const winner = winners.get(parsed.clipId)!;
+    if (winner !== object) {
+      problems.push({ key: object.key, code: "duplicate_clip_id", reason: `clip id ${parsed.clipId} is already taken by ${winner.key}: not migrated` });
       continue;
     }
     seen.set(parsed.clipId, object.key);
@@ -292,12 +308,14 @@ export function buildLegacyVideo(
   for (const [clipId, key] of thumbnails) {
     if (!seen.has(clipId)) problems.push({ key, code: "orphan_thumbnail", reason: `no clip with id ${clipId}` });
   }
-  const times = objects.map((o) => o.lastModified.getTime());
+  // A loop, not Math.min(...times): a spread of a very large video would overflow the stack.
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const o of objects) earliest = Math.min(earliest, o.lastModified.getTime());
   return {
     uid,
     videoId,
     title: highlights?.title ?? "",
-    createdAt: new Date(times.length ? Math.min(...times) : 0),
+    createdAt: new Date(Number.isFinite(earliest) ? earliest : 0),
     clips,
     objectKeys: objects.map((o) => o.key),
     problems,
