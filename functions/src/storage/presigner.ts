@@ -27,14 +27,46 @@ class Sha256 extends Hash {
   }
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
+const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
+
 /** RFC 3986 encoding of one path segment, as SigV4 wants it for S3 (no double encoding). */
 function encodeSegment(segment: string): string {
+  if (UNRESERVED.test(segment)) return segment;
   return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function encodePath(key: string): string {
+  return UNRESERVED_PATH.test(key) ? key : key.split("/").map(encodeSegment).join("/");
 }
 
 export function contentDisposition(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeSegment(fileName)}`;
+}
+
+type SigningKeyFn = (credentials: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array>;
+
+/**
+ * SignatureV4 caches derived signing keys, but finds them again by an HMAC of the credentials
+ * on every call. This presigner's credentials never change, so the day's key (still derived by
+ * the library) is kept per date/region/service: one URL then costs one SHA-256 of the
+ * canonical request and one HMAC.
+ */
+function memoizeSigningKey(signer: SignatureV4): void {
+  const target = signer as unknown as { getSigningKey: SigningKeyFn };
+  const derive = target.getSigningKey.bind(signer);
+  const keys = new Map<string, Promise<Uint8Array>>();
+  target.getSigningKey = (credentials, region, shortDate, service) => {
+    const id = `${shortDate}/${region}/${service ?? ""}`;
+    let key = keys.get(id);
+    if (!key) {
+      if (keys.size > 4) keys.clear();
+      key = derive(credentials, region, shortDate, service);
+      keys.set(id, key);
+    }
+    return key;
+  };
 }
 
 export function createPresigner(settings: PresignerSettings): Presigner {
@@ -48,10 +80,12 @@ export function createPresigner(settings: PresignerSettings): Presigner {
     uriEscapePath: false,
     applyChecksum: false,
   });
+  memoizeSigningKey(signer);
   const now = settings.now ?? (() => new Date());
+  const noUnsignable = new Set<string>();
   return {
     async presign(bucket, key, options) {
-      const path = `${basePath}/${encodeSegment(bucket)}/${key.split("/").map(encodeSegment).join("/")}`;
+      const path = `${basePath}/${encodeSegment(bucket)}/${encodePath(key)}`;
       const query: Record<string, string> = {};
       if (options.downloadFileName !== undefined) {
         query["response-content-disposition"] = contentDisposition(options.downloadFileName);
@@ -71,7 +105,7 @@ export function createPresigner(settings: PresignerSettings): Presigner {
       const signed = await signer.presign(request, {
         expiresIn: options.expiresInSeconds,
         signingDate: now(),
-        unsignableHeaders: new Set(),
+        unsignableHeaders: noUnsignable,
       });
       const search = Object.entries(signed.query ?? {})
         .map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(String(v))}`)

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// npm run bench: measures the local stack side by side, prints a Markdown table and writes
+// bench/results/latest.md and latest.json. Timings are reported, never asserted.
+// CLIPSTORE_BENCH_ONLY=presign,stats,... runs a subset.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "./lib/ports.mjs";
+import { startFirestore } from "./servers/firestore.mjs";
+import { startS3 } from "./servers/s3.mjs";
+import { benchPresign } from "./bench/presign.mjs";
+import { benchStatsBurst } from "./bench/stats.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const only = process.env.CLIPSTORE_BENCH_ONLY?.split(",");
+const want = (name) => !only || only.includes(name);
+const stops = [];
+const projectId = "demo-clipstore-bench";
+
+const require = createRequire(path.join(root, "functions", "package.json"));
+const lib = (name) => require(path.join(root, "functions", "lib", `${name}.js`));
+lib.require = require;
+
+function table(rows) {
+  if (!rows.length) return "";
+  const cols = Object.keys(rows[0]);
+  return [`| ${cols.join(" | ")} |`, `| ${cols.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${cols.map((c) => r[c]).join(" | ")} |`)].join("\n");
+}
+
+const results = {
+  machine: {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    date: new Date().toISOString(),
+    firestore: "embedded Node Firestore server (patched @firestore-emulator/server)",
+    r2: "s3rver",
+  },
+  sections: {},
+};
+
+try {
+  const fs = await startFirestore({ port: await freePort() });
+  stops.push(fs.stop);
+  const s3Dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-bench-s3-"));
+  stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
+  const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
+  stops.push(s3.stop);
+  Object.assign(process.env, { FIRESTORE_EMULATOR_HOST: fs.hostPort, GCLOUD_PROJECT: projectId });
+  const { initializeApp } = require("firebase-admin/app");
+  const { getFirestore } = require("firebase-admin/firestore");
+  initializeApp({ projectId });
+  const db = getFirestore();
+  const ctx = { lib, db, s3Endpoint: s3.endpoint, root };
+
+  const sections = [
+    ["presign", "Presigning one GET URL", () => benchPresign(ctx)],
+    ["stats", "Statistics: 200-clip burst from concurrent writers", () => benchStatsBurst(ctx)],
+  ];
+  for (const [name, title, run] of sections) {
+    if (!want(name)) continue;
+    console.error(`[bench] ${title}…`);
+    results.sections[name] = { title, rows: await run() };
+  }
+} finally {
+  while (stops.length) await stops.pop()();
+}
+
+const m = results.machine;
+const md = [
+  `# Benchmarks`,
+  ``,
+  `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}; Firestore: ${m.firestore}; R2: ${m.r2}.`,
+  ...Object.values(results.sections).flatMap((s) => [``, `## ${s.title}`, ``, table(s.rows)]),
+  ``,
+].join("\n");
+mkdirSync(path.join(root, "bench", "results"), { recursive: true });
+writeFileSync(path.join(root, "bench", "results", "latest.json"), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(path.join(root, "bench", "results", "latest.md"), md);
+console.log(md);
+process.exit(0);
