@@ -28,6 +28,15 @@ export const DEFAULT_READ_MODE = defineString("DEFAULT_READ_MODE", {
   description: "firestore | firestore_with_r2_fallback | r2",
 });
 
+/**
+ * How long an instance keeps the read mode it read from `config/runtime` (src/read-mode.ts):
+ * a switch takes effect everywhere within this many seconds.
+ */
+export const READ_MODE_CACHE_SECONDS = defineInt("READ_MODE_CACHE_SECONDS", {
+  default: 30,
+  description: "Seconds an instance caches the run-time read mode (0 = read it on every call)",
+});
+
 /** Shards per video for the statistics counters (see triggers/on-clip-written.ts). */
 export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 4 });
 

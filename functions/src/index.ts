@@ -10,3 +10,8 @@ setGlobalOptions({ region: "us-central1", maxInstances: 20 });
 
 export { onClipWritten } from "./triggers/on-clip-written";
 export { recomputeVideoStats, repairRecentVideoStats } from "./api/recompute-video-stats";
+export { listVideos } from "./api/list-videos";
+export { getVideoInfo } from "./api/get-video-info";
+export { getClipUrl } from "./api/get-clip-url";
+export { registerClip } from "./api/register-clip";
+export { setReadMode } from "./api/set-read-mode";

@@ -1,0 +1,152 @@
+/**
+ * registerClip: the processing worker (custom claim `worker: true`) tells Firestore about a
+ * clip it has uploaded to R2. The worker is not the owner, so the payload names the owner's uid.
+ *
+ *   { action: "upsert", uid, videoId, fileName, sceneId, style, sceneTitle?, sceneDescription?,
+ *     startTime?, endTime?, status?, error?, videoTitle? }
+ *       HEADs users/{uid}/videos/{videoId}/clips/{fileName} (it must exist; its size comes
+ *       from R2; a zero-byte object is a failed upload and is stored with status `failed`),
+ *       HEADs thumbnails/{clipId}.jpg, creates the video document if missing and upserts the
+ *       clip by id (clipId = fileName without its extension), so a retry never duplicates.
+ *   { action: "set_status", uid, videoId, clipId, status, error? }
+ *   { action: "delete", uid, videoId, clipId }   (deleting a missing clip is not an error)
+ */
+import { z } from "zod";
+import { FailedPreconditionError, NotFoundError } from "../errors";
+import { clipStatusSchema, durationSeconds, styleSchema, type ClipInput, type ClipStatus } from "../model/clip";
+import { CLIP_ID_PATTERN, clipIdSchema, uidSchema, videoIdSchema } from "../model/ids";
+import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips";
+import { createVideoIfMissing } from "../repositories/videos";
+import { clipKey, thumbnailKey } from "../storage/legacy-layout";
+import { callable, parsePayload, requireCaller, requireClaim, type ApiDeps, type Caller } from "./context";
+
+/** A clip file name: a clip id plus a video extension. */
+export const CLIP_FILE_NAME_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]{0,199})\.(mp4|mov|webm)$/i;
+
+const seconds = z.number().finite().nonnegative();
+const owner = { uid: uidSchema, videoId: videoIdSchema };
+const errorText = z.string().max(2000).nullable().optional();
+
+const upsertSchema = z
+  .object({
+    action: z.literal("upsert"),
+    ...owner,
+    fileName: z.string().regex(CLIP_FILE_NAME_PATTERN, "must be {clipId}.mp4|.mov|.webm, clipId of A-Z a-z 0-9 . _ -"),
+    sceneId: z.number().int().nonnegative(),
+    style: styleSchema,
+    sceneTitle: z.string().max(1000).optional(),
+    sceneDescription: z.string().max(10000).optional(),
+    startTime: seconds.nullable().optional(),
+    endTime: seconds.nullable().optional(),
+    status: clipStatusSchema.optional(),
+    error: errorText,
+    videoTitle: z.string().max(1000).optional(),
+  })
+  .strict();
+
+const setStatusSchema = z
+  .object({ action: z.literal("set_status"), ...owner, clipId: clipIdSchema, status: clipStatusSchema, error: errorText })
+  .strict();
+
+const deleteSchema = z.object({ action: z.literal("delete"), ...owner, clipId: clipIdSchema }).strict();
+
+export const registerClipSchema = z
+  .discriminatedUnion("action", [upsertSchema, setStatusSchema, deleteSchema])
+  .superRefine((value, ctx) => {
+    if (value.action !== "upsert") return;
+    const { startTime, endTime } = value;
+    if (startTime != null && endTime != null && !(endTime > startTime)) {
+      ctx.addIssue({ code: "custom", path: ["endTime"], message: "must be greater than startTime" });
+    }
+    const clipId = CLIP_FILE_NAME_PATTERN.exec(value.fileName)?.[1] ?? "";
+    if (!CLIP_ID_PATTERN.test(clipId)) ctx.addIssue({ code: "custom", path: ["fileName"], message: "has no valid clip id" });
+  });
+
+export type RegisterClipPayload = z.infer<typeof registerClipSchema>;
+
+export type RegisterClipResponse =
+  | {
+      action: "upsert";
+      clip_id: string;
+      /** False when the clip already existed (a retry or a re-processing). */
+      created: boolean;
+      video_created: boolean;
+      status: ClipStatus;
+      size_bytes: number;
+      has_thumbnail: boolean;
+    }
+  | { action: "set_status"; clip_id: string; status: ClipStatus }
+  | { action: "delete"; clip_id: string; deleted: boolean };
+
+export async function handleRegisterClip(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<RegisterClipResponse> {
+  const caller = requireCaller(auth);
+  const payload = parsePayload(registerClipSchema, data);
+  requireClaim(caller, "worker", "Only the processing worker can register clips.");
+  const { metrics } = deps;
+  const now = deps.clock.now();
+  metrics.extra.action = payload.action;
+  metrics.extra.owner = payload.uid;
+
+  if (payload.action === "set_status") {
+    const ok = await updateClipStatus(deps.db, payload.uid, payload.videoId, payload.clipId, payload.status, payload.error ?? null, now);
+    metrics.firestoreWrites += 1;
+    if (!ok) throw new NotFoundError(`clip ${payload.clipId} of video ${payload.videoId} not found`, { clipId: payload.clipId });
+    return { action: "set_status", clip_id: payload.clipId, status: payload.status };
+  }
+  if (payload.action === "delete") {
+    const deleted = await deleteClip(deps.db, payload.uid, payload.videoId, payload.clipId);
+    metrics.firestoreReads += 1;
+    if (deleted) metrics.firestoreWrites += 1;
+    return { action: "delete", clip_id: payload.clipId, deleted };
+  }
+
+  const { uid, videoId, fileName } = payload;
+  const clipId = CLIP_FILE_NAME_PATTERN.exec(fileName)![1]!;
+  const key = clipKey(uid, videoId, fileName);
+  const thumbKey = thumbnailKey(uid, videoId, clipId);
+  const [object, thumbnail] = await Promise.all([deps.store.head(key), deps.store.head(thumbKey)]);
+  if (!object) throw new FailedPreconditionError(`clip object ${key} does not exist in R2: upload it first`, { key });
+
+  const failedUpload = object.size === 0;
+  const status: ClipStatus = failedUpload ? "failed" : (payload.status ?? "completed");
+  const start = payload.startTime ?? null;
+  const end = payload.endTime ?? null;
+  const input: ClipInput = {
+    clip_id: clipId,
+    file_name: fileName,
+    scene_id: payload.sceneId,
+    scene_title: payload.sceneTitle ?? "",
+    scene_description: payload.sceneDescription ?? "",
+    style: payload.style,
+    start_time: start,
+    end_time: end,
+    duration_seconds: durationSeconds(start, end),
+    file_size_bytes: object.size,
+    has_thumbnail: thumbnail !== null,
+    thumbnail_key: thumbnail ? thumbKey : null,
+    r2_key: key,
+    status,
+    source: "worker",
+    error: failedUpload ? "zero-byte clip object in R2 (failed upload)" : (payload.error ?? null),
+  };
+  const videoCreated = await createVideoIfMissing(
+    deps.db,
+    { uid, videoId, title: payload.videoTitle ?? "", createdAt: now, source: "worker" },
+    now,
+  );
+  metrics.firestoreWrites += 1;
+  const created = await upsertClip(deps.db, uid, videoId, input, now);
+  metrics.firestoreReads += 1;
+  metrics.firestoreWrites += 1;
+  return {
+    action: "upsert",
+    clip_id: clipId,
+    created,
+    video_created: videoCreated,
+    status,
+    size_bytes: object.size,
+    has_thumbnail: thumbnail !== null,
+  };
+}
+
+export const registerClip = callable("registerClip", handleRegisterClip);
