@@ -179,7 +179,8 @@ export async function putObjects(s3: S3Client, bucket: string, objects: FixtureO
   const worker = async () => {
     while (next < objects.length) {
       const o = objects[next++]!;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
+      const body = Buffer.from(o.body);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: body, ContentLength: body.length }));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));

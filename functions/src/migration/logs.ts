@@ -1,0 +1,33 @@
+/**
+ * Migration log events beyond the two in src/logs.ts (migrationBatchDone, migrationProblem):
+ * one named function per event, structured fields in the trailing object.
+ */
+import * as logger from "firebase-functions/logger";
+
+export function migrationRunSkipped(fields: { runId: string; statePath: string; holder: string | null }) {
+  logger.info("migration run skipped: another run holds the lease", fields);
+}
+
+export function migrationLeaseLost(fields: { runId: string; holder: string | null }) {
+  logger.warn("migration lease lost: stopping at the batch boundary", fields);
+}
+
+export function migrationVideoFailed(fields: { runId: string; uid: string; videoId: string; attempts: number; error: string }) {
+  logger.error("migration of a video failed: the checkpoint stays before it", fields);
+}
+
+export function migrationRunFailed(fields: { runId: string; stage: string; error: string }) {
+  logger.error("migration run failed", fields);
+}
+
+export function migrationRunDone(fields: Record<string, unknown>) {
+  logger.info("migration run done", fields);
+}
+
+export function migrationVerified(fields: Record<string, unknown>) {
+  logger.info("migration verified", fields);
+}
+
+export function migrationMismatch(fields: { uid: string; videoId: string; code: string; [k: string]: unknown }) {
+  logger.warn("migration mismatch", fields);
+}

@@ -1,0 +1,537 @@
+/**
+ * The batch migration: pages through the bucket in key order from the checkpoint, groups
+ * consecutive keys by video, writes each complete video (video-writer.ts), and moves the
+ * checkpoint in Firestore after each batch. The scheduled function, the admin callable, the
+ * CLI and the tests all run this one function with different options.
+ *
+ * Crash safety, in short (README and video-writer.ts have the long form):
+ *  - the checkpoint is the last key of the last video handled, moved in the same transaction
+ *    as the counters, only after that video's documents are committed;
+ *  - a video's documents are deterministic and its video document is written last, so a
+ *    crash before the checkpoint moves leads to a rerun that either finds the video document
+ *    (left alone) or rewrites the same documents and then creates it;
+ *  - a video is only handled once it is completely listed (planner.ts);
+ *  - a lease in the checkpoint document, renewed per batch, keeps overlapping runs apart.
+ */
+import { randomBytes } from "node:crypto";
+import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot } from "firebase-admin/firestore";
+import { InvalidArgumentError } from "../errors";
+import * as logs from "../logs";
+import * as runLogs from "./logs";
+import { SEGMENT_PATTERN } from "../model/ids";
+import { paths } from "../repositories/paths";
+import { buildLegacyVideo, highlightsKey, LEGACY_ROOT, parseLegacyKey } from "../storage/legacy-layout";
+import { mapWithConcurrency } from "./concurrency";
+import type { MigrationDeps } from "./deps";
+import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
+import { emptyProgress, ProblemLog, type Progress, type RunProblem } from "./report";
+import {
+  acquireLease,
+  commitProgress,
+  DEFAULT_STATE_PATH,
+  LeaseLostError,
+  readState,
+  releaseLease,
+  renewLease,
+  type Blocked,
+  type MigrationState,
+} from "./state";
+import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
+
+export interface RunOptions {
+  /** Defaults to a sortable id made of the start time and random hex. */
+  runId?: string;
+  /** Who started the run, for the report: "schedule", "callable", "cli", "test"… */
+  trigger?: string;
+  /** Restrict to one user's videos (`users/{uid}/`). */
+  uid?: string;
+  /** Listing prefix; defaults to `users/` (or `users/{uid}/`). Must start with `users/`. */
+  prefix?: string;
+  /** Checkpoint document; defaults to migration/state. Reports go to `{statePath}/runs`. */
+  statePath?: string;
+  /** Videos written (or, dry, that would be) per run at most; videos left alone do not count. */
+  maxVideos?: number;
+  /** Stop taking new videos after this long (measured with deps.clock). */
+  timeBudgetMs?: number;
+  dryRun?: boolean;
+  /** Rewrite videos already in Firestore. */
+  force?: boolean;
+  /** ListObjectsV2 MaxKeys (1..1000). */
+  pageSize?: number;
+  /** Videos per batch: one checkpoint commit, one lease renewal and one log line each. */
+  videosPerBatch?: number;
+  clipsPerBatch?: number;
+  /** highlights.json GETs in flight at most. */
+  readConcurrency?: number;
+  leaseTtlMs?: number;
+  /** Problems kept with key and reason in a run's report (all are counted and logged). */
+  maxProblemsInReport?: number;
+  /** Runs that may fail on the same video before it is skipped as failed. */
+  maxVideoAttempts?: number;
+  /** Called after each batch (the CLI's progress bar). */
+  onProgress?: (event: RunProgressEvent) => void;
+}
+
+export type RunStatus =
+  /** The listing reached its end: every video of the prefix is handled. */
+  | "completed_pass"
+  | "max_videos"
+  | "time_budget"
+  /** Another run holds the lease: this one did nothing. */
+  | "lease_held"
+  /** Another run took the lease over: this one stopped at its batch boundary. */
+  | "lease_lost"
+  /** Writing a video failed: the checkpoint stays before it; the next run retries it. */
+  | "failed";
+
+export interface VideoAction {
+  uid: string;
+  videoId: string;
+  action: WriteOutcome | "failed" | "skipped_failed";
+  clips: number;
+  problems: number;
+}
+
+export interface RunReport {
+  runId: string;
+  trigger: string;
+  dryRun: boolean;
+  force: boolean;
+  prefix: string;
+  statePath: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** Where the listing started (StartAfter) and where the next run will start. */
+  startCheckpoint: string | null;
+  checkpoint: string | null;
+  progress: Progress;
+  problemsByCode: Record<string, number>;
+  problems: RunProblem[];
+  /** Problems counted and logged but not kept in `problems`. */
+  problemsDropped: number;
+  /** The first videos acted on (dry run: what would be done). */
+  videos: VideoAction[];
+  videosDropped: number;
+  batches: number;
+  firestoreCommits: number;
+  firestoreWrites: number;
+  r2Calls: number;
+  error: string | null;
+  leaseHolder: string | null;
+}
+
+export interface RunProgressEvent {
+  runId: string;
+  batch: number;
+  progress: Progress;
+  checkpoint: string | null;
+  maxVideos: number | null;
+  videosWritten: number;
+}
+
+const DEFAULTS = {
+  pageSize: 1000,
+  videosPerBatch: 25,
+  readConcurrency: 8,
+  leaseTtlMs: 5 * 60 * 1000,
+  maxProblemsInReport: 100,
+  maxVideoAttempts: 3,
+  maxVideosInReport: 200,
+};
+
+/** Problem codes that mean "this object fits no part of the layout". */
+const UNRECOGNIZED_OBJECT_CODES = new Set<string>(["unrecognized_key", "unrecognized_clip_name", "invalid_time_range"]);
+
+export function newRunId(now: Date): string {
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(3).toString("hex")}`;
+}
+
+export function statePathForUid(uid: string): string {
+  return `migration/user-${uid}`;
+}
+
+function reportData(r: RunReport, status: RunStatus | "running" = r.status): FirebaseFirestore.DocumentData {
+  return {
+    run_id: r.runId,
+    trigger: r.trigger,
+    dry_run: r.dryRun,
+    force: r.force,
+    prefix: r.prefix,
+    status,
+    started_at: Timestamp.fromDate(new Date(r.startedAt)),
+    finished_at: status !== "running" && r.finishedAt ? Timestamp.fromDate(new Date(r.finishedAt)) : null,
+    start_checkpoint: r.startCheckpoint,
+    checkpoint: r.checkpoint,
+    progress: r.progress,
+    problems_by_code: r.problemsByCode,
+    problems: r.problems,
+    problems_dropped: r.problemsDropped,
+    videos: r.videos.slice(0, 50),
+    batches: r.batches,
+    firestore_commits: r.firestoreCommits,
+    firestore_writes: r.firestoreWrites,
+    r2_calls: r.r2Calls,
+    error: r.error,
+    updated_at: FieldValue.serverTimestamp(),
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export async function runMigration(deps: MigrationDeps, options: RunOptions = {}): Promise<RunReport> {
+  const { db, store, clock } = deps;
+  const started = clock.now();
+  if (options.uid !== undefined && !SEGMENT_PATTERN.test(options.uid)) {
+    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "uid" });
+  }
+  const prefix = options.prefix ?? (options.uid ? `users/${options.uid}/` : LEGACY_ROOT);
+  if (!prefix.startsWith(LEGACY_ROOT)) throw new InvalidArgumentError(`prefix: must start with ${LEGACY_ROOT}`, { field: "prefix" });
+  const statePath = options.statePath ?? DEFAULT_STATE_PATH;
+  const runId = options.runId ?? newRunId(started);
+  const dryRun = options.dryRun === true;
+  const force = options.force === true;
+  const pageSize = Math.max(1, Math.min(options.pageSize ?? DEFAULTS.pageSize, 1000));
+  const videosPerBatch = Math.max(1, options.videosPerBatch ?? DEFAULTS.videosPerBatch);
+  const readConcurrency = Math.max(1, options.readConcurrency ?? DEFAULTS.readConcurrency);
+  const ttl = options.leaseTtlMs ?? DEFAULTS.leaseTtlMs;
+  const maxVideos = options.maxVideos ?? Number.POSITIVE_INFINITY;
+  const budgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
+  const maxAttempts = options.maxVideoAttempts ?? DEFAULTS.maxVideoAttempts;
+  const stateRef = db.doc(statePath);
+  const reportRef = stateRef.collection("runs").doc(runId);
+  const callsAtStart = store.calls;
+  const writes = newWriteCounter();
+  const problems = new ProblemLog(options.maxProblemsInReport ?? DEFAULTS.maxProblemsInReport);
+
+  const report: RunReport = {
+    runId,
+    trigger: options.trigger ?? "manual",
+    dryRun,
+    force,
+    prefix,
+    statePath,
+    status: "failed",
+    startedAt: started.toISOString(),
+    finishedAt: "",
+    startCheckpoint: null,
+    checkpoint: null,
+    progress: emptyProgress(),
+    problemsByCode: problems.byCode,
+    problems: problems.first,
+    problemsDropped: 0,
+    videos: [],
+    videosDropped: 0,
+    batches: 0,
+    firestoreCommits: 0,
+    firestoreWrites: 0,
+    r2Calls: 0,
+    error: null,
+    leaseHolder: null,
+  };
+  const sync = () => {
+    report.problemsDropped = problems.dropped;
+    report.firestoreCommits = writes.commits;
+    report.firestoreWrites = writes.writes;
+    report.r2Calls = store.calls - callsAtStart;
+  };
+
+  let state: MigrationState;
+  if (dryRun) {
+    state = await readState(stateRef);
+  } else {
+    const taken = await acquireLease(db, stateRef, runId, started, ttl, (tx) => {
+      tx.set(reportRef, reportData(report, "running"));
+    });
+    if (!taken) {
+      const holder = (await readState(stateRef)).lease?.owner ?? null;
+      runLogs.migrationRunSkipped({ runId, statePath, holder });
+      return { ...report, status: "lease_held", leaseHolder: holder, finishedAt: clock.now().toISOString() };
+    }
+    writes.commits++;
+    writes.writes += 2;
+    state = taken;
+  }
+  let leaseExpiresAt = state.lease?.expiresAt ?? new Date(0);
+  // A checkpoint outside the prefix (a state document reused for another prefix) is ignored.
+  const startCheckpoint = state.checkpoint !== null && state.checkpoint.startsWith(prefix) ? state.checkpoint : null;
+  report.startCheckpoint = startCheckpoint;
+  report.checkpoint = startCheckpoint;
+  const passStartedAt = state.passStartedAt ?? started;
+  let blocked: Blocked | null = state.blocked;
+
+  const grouper = new ListingGrouper();
+  const queue: PlanItem[] = [];
+  let token: string | undefined;
+  let firstPage = true;
+  let listingEnded = false;
+  let videosWritten = 0;
+  let stop: RunStatus | null = null;
+  let failure: unknown = null;
+
+  const logProblem = (p: RunProblem, extra: Record<string, unknown> = {}) => {
+    problems.add(p);
+    logs.migrationProblem({ ...p, runId, dryRun, ...extra });
+  };
+  const recordVideo = (action: VideoAction) => {
+    if (report.videos.length < DEFAULTS.maxVideosInReport) report.videos.push(action);
+    else report.videosDropped++;
+  };
+  const overBudget = () => clock.now().getTime() - started.getTime() >= budgetMs;
+
+  try {
+    while (stop === null) {
+      if (queue.length === 0 && !listingEnded) {
+        const page = await store.list({
+          prefix,
+          startAfter: firstPage ? (startCheckpoint ?? undefined) : undefined,
+          continuationToken: firstPage ? undefined : token,
+          maxKeys: pageSize,
+        });
+        firstPage = false;
+        queue.push(...grouper.push(page.objects));
+        if (page.isTruncated) {
+          if (!page.nextContinuationToken) throw new Error(`listing of ${prefix} was truncated without a continuation token`);
+          token = page.nextContinuationToken;
+        } else {
+          queue.push(...grouper.end());
+          listingEnded = true;
+        }
+        if (queue.length === 0 && !listingEnded) continue; // the page only extended a pending video
+      }
+
+      // One batch: up to videosPerBatch videos (stray keys ride along). A run that only
+      // meets videos already migrated still stops on its time budget.
+      if (report.batches > 0 && overBudget()) {
+        stop = "time_budget";
+        break;
+      }
+      const batchStarted = Date.now();
+      const callsBefore = store.calls;
+      const writesBefore = { ...writes };
+      const batchProgress = emptyProgress();
+      const batchProblems = new ProblemLog(0);
+      const items: PlanItem[] = [];
+      let videoCount = 0;
+      while (queue.length > 0 && videoCount < videosPerBatch) {
+        const item = queue.shift()!;
+        items.push(item);
+        if (item.kind === "video") videoCount++;
+      }
+      const videos = items.filter((i): i is VideoGroup => i.kind === "video" && isVideo(i.objects));
+      const snaps = new Map<string, DocumentSnapshot>();
+      if (videos.length > 0) {
+        const refs = videos.map((v) => paths.video(db, v.uid, v.videoId));
+        const got = await db.getAll(...refs);
+        got.forEach((snap, i) => snaps.set(videos[i]!.prefix, snap));
+      }
+      // highlights.json of the videos that will be written, read with bounded concurrency.
+      const toWrite = videos
+        .filter((v) => force || !snaps.get(v.prefix)?.exists)
+        .filter((v) => !(blocked?.prefix === v.prefix && blocked.attempts >= maxAttempts))
+        .slice(0, Math.max(0, Math.min(videos.length, maxVideos - videosWritten)));
+      const texts = new Map<string, string | undefined>();
+      await mapWithConcurrency(toWrite, readConcurrency, async (v) => {
+        const key = highlightsKey(v.uid, v.videoId);
+        if (v.objects.some((o) => o.key === key)) texts.set(v.prefix, await store.getText(key));
+      });
+
+      let checkpoint = report.checkpoint;
+      const add = (p: RunProblem, extra?: Record<string, unknown>) => {
+        batchProblems.add(p);
+        logProblem(p, extra);
+      };
+      for (const item of items) {
+        if (item.kind === "stray") {
+          batchProgress.objects_listed++;
+          batchProgress.objects_unrecognized++;
+          add({ key: item.object.key, code: "stray_key", reason: item.reason });
+          checkpoint = item.lastKey;
+          continue;
+        }
+        if (!isVideo(item.objects)) {
+          for (const o of item.objects) {
+            const parsed = parseLegacyKey(o.key);
+            add({ key: o.key, code: "unrecognized_key", reason: parsed.kind === "unrecognized" ? parsed.reason : "not part of the layout" });
+          }
+          batchProgress.objects_listed += item.objects.length;
+          batchProgress.objects_unrecognized += item.objects.length;
+          checkpoint = item.lastKey;
+          continue;
+        }
+        const { uid, videoId } = item;
+        const snap = snaps.get(item.prefix);
+        if (snap?.exists && !force) {
+          // Left alone. Counted as migrated when this pass's migration (a run that crashed
+          // before moving the checkpoint, or an on-demand migration) wrote it.
+          const migratedAt = snap.get("migrated_at") as unknown;
+          const ours = snap.get("source") === "r2_migration" && migratedAt instanceof Timestamp && migratedAt.toMillis() >= passStartedAt.getTime();
+          batchProgress.videos_seen++;
+          batchProgress.objects_listed += item.objects.length;
+          if (ours) batchProgress.migrated++;
+          else batchProgress.skipped++;
+          checkpoint = item.lastKey;
+          continue;
+        }
+        if (blocked?.prefix === item.prefix && blocked.attempts >= maxAttempts) {
+          add({ key: item.prefix, code: "video_failed", reason: `failed ${blocked.attempts} times, last: ${blocked.error}; skipped` });
+          recordVideo({ uid, videoId, action: "skipped_failed", clips: 0, problems: 1 });
+          batchProgress.videos_seen++;
+          batchProgress.failed++;
+          batchProgress.objects_listed += item.objects.length;
+          blocked = null;
+          checkpoint = item.lastKey;
+          continue;
+        }
+        if (videosWritten >= maxVideos) {
+          stop = "max_videos";
+          break;
+        }
+        if (overBudget()) {
+          stop = "time_budget";
+          break;
+        }
+        if (!dryRun && leaseExpiresAt.getTime() - clock.now().getTime() < ttl / 2) {
+          leaseExpiresAt = (await renewLease(db, stateRef, runId, clock.now(), ttl)).expiresAt;
+          writes.commits++;
+          writes.writes++;
+        }
+        const hlKey = highlightsKey(uid, videoId);
+        const highlightsText = texts.has(item.prefix)
+          ? texts.get(item.prefix)
+          : item.objects.some((o) => o.key === hlKey)
+            ? await store.getText(hlKey)
+            : undefined;
+        const video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
+        let outcome: WriteOutcome;
+        try {
+          const result = await writeLegacyVideo(db, video, {
+            exists: snap?.exists === true,
+            force,
+            dryRun,
+            now: clock.now(),
+            clipsPerBatch: options.clipsPerBatch,
+            counter: writes,
+          });
+          outcome = result.outcome;
+          batchProgress.clips_written += result.clipsWritten;
+          batchProgress.clips_deleted += result.clipsDeleted;
+        } catch (error) {
+          if (error instanceof LeaseLostError) throw error;
+          const attempts = blocked?.prefix === item.prefix ? blocked.attempts + 1 : 1;
+          blocked = { prefix: item.prefix, attempts, error: describe(error).slice(0, 500) };
+          recordVideo({ uid, videoId, action: "failed", clips: video.clips.length, problems: video.problems.length });
+          batchProblems.byCode.write_error = (batchProblems.byCode.write_error ?? 0) + 1;
+          failure = error;
+          stop = "failed";
+          runLogs.migrationVideoFailed({ runId, uid, videoId, attempts, error: blocked.error });
+          break;
+        }
+        videosWritten++;
+        if (blocked?.prefix === item.prefix) blocked = null;
+        for (const p of video.problems) add(p, { uid, videoId });
+        batchProgress.objects_unrecognized += video.problems.filter((p) => UNRECOGNIZED_OBJECT_CODES.has(p.code)).length;
+        batchProgress.videos_seen++;
+        batchProgress.objects_listed += item.objects.length;
+        if (outcome === "migrated") batchProgress.migrated++;
+        else if (outcome === "rewritten") batchProgress.rewritten++;
+        else if (outcome === "already_migrated") batchProgress.skipped++;
+        else batchProgress.would_migrate++;
+        recordVideo({ uid, videoId, action: outcome, clips: video.clips.length, problems: video.problems.length });
+        checkpoint = item.lastKey;
+      }
+
+      const passCompleted = stop === null && listingEnded && queue.length === 0;
+      if (passCompleted) stop = "completed_pass";
+      report.batches++;
+      for (const k of Object.keys(batchProgress) as (keyof Progress)[]) report.progress[k] += batchProgress[k];
+      report.checkpoint = passCompleted ? null : checkpoint;
+      sync();
+      if (!dryRun) {
+        const next = await commitProgress(
+          db,
+          stateRef,
+          runId,
+          { checkpoint, progress: batchProgress, problemsByCode: batchProblems.byCode, blocked, passCompleted },
+          clock.now(),
+          ttl,
+          (tx) => tx.set(reportRef, reportData(report, stop ?? "running")),
+        );
+        leaseExpiresAt = next.lease?.expiresAt ?? leaseExpiresAt;
+        writes.commits++;
+        writes.writes += 2;
+        sync();
+      }
+      logs.migrationBatchDone({
+        runId,
+        batch: report.batches,
+        dryRun,
+        videos: batchProgress.videos_seen,
+        migrated: batchProgress.migrated,
+        skipped: batchProgress.skipped,
+        failed: batchProgress.failed,
+        clips: batchProgress.clips_written,
+        clipsDeleted: batchProgress.clips_deleted,
+        objects: batchProgress.objects_listed,
+        firestoreCommits: writes.commits - writesBefore.commits,
+        firestoreWrites: writes.writes - writesBefore.writes,
+        r2Calls: store.calls - callsBefore,
+        latencyMs: Date.now() - batchStarted,
+        errorsByCode: batchProblems.byCode,
+        checkpoint: report.checkpoint,
+      });
+      options.onProgress?.({
+        runId,
+        batch: report.batches,
+        progress: report.progress,
+        checkpoint: report.checkpoint,
+        maxVideos: Number.isFinite(maxVideos) ? maxVideos : null,
+        videosWritten,
+      });
+    }
+    report.status = stop;
+  } catch (error) {
+    if (error instanceof LeaseLostError) {
+      report.status = "lease_lost";
+      report.leaseHolder = error.holder;
+      runLogs.migrationLeaseLost({ runId, holder: error.holder });
+    } else {
+      report.status = "failed";
+      failure = error;
+    }
+  }
+  if (failure !== null) report.error = describe(failure);
+  report.finishedAt = clock.now().toISOString();
+  sync();
+  if (!dryRun && report.status !== "lease_lost") {
+    try {
+      await releaseLease(db, stateRef, runId, (tx) => tx.set(reportRef, reportData(report)));
+    } catch (error) {
+      // The lease expires on its own; the report keeps its last batch.
+      runLogs.migrationRunFailed({ runId, stage: "release", error: describe(error) });
+    }
+  } else if (!dryRun) {
+    await reportRef.set(reportData(report)).catch(() => undefined);
+  }
+  runLogs.migrationRunDone({
+    runId,
+    trigger: report.trigger,
+    status: report.status,
+    dryRun,
+    progress: report.progress,
+    problemsByCode: report.problemsByCode,
+    checkpoint: report.checkpoint,
+    firestoreCommits: report.firestoreCommits,
+    firestoreWrites: report.firestoreWrites,
+    r2Calls: report.r2Calls,
+    error: report.error,
+  });
+  return report;
+}
+
+/** Where the runs' reports of a checkpoint document live. */
+export function runsCollection(stateRef: DocumentReference) {
+  return stateRef.collection("runs");
+}

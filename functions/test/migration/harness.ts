@@ -1,0 +1,163 @@
+// Test wiring for the migration: the real R2 store against the S3 stand-in, the test
+// Firestore, clocks, and wrappers that inject failures after N calls (a crash at any point).
+import type { Firestore, WriteBatch } from "firebase-admin/firestore";
+import type { MigrationDeps } from "../../src/migration/deps";
+import type { Clock } from "../../src/runtime";
+import type { ListPage, ListParams, ObjectStore, PresignOptions } from "../../src/storage/object-store";
+import type { LegacyObject } from "../../src/storage/legacy-layout";
+import { R2ObjectStore } from "../../src/storage/r2";
+import { testEnv, testFirestore, testS3 } from "../support/servers-env";
+import { putObjects, videoObjects, type FixtureObject, type VideoSpec } from "../support/legacy-fixtures";
+
+export function realStore(): R2ObjectStore {
+  const env = testEnv();
+  return new R2ObjectStore(testS3(), {
+    endpoint: env.s3Endpoint,
+    bucket: env.bucket,
+    accessKeyId: env.accessKeyId,
+    secretAccessKey: env.secretAccessKey,
+  });
+}
+
+export async function upload(specs: VideoSpec[], extra: FixtureObject[] = []): Promise<FixtureObject[]> {
+  const objects = [...specs.flatMap(videoObjects), ...extra];
+  await putObjects(testS3(), testEnv().bucket, objects);
+  return objects;
+}
+
+/** A clock tests move by hand (lease expiry, time budgets). */
+export class ManualClock implements Clock {
+  constructor(public ms = Date.now()) {}
+  now(): Date {
+    return new Date(this.ms);
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A clock that moves forward by `stepMs` on every reading. */
+export class SteppingClock implements Clock {
+  constructor(
+    private ms: number,
+    private readonly stepMs: number,
+  ) {}
+  now(): Date {
+    this.ms += this.stepMs;
+    return new Date(this.ms);
+  }
+}
+
+export class InjectedFailure extends Error {
+  constructor(what: string) {
+    super(`injected failure: ${what}`);
+    this.name = "InjectedFailure";
+  }
+}
+
+/**
+ * Shared by the wrappers of one "process": once any of them fails, every later call of any
+ * of them fails too, as if the process had died at that point.
+ */
+export class Crash {
+  crashed = false;
+  check(what: string): void {
+    if (this.crashed) throw new InjectedFailure(`${what} after the crash`);
+  }
+  fail(what: string): never {
+    this.crashed = true;
+    throw new InjectedFailure(what);
+  }
+}
+
+/** An ObjectStore whose calls fail from the (n+1)-th on. */
+export class FaultyStore implements ObjectStore {
+  private count = 0;
+  constructor(
+    private readonly inner: ObjectStore,
+    private readonly failAfter: number,
+    private readonly crash = new Crash(),
+    private readonly delayMs = 0,
+  ) {}
+  get bucket() {
+    return this.inner.bucket;
+  }
+  get calls() {
+    return this.inner.calls;
+  }
+  private async gate(what: string) {
+    this.crash.check(what);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (++this.count > this.failAfter) this.crash.fail(`R2 ${what} #${this.count}`);
+  }
+  async list(params: ListParams): Promise<ListPage> {
+    await this.gate("list");
+    return this.inner.list(params);
+  }
+  async listAll(prefix: string): Promise<LegacyObject[]> {
+    await this.gate("listAll");
+    return this.inner.listAll(prefix);
+  }
+  async head(key: string) {
+    await this.gate("head");
+    return this.inner.head(key);
+  }
+  async getText(key: string) {
+    await this.gate("getText");
+    return this.inner.getText(key);
+  }
+  presign(key: string, options: PresignOptions) {
+    return this.inner.presign(key, options);
+  }
+}
+
+/**
+ * Firestore whose batch commits fail from the (commits+1)-th on and whose transactions fail
+ * from the (transactions+1)-th on (each is counted when it starts).
+ */
+export function faultyFirestore(db: Firestore, limits: { commits?: number; transactions?: number }, crash = new Crash()): Firestore {
+  let commits = 0;
+  let transactions = 0;
+  const wrapBatch = (batch: WriteBatch): WriteBatch =>
+    new Proxy(batch, {
+      get(target, prop) {
+        if (prop === "commit") {
+          return async () => {
+            crash.check("commit");
+            if (++commits > (limits.commits ?? Infinity)) crash.fail(`batch commit #${commits}`);
+            return target.commit();
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === "batch") return () => wrapBatch(target.batch());
+      if (prop === "runTransaction") {
+        return async (...args: Parameters<Firestore["runTransaction"]>) => {
+          crash.check("transaction");
+          if (++transactions > (limits.transactions ?? Infinity)) crash.fail(`transaction #${transactions}`);
+          return target.runTransaction(...args);
+        };
+      }
+      if (prop === "getAll") {
+        return (...args: Parameters<Firestore["getAll"]>) => {
+          crash.check("getAll");
+          return target.getAll(...args);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+export function deps(overrides: Partial<MigrationDeps> = {}): MigrationDeps {
+  return { db: testFirestore(), store: realStore(), clock: { now: () => new Date() }, ...overrides };
+}
+
+export function statePathFor(uid: string): string {
+  return `migration/test-${uid}`;
+}
