@@ -66,7 +66,8 @@ export function caller(uid: string, claims: Record<string, unknown> = {}) {
 }
 
 export async function putObject(key: string, body: string | Uint8Array): Promise<void> {
-  await testS3().send(new PutObjectCommand({ Bucket: testEnv().bucket, Key: key, Body: body }));
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  await testS3().send(new PutObjectCommand({ Bucket: testEnv().bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
 }
 
 /** Distinct bytes per key, so a URL that served the wrong object is caught. */
