@@ -30,6 +30,8 @@ const ports = {
 };
 const verbose = process.env.CLIPSTORE_VERBOSE === "1";
 const say = (m) => console.log(`[clipstore] ${m}`);
+// The trigger run by the bridge logs a debug line per event; show those only when asked.
+if (!verbose) console.debug = () => {};
 const stops = [];
 let stopping = false;
 
@@ -89,17 +91,18 @@ try {
     R2_SECRET_ACCESS_KEY: "S3RVER",
   });
   const require = createRequire(path.join(root, "functions", "package.json"));
-  const { initializeApp, getApps } = require("firebase-admin/app");
-  if (!getApps().length) initializeApp({ projectId });
   const { getFirestore } = require("firebase-admin/firestore");
   const { getAuth } = require("firebase-admin/auth");
-  const { S3Client, PutObjectCommand } = require("@aws-sdk/client-s3");
+  const { S3Client, PutObjectCommand, HeadObjectCommand, CreateBucketCommand } = require("@aws-sdk/client-s3");
 
   let bridge;
   if (embedded) {
+    // Loads functions/lib/index.js, whose initializeApp() creates the default app from the env.
     bridge = startTriggerBridge({ root, server: embedded.server, projectId, log: verbose ? (m) => say(m) : () => {} });
     stops.push(() => bridge.stop());
   }
+  const { initializeApp, getApps } = require("firebase-admin/app");
+  if (!getApps().length) initializeApp({ projectId });
 
   const s3Client = new S3Client({
     region: "auto",
@@ -113,7 +116,7 @@ try {
     root,
     firestore: getFirestore(),
     s3: s3Client,
-    s3Commands: { PutObjectCommand },
+    s3Commands: { PutObjectCommand, HeadObjectCommand, CreateBucketCommand },
     auth: getAuth(),
     log: say,
   });
