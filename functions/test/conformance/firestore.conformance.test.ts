@@ -21,8 +21,11 @@
  *  - "50 concurrent read-modify-write transactions": no isolation, ended at 1.
  *  - "racing create-if-absent transactions create exactly once": all 20 "created".
  *  - "transactions reading two documents keep a sum": lost updates changed the sum.
- *  - "transactions reading two documents in opposite orders both commit": no locks, so this
- *      passed only by luck unpatched; guards the deadlock timeout (ABORTED, then SDK retry).
+ *  - "transactions reading two documents in opposite orders both commit": lost updates
+ *      unpatched; patched, it guards the deadlock timeout (the waiting read fails ABORTED,
+ *      the SDK retries the transaction).
+ *  - "a read-only transaction and a rollback release nothing they should not": none (passes
+ *      unpatched); guards the patch's locks against leaking after rollback / read-only reads.
  *  - "WriteBatch is atomic": a batch whose create() failed still applied its other writes.
  *  - "BulkWriter": BatchWrite RPC was not implemented.
  *  - "field transforms": nested increment threw, arrayUnion failed ("Invalid transform"),
@@ -250,7 +253,9 @@ describe("transactions", () => {
         async (t) => {
           const s1 = await t.get(first);
           if (++arrived === 2) release();
-          await Promise.race([bothRead, new Promise((r) => setTimeout(r, 2000))]);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([bothRead, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+          clearTimeout(timer);
           const s2 = await t.get(second);
           t.update(first, { v: (s1.get("v") as number) + 1 });
           t.update(second, { v: (s2.get("v") as number) + 10 });
@@ -292,15 +297,17 @@ describe("writes", () => {
 
     const failing = db.batch();
     failing.set(items.doc("b2"), { v: 1 });
-    failing.update(items.doc("existing"), { v: 3 });
+    failing.update(items.doc("b1"), { v: 3 });
     failing.create(items.doc("existing"), { v: 4 });
     await expect(failing.commit()).rejects.toMatchObject({ code: 6 }); // ALREADY_EXISTS
     expect((await items.doc("b2").get()).exists).toBe(false);
+    expect((await items.doc("b1").get()).get("v")).toBe(1);
     expect((await items.doc("existing").get()).get("v")).toBe(2);
   });
 
   test("BulkWriter", async () => {
     const items = col("bulk");
+    await items.doc("pre").set({ i: -1 });
     const writer = db.bulkWriter();
     const failures: number[] = [];
     writer.onWriteError((err) => {
@@ -310,13 +317,13 @@ describe("writes", () => {
     const pending = [
       ...Array.from({ length: 30 }, (_, i) => writer.set(items.doc(`d${String(i).padStart(2, "0")}`), { i })),
       writer.update(items.doc("missing"), { i: -1 }),
-      writer.create(items.doc("d00"), { i: -2 }),
+      writer.create(items.doc("pre"), { i: -2 }),
     ];
     await writer.close(); // flushes
     const results = await Promise.allSettled(pending);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(30);
     expect(failures.sort()).toEqual([5, 6]); // NOT_FOUND, ALREADY_EXISTS
-    expect((await items.count().get()).data().count).toBe(30);
+    expect((await items.count().get()).data().count).toBe(31);
     expect((await items.doc("d07").get()).get("i")).toBe(7);
   });
 
