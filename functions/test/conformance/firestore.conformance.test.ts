@@ -24,6 +24,8 @@
  *  - "transactions reading two documents in opposite orders both commit": lost updates
  *      unpatched; patched, it guards the deadlock timeout (the waiting read fails ABORTED,
  *      the SDK retries the transaction).
+ *  - "transactions that read with a query (and an aggregation) are isolated": RunQuery's
+ *      new_transaction id was random and never checked, lost updates.
  *  - "a read-only transaction and a rollback release nothing they should not": none (passes
  *      unpatched); guards the patch's locks against leaking after rollback / read-only reads.
  *  - "WriteBatch is atomic": a batch whose create() failed still applied its other writes.
@@ -266,6 +268,25 @@ describe("transactions", () => {
     const [sx, sy] = await db.getAll(x, y);
     expect([sx.get("v"), sy.get("v")]).toEqual([11, 11]);
   }, 90_000);
+
+  test("transactions that read with a query (and an aggregation) are isolated", async () => {
+    const jobs = col("jobs");
+    await jobs.doc("j1").set({ state: "open", runs: 0 });
+    await Promise.all(
+      Array.from({ length: 15 }, () =>
+        db.runTransaction(
+          async (t) => {
+            const open = await t.get(jobs.where("state", "==", "open").limit(1));
+            const total = (await t.get(jobs.count())).data().count;
+            const job = open.docs[0];
+            t.update(job.ref, { runs: (job.get("runs") as number) + 1, seen: total });
+          },
+          { maxAttempts: 50 },
+        ),
+      ),
+    );
+    expect((await jobs.doc("j1").get()).data()).toEqual({ state: "open", runs: 15, seen: 1 });
+  });
 
   test("a read-only transaction and a rollback release nothing they should not", async () => {
     const ref = col("ro").doc("d");
