@@ -87,7 +87,7 @@ describe("verifyMigration", () => {
     expect(report).toMatchObject({ videosChecked: 4, videosOk: 0 });
     const saved = await db.collection(`${statePathFor(uid)}/verifications`).get();
     expect(saved.size).toBe(1);
-    expect(saved.docs[0]!.get("mismatches")).toHaveLength(11);
+    expect(saved.docs[0]!.get("mismatches")).toHaveLength(10);
   });
 });
 
