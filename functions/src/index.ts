@@ -15,3 +15,6 @@ export { getVideoInfo } from "./api/get-video-info";
 export { getClipUrl } from "./api/get-clip-url";
 export { registerClip } from "./api/register-clip";
 export { setReadMode } from "./api/set-read-mode";
+export { migrateLegacyVideos } from "./migration/migrate-legacy-videos";
+export { runLegacyMigration } from "./migration/run-legacy-migration";
+export { getMigrationStatus } from "./migration/get-migration-status";

@@ -1,0 +1,46 @@
+/**
+ * The migration's admin callables share this: the caller check (signed in, then a valid
+ * payload, then the `admin: true` claim), one log line per call, and the mapping of domain
+ * errors to HttpsError (anything else becomes an opaque `internal`).
+ */
+import { onCall, type CallableFunction, type CallableRequest } from "firebase-functions/https";
+import type { z } from "zod";
+import { R2_SECRETS } from "../config";
+import { toHttpsError } from "../errors";
+import * as logs from "../logs";
+import { db, objectStore, systemClock } from "../runtime";
+import { parsePayload, requireCaller, requireClaim, type Caller } from "../api/context";
+import type { MigrationDeps } from "./deps";
+
+export type AdminHandler<S extends z.ZodType, R> = (deps: MigrationDeps, payload: z.infer<S>, caller: Caller) => Promise<R>;
+
+/** Validates and authorizes, then runs the handler: what tests call directly. */
+export async function handleAdminCall<S extends z.ZodType, R>(
+  schema: S,
+  handler: AdminHandler<S, R>,
+  deps: MigrationDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<R> {
+  const caller = requireCaller(auth);
+  const payload = parsePayload(schema, data);
+  requireClaim(caller, "admin", "Only admins can run or inspect the migration.");
+  return handler(deps, payload, caller);
+}
+
+export function adminCallable<S extends z.ZodType, R>(name: string, schema: S, handler: AdminHandler<S, R>): CallableFunction<unknown, Promise<R>> {
+  return onCall({ secrets: R2_SECRETS, timeoutSeconds: 540, memory: "512MiB" }, async (request: CallableRequest<unknown>) => {
+    const started = Date.now();
+    const deps: MigrationDeps = { db: db(), store: objectStore(), clock: systemClock };
+    const r2Before = deps.store.calls;
+    try {
+      const result = await handleAdminCall(schema, handler, deps, request.auth as Caller | undefined, request.data);
+      logs.callableDone({ function: name, latency_ms: Date.now() - started, r2_calls: deps.store.calls - r2Before, uid: request.auth?.uid });
+      return result;
+    } catch (error) {
+      const httpsError = toHttpsError(error);
+      logs.callableFailed({ function: name, code: httpsError.code, latency_ms: Date.now() - started, error: String(error) });
+      throw httpsError;
+    }
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * getMigrationStatus({ uid?, runs? }) (custom claim `admin: true`): progress of the current
+ * pass (videos seen, migrated, skipped, failed, objects unrecognized), the checkpoint, the
+ * lease, the last completed pass, the last runs' reports and the last verification.
+ */
+import { Timestamp, type DocumentData } from "firebase-admin/firestore";
+import { z } from "zod";
+import { uidSchema } from "../model/ids";
+import { adminCallable } from "./callable";
+import type { MigrationDeps } from "./deps";
+import type { Progress } from "./report";
+import { statePathForUid } from "./runner";
+import { DEFAULT_STATE_PATH, readState } from "./state";
+
+export const getMigrationStatusSchema = z
+  .object({
+    uid: uidSchema.optional(),
+    runs: z.number().int().min(1).max(50).optional(),
+  })
+  .strict();
+
+export type GetMigrationStatusPayload = z.infer<typeof getMigrationStatusSchema>;
+
+export interface MigrationStatus {
+  statePath: string;
+  checkpoint: string | null;
+  pass: number;
+  passStartedAt: string | null;
+  progress: Progress;
+  problemsByCode: Record<string, number>;
+  passesCompleted: number;
+  lastPass: { progress: Progress; problemsByCode: Record<string, number>; completedAt: string } | null;
+  lease: { owner: string; expiresAt: string; active: boolean } | null;
+  blocked: { prefix: string; attempts: number; error: string } | null;
+  updatedAt: string | null;
+  /** Newest first. Timestamps as ISO strings. */
+  runs: Record<string, unknown>[];
+  lastVerification: Record<string, unknown> | null;
+}
+
+/** Timestamps to ISO strings, recursively, so the response is plain JSON. */
+function plain(value: unknown): unknown {
+  if (value instanceof Timestamp) return value.toDate().toISOString();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value as DocumentData).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+export async function getMigrationStatusHandler(
+  deps: MigrationDeps,
+  payload: GetMigrationStatusPayload,
+  statePathOverride?: string,
+): Promise<MigrationStatus> {
+  const statePath = statePathOverride ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  const ref = deps.db.doc(statePath);
+  const [state, runs, verifications] = await Promise.all([
+    readState(ref),
+    ref.collection("runs").orderBy("started_at", "desc").limit(payload.runs ?? 5).get(),
+    ref.collection("verifications").orderBy("created_at", "desc").limit(1).get(),
+  ]);
+  const now = deps.clock.now().getTime();
+  return {
+    statePath,
+    checkpoint: state.checkpoint,
+    pass: state.pass,
+    passStartedAt: state.passStartedAt?.toISOString() ?? null,
+    progress: state.progress,
+    problemsByCode: state.problemsByCode,
+    passesCompleted: state.passesCompleted,
+    lastPass: state.lastPass ? { ...state.lastPass, completedAt: state.lastPass.completedAt.toISOString() } : null,
+    lease: state.lease
+      ? { owner: state.lease.owner, expiresAt: state.lease.expiresAt.toISOString(), active: state.lease.expiresAt.getTime() > now }
+      : null,
+    blocked: state.blocked,
+    updatedAt: state.updatedAt?.toISOString() ?? null,
+    runs: runs.docs.map((d) => plain(d.data()) as Record<string, unknown>),
+    lastVerification: verifications.empty ? null : (plain(verifications.docs[0]!.data()) as Record<string, unknown>),
+  };
+}
+
+export const getMigrationStatus = adminCallable("getMigrationStatus", getMigrationStatusSchema, (deps, payload) =>
+  getMigrationStatusHandler(deps, payload),
+);

@@ -1,0 +1,55 @@
+/**
+ * migrateLegacyVideos: the scheduled batch migration. Each tick migrates at most
+ * MIGRATION_MAX_VIDEOS videos and stops taking new ones after MIGRATION_TIME_BUDGET_SECONDS
+ * (kept well inside the timeout), continuing from the checkpoint in `migration/state`. A tick
+ * that finds another run's lease exits quietly (Cloud Scheduler delivers at least once).
+ */
+import { onSchedule } from "firebase-functions/scheduler";
+import { MIGRATION_MAX_VIDEOS, MIGRATION_SCHEDULE, MIGRATION_TIME_BUDGET_SECONDS, R2_SECRETS } from "../config";
+import { db, objectStore, systemClock } from "../runtime";
+import type { MigrationDeps } from "./deps";
+import * as runLogs from "./logs";
+import { runMigration, type RunReport } from "./runner";
+
+export const MIGRATION_TIMEOUT_SECONDS = 540;
+/** Time kept after the budget for the video in progress, the last checkpoint and the report. */
+const BUDGET_MARGIN_SECONDS = 180;
+const DEFAULT_SCHEDULE = "every 10 minutes";
+
+/** The budget actually used: the param, but never closer than the margin to the timeout. */
+export function effectiveBudgetSeconds(param: number): number {
+  const max = MIGRATION_TIMEOUT_SECONDS - BUDGET_MARGIN_SECONDS;
+  return Number.isFinite(param) && param > 0 ? Math.min(param, max) : max;
+}
+
+export async function handleMigrateLegacyVideos(
+  deps: MigrationDeps,
+  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string },
+): Promise<RunReport> {
+  return runMigration(deps, {
+    trigger: "schedule",
+    maxVideos: Math.max(1, settings.maxVideos),
+    timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+    statePath: settings.statePath,
+  });
+}
+
+export const migrateLegacyVideos = onSchedule(
+  {
+    // ScheduleOptions.schedule is a plain string in firebase-functions 7 (no param
+    // expression): it is read from the environment when the functions are loaded, which
+    // includes deploy-time discovery (firebase-tools loads functions/.env*).
+    schedule: MIGRATION_SCHEDULE.value() || DEFAULT_SCHEDULE,
+    timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+    memory: "512MiB",
+    secrets: R2_SECRETS,
+    retryCount: 0,
+  },
+  async () => {
+    const report = await handleMigrateLegacyVideos(
+      { db: db(), store: objectStore(), clock: systemClock },
+      { maxVideos: MIGRATION_MAX_VIDEOS.value(), timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value() },
+    );
+    if (report.status === "failed") runLogs.migrationRunFailed({ runId: report.runId, stage: "run", error: report.error ?? "unknown" });
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify? }) (custom claim
+ * `admin: true`): the scheduled runner on demand. `uid` restricts it to `users/{uid}/`, with a
+ * checkpoint of its own (`migration/user-{uid}`); a dry run writes nothing and returns what it
+ * would do; `verify: true` runs the verification pass instead and returns its report.
+ */
+import { z } from "zod";
+import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
+import { uidSchema } from "../model/ids";
+import { adminCallable } from "./callable";
+import type { MigrationDeps } from "./deps";
+import { effectiveBudgetSeconds } from "./migrate-legacy-videos";
+import { runMigration, statePathForUid, type RunReport } from "./runner";
+import { DEFAULT_STATE_PATH } from "./state";
+import { verifyMigration, type VerifyReport } from "./verify";
+
+export const runLegacyMigrationSchema = z
+  .object({
+    dryRun: z.boolean().optional(),
+    maxVideos: z.number().int().min(1).max(10_000).optional(),
+    uid: uidSchema.optional(),
+    force: z.boolean().optional(),
+    verify: z.boolean().optional(),
+  })
+  .strict();
+
+export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
+
+export type RunLegacyMigrationResponse = { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerifyReport };
+
+export interface RunLegacyMigrationSettings {
+  defaultMaxVideos: number;
+  timeBudgetSeconds: number;
+  /** Tests point this at their own checkpoint documents. */
+  statePath?: (uid: string | undefined) => string;
+}
+
+export async function runLegacyMigrationHandler(
+  deps: MigrationDeps,
+  payload: RunLegacyMigrationPayload,
+  settings: RunLegacyMigrationSettings,
+): Promise<RunLegacyMigrationResponse> {
+  const statePath = settings.statePath?.(payload.uid) ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  if (payload.verify) {
+    const verification = await verifyMigration(deps, { uid: payload.uid, maxVideos: payload.maxVideos, save: true, statePath });
+    return { kind: "verify", verification };
+  }
+  const report = await runMigration(deps, {
+    trigger: "callable",
+    uid: payload.uid,
+    statePath,
+    dryRun: payload.dryRun,
+    force: payload.force,
+    maxVideos: payload.maxVideos ?? settings.defaultMaxVideos,
+    timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+  });
+  return { kind: "run", report };
+}
+
+export const runLegacyMigration = adminCallable("runLegacyMigration", runLegacyMigrationSchema, (deps, payload) =>
+  runLegacyMigrationHandler(deps, payload, {
+    defaultMaxVideos: MIGRATION_MAX_VIDEOS.value(),
+    timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
+  }),
+);
