@@ -128,6 +128,8 @@ export interface RunProgressEvent {
   checkpoint: string | null;
   maxVideos: number | null;
   videosWritten: number;
+  /** Problems met so far in this run. */
+  problems: number;
 }
 
 const DEFAULTS = {
@@ -489,6 +491,7 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         checkpoint: report.checkpoint,
         maxVideos: Number.isFinite(maxVideos) ? maxVideos : null,
         videosWritten,
+        problems: problems.total,
       });
     }
     report.status = stop;

@@ -1,0 +1,334 @@
+/**
+ * Operator CLI for the legacy migration: the same runner as the scheduled function, against
+ * a configured project and bucket.
+ *
+ *   npm run migrate -- --dry-run                 what the next run would do (writes nothing)
+ *   npm run migrate -- --max-videos 500          migrate up to 500 videos from the checkpoint
+ *   npm run migrate -- --uid U [--force]         one user's videos (own checkpoint); force rewrites
+ *   npm run migrate -- --verify                  compare every migrated video with R2
+ *   npm run migrate -- --verify --read-mode firestore   switch reads once verification is clean
+ *
+ * Settings come from flags or the environment: --project (GCLOUD_PROJECT /
+ * GOOGLE_CLOUD_PROJECT), --endpoint (R2_ENDPOINT), --bucket (R2_BUCKET, default clips),
+ * R2_ACCESS_KEY_ID / R2_SECRET_ACCESS_KEY (environment only, so keys stay out of shell
+ * history). FIRESTORE_EMULATOR_HOST, when set, points firebase-admin at an emulator.
+ * The checkpoint lives in Firestore: running the same command again resumes.
+ *
+ * Exit codes: 0 done, 1 failed, 2 verification found mismatches, 3 another run holds the lease.
+ */
+import { parseArgs } from "node:util";
+import { SingleBar, Presets } from "cli-progress";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import type { MigrationDeps } from "../migration/deps";
+import { runMigration, statePathForUid, type RunProgressEvent, type RunReport } from "../migration/runner";
+import { DEFAULT_STATE_PATH } from "../migration/state";
+import { verifyMigration, type VerifyReport } from "../migration/verify";
+import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
+import { paths } from "../repositories/paths";
+import { systemClock } from "../runtime";
+import type { ObjectStore } from "../storage/object-store";
+import { createS3Client, R2ObjectStore } from "../storage/r2";
+
+export const USAGE = `Usage: npm run migrate -- [options]
+
+  --dry-run                 report what the next run would do; write nothing
+  --verify                  compare migrated videos with R2 instead of migrating
+  --max-videos N            migrate at most N videos in this run (default: all)
+  --uid U                   only users/U/ (its own checkpoint: migration/user-U)
+  --force                   rewrite videos already in Firestore
+  --read-mode MODE          after a clean run (and clean verification with --verify), set
+                            config/runtime read_mode to MODE (${READ_MODES.join(" | ")})
+  --time-budget SECONDS     stop taking new videos after this long
+  --page-size N             ListObjectsV2 MaxKeys (1-1000, default 1000)
+  --state-path PATH         checkpoint document (default ${DEFAULT_STATE_PATH})
+  --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
+  --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)
+  --bucket NAME             R2 bucket (or R2_BUCKET; default clips)
+  --no-progress             plain log lines instead of a progress bar
+  -h, --help                this text
+
+R2 keys come from R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY. FIRESTORE_EMULATOR_HOST, when
+set, points at an emulator. The checkpoint is kept in Firestore: run the same command again
+to resume.`;
+
+export interface CliOptions {
+  dryRun: boolean;
+  verify: boolean;
+  force: boolean;
+  maxVideos?: number;
+  uid?: string;
+  readMode?: ReadMode;
+  timeBudgetSeconds?: number;
+  pageSize?: number;
+  statePath: string;
+  project?: string;
+  endpoint?: string;
+  bucket: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  progress: boolean;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Flags first, then the environment. */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        "dry-run": { type: "boolean", default: false },
+        verify: { type: "boolean", default: false },
+        force: { type: "boolean", default: false },
+        "max-videos": { type: "string" },
+        uid: { type: "string" },
+        "read-mode": { type: "string" },
+        "time-budget": { type: "string" },
+        "page-size": { type: "string" },
+        "state-path": { type: "string" },
+        project: { type: "string" },
+        endpoint: { type: "string" },
+        bucket: { type: "string" },
+        "no-progress": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const uid = values.uid;
+  if (uid !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(uid)) throw new UsageError("--uid must be 1-128 characters of A-Z a-z 0-9 _ -");
+  const readMode = values["read-mode"];
+  if (readMode !== undefined && !isReadMode(readMode)) throw new UsageError(`--read-mode must be one of ${READ_MODES.join(", ")}`);
+  if (values.verify && (values["dry-run"] || values.force)) throw new UsageError("--verify does not combine with --dry-run or --force");
+  if (readMode !== undefined && values["dry-run"]) throw new UsageError("--read-mode does not combine with --dry-run");
+  const pageSize = positiveInt("page-size", values["page-size"]);
+  if (pageSize !== undefined && pageSize > 1000) throw new UsageError("--page-size must be at most 1000");
+  return {
+    dryRun: values["dry-run"] === true,
+    verify: values.verify === true,
+    force: values.force === true,
+    maxVideos: positiveInt("max-videos", values["max-videos"]),
+    uid,
+    readMode: readMode as ReadMode | undefined,
+    timeBudgetSeconds: positiveInt("time-budget", values["time-budget"]),
+    pageSize,
+    statePath: values["state-path"] ?? (uid ? statePathForUid(uid) : DEFAULT_STATE_PATH),
+    project: values.project ?? env.GCLOUD_PROJECT ?? env.GOOGLE_CLOUD_PROJECT,
+    endpoint: values.endpoint ?? env.R2_ENDPOINT,
+    bucket: values.bucket ?? env.R2_BUCKET ?? "clips",
+    accessKeyId: env.R2_ACCESS_KEY_ID,
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY,
+    progress: values["no-progress"] !== true,
+    help: values.help === true,
+  };
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Whether stderr is a terminal (progress bar) or not (one line per batch). */
+  tty: boolean;
+  stream?: NodeJS.WritableStream;
+}
+
+/** The real dependencies from the options (a test passes its own). */
+export function buildDeps(options: CliOptions): MigrationDeps {
+  if (!options.project) throw new UsageError("no project: pass --project or set GCLOUD_PROJECT");
+  if (!options.endpoint) throw new UsageError("no R2 endpoint: pass --endpoint or set R2_ENDPOINT");
+  if (!options.accessKeyId || !options.secretAccessKey) throw new UsageError("set R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY");
+  const app = getApps()[0] ?? initializeApp({ projectId: options.project });
+  const settings = {
+    endpoint: options.endpoint,
+    bucket: options.bucket,
+    accessKeyId: options.accessKeyId,
+    secretAccessKey: options.secretAccessKey,
+  };
+  const store: ObjectStore = new R2ObjectStore(createS3Client(settings), settings);
+  return { db: getFirestore(app), store, clock: systemClock };
+}
+
+function progressReporter(options: CliOptions, io: CliIo) {
+  const useBar = options.progress && io.tty;
+  const bar = useBar
+    ? new SingleBar(
+        {
+          format: "{bar} {value}/{total} videos | migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}",
+          hideCursor: true,
+          stream: io.stream,
+        },
+        Presets.shades_classic,
+      )
+    : null;
+  let started = false;
+  return {
+    update(e: RunProgressEvent) {
+      const seen = e.progress.videos_seen;
+      const payload = {
+        migrated: e.progress.migrated + e.progress.rewritten + e.progress.would_migrate,
+        skipped: e.progress.skipped,
+        failed: e.progress.failed,
+        problems: e.problems,
+        checkpoint: e.checkpoint ?? "(end)",
+      };
+      if (bar) {
+        // Unknown total (no --max-videos): the bar tracks what has been seen so far.
+        const total = e.maxVideos ?? Math.max(seen + 1, 1);
+        if (!started) bar.start(total, 0, payload);
+        started = true;
+        bar.setTotal(e.maxVideos ? e.maxVideos : Math.max(seen, 1));
+        bar.update(e.maxVideos ? e.videosWritten : seen, payload);
+      } else {
+        io.err(
+          `batch ${e.batch}: videos seen ${seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
+        );
+      }
+    },
+    stop() {
+      if (bar && started) bar.stop();
+    },
+  };
+}
+
+function resumeHint(options: CliOptions, report: RunReport): string {
+  const again = ["npm run migrate --"];
+  if (options.uid) again.push(`--uid ${options.uid}`);
+  if (options.statePath !== (options.uid ? statePathForUid(options.uid) : DEFAULT_STATE_PATH)) again.push(`--state-path ${options.statePath}`);
+  if (options.maxVideos) again.push(`--max-videos ${options.maxVideos}`);
+  if (options.force) again.push("--force");
+  const command = again.join(" ");
+  if (report.dryRun) {
+    return `Dry run: nothing was written; the checkpoint stays at ${report.startCheckpoint ?? "(start)"}. Run without --dry-run to migrate.`;
+  }
+  if (report.status === "completed_pass") {
+    return `Pass complete: every video under ${report.prefix} is handled. Check with: npm run migrate -- --verify${options.uid ? ` --uid ${options.uid}` : ""}`;
+  }
+  if (report.status === "lease_held") return `Another run (${report.leaseHolder}) holds the lease in ${options.statePath}; it resumes on its own, or try again later.`;
+  return `Checkpoint saved in Firestore (${options.statePath}): ${report.checkpoint ?? "(start)"}\nTo resume, run the same command again: ${command}`;
+}
+
+function printRun(report: RunReport, io: CliIo): void {
+  const p = report.progress;
+  io.out(`run ${report.runId}: ${report.status}${report.error ? ` (${report.error})` : ""}`);
+  io.out(
+    `videos seen ${p.videos_seen}: migrated ${p.migrated}, rewritten ${p.rewritten}, would migrate ${p.would_migrate}, skipped ${p.skipped}, failed ${p.failed}`,
+  );
+  io.out(`clips written ${p.clips_written}, deleted ${p.clips_deleted}; objects listed ${p.objects_listed}, unrecognized ${p.objects_unrecognized}`);
+  io.out(`Firestore commits ${report.firestoreCommits} (${report.firestoreWrites} writes), R2 calls ${report.r2Calls}`);
+  const codes = Object.entries(report.problemsByCode);
+  if (codes.length) {
+    io.out(`problems: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+    for (const pr of report.problems) io.out(`  ${pr.code}  ${pr.key}  ${pr.reason}`);
+    if (report.problemsDropped) io.out(`  … and ${report.problemsDropped} more (all are in the logs)`);
+  }
+}
+
+function printVerify(report: VerifyReport, io: CliIo): void {
+  io.out(`verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches`);
+  for (const m of report.mismatches) {
+    const where = `${m.uid}/${m.videoId}${m.clipId ? `/${m.clipId}` : ""}`;
+    const diff = m.field ? ` ${m.field}: expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual)}` : "";
+    io.out(`  ${m.code}  ${where}${diff}  ${m.detail}`);
+  }
+}
+
+async function switchReadMode(db: Firestore, mode: ReadMode, io: CliIo): Promise<void> {
+  const source = new ReadModeSource({ ref: paths.runtimeConfig(db), defaultMode: "firestore_with_r2_fallback", cacheSeconds: 0 });
+  const stored = await source.write(mode, null, "cli:migrate", systemClock.now());
+  io.out(`read mode set: config/runtime read_mode = ${stored.global} (instances pick it up within their cache period)`);
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, depsOverride?: MigrationDeps): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 64;
+    }
+    throw error;
+  }
+  if (options.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  let deps: MigrationDeps;
+  try {
+    deps = depsOverride ?? buildDeps(options);
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return 64;
+  }
+  const target = `${env.FIRESTORE_EMULATOR_HOST ? `emulator ${env.FIRESTORE_EMULATOR_HOST}` : `project ${options.project ?? "(default)"}`}, bucket ${deps.store.bucket}`;
+
+  if (options.verify) {
+    io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);
+    const report = await verifyMigration(deps, { uid: options.uid, pageSize: options.pageSize, maxVideos: options.maxVideos, save: true, statePath: options.statePath });
+    printVerify(report, io);
+    if (report.mismatches.length > 0) {
+      if (options.readMode) io.out(`read mode NOT changed: fix the mismatches first`);
+      return 2;
+    }
+    if (options.readMode) await switchReadMode(deps.db, options.readMode, io);
+    return 0;
+  }
+
+  io.err(`${options.dryRun ? "dry run" : "migrating"} ${options.uid ? `users/${options.uid}/` : "users/"} (${target}, checkpoint ${options.statePath})…`);
+  const progress = progressReporter(options, io);
+  let report: RunReport;
+  try {
+    report = await runMigration(deps, {
+      trigger: "cli",
+      uid: options.uid,
+      statePath: options.statePath,
+      dryRun: options.dryRun,
+      force: options.force,
+      maxVideos: options.maxVideos,
+      timeBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
+      pageSize: options.pageSize,
+      onProgress: (e) => progress.update(e),
+    });
+  } finally {
+    progress.stop();
+  }
+  printRun(report, io);
+  io.out(resumeHint(options, report));
+  if (report.status === "lease_held") return 3;
+  if (report.status === "failed" || report.status === "lease_lost") return 1;
+  if (options.readMode) {
+    if (report.status !== "completed_pass") {
+      io.out("read mode NOT changed: the pass is not complete yet");
+    } else {
+      await switchReadMode(deps.db, options.readMode, io);
+    }
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  const stderr = process.stderr;
+  main(process.argv.slice(2), process.env, {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => stderr.write(`${line}\n`),
+    tty: stderr.isTTY === true,
+    stream: stderr,
+  })
+    .then((code) => process.exit(code))
+    .catch((error: unknown) => {
+      process.stderr.write(`migrate failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    });
+}
