@@ -16,6 +16,7 @@
  *
  * Exit codes: 0 done, 1 failed, 2 verification found mismatches, 3 another run holds the lease.
  */
+import { logFile } from "./log-sink"; // first: see log-sink.ts
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { getApps, initializeApp } from "firebase-admin/app";
@@ -46,6 +47,8 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)
   --bucket NAME             R2 bucket (or R2_BUCKET; default clips)
   --no-progress             plain log lines instead of a progress bar
+  --log-file PATH           where the structured log lines go (default ./migrate-<time>.jsonl)
+  --verbose                 structured log lines on the terminal instead of a file
   -h, --help                this text
 
 R2 keys come from R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY. FIRESTORE_EMULATOR_HOST, when
@@ -102,6 +105,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         endpoint: { type: "string" },
         bucket: { type: "string" },
         "no-progress": { type: "boolean", default: false },
+        "log-file": { type: "string" },
+        verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -278,6 +283,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);
     const report = await verifyMigration(deps, { uid: options.uid, pageSize: options.pageSize, maxVideos: options.maxVideos, save: true, statePath: options.statePath });
     printVerify(report, io);
+    if (logFile) io.out(`Log: ${logFile}`);
     if (report.mismatches.length > 0) {
       if (options.readMode) io.out(`read mode NOT changed: fix the mismatches first`);
       return 2;
@@ -306,6 +312,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
   }
   printRun(report, io);
   io.out(resumeHint(options, report));
+  if (logFile) io.out(`Every problem and one line per batch: ${logFile}`);
   if (report.status === "lease_held") return 3;
   if (report.status === "failed" || report.status === "lease_lost") return 1;
   if (options.readMode) {

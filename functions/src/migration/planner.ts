@@ -29,6 +29,14 @@ export interface StrayObject {
 
 export type PlanItem = VideoGroup | StrayObject;
 
+/**
+ * S3 lists keys in UTF-8 byte order, which differs from JavaScript's UTF-16 string order for
+ * some non-ASCII file names: compare as S3 does.
+ */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
 /** The video a key belongs to, or a reason why it belongs to none. */
 export function videoOfKey(key: string): { uid: string; videoId: string } | { reason: string } {
   const parts = key.split("/");
@@ -62,7 +70,7 @@ export class ListingGrouper {
   push(objects: LegacyObject[]): PlanItem[] {
     const done: PlanItem[] = [];
     for (const object of objects) {
-      if (this.lastSeen !== null && object.key <= this.lastSeen) {
+      if (this.lastSeen !== null && compareKeys(object.key, this.lastSeen) <= 0) {
         throw new Error(`listing is not in ascending key order: ${object.key} after ${this.lastSeen}`);
       }
       this.lastSeen = object.key;

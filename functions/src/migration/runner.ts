@@ -472,6 +472,8 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         dryRun,
         videos: batchProgress.videos_seen,
         migrated: batchProgress.migrated,
+        rewritten: batchProgress.rewritten,
+        wouldMigrate: batchProgress.would_migrate,
         skipped: batchProgress.skipped,
         failed: batchProgress.failed,
         clips: batchProgress.clips_written,
