@@ -334,10 +334,16 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         .filter((v) => force || !snaps.get(v.prefix)?.exists)
         .filter((v) => !(blocked?.prefix === v.prefix && blocked.attempts >= maxAttempts))
         .slice(0, Math.max(0, Math.min(videos.length, maxVideos - videosWritten)));
-      const texts = new Map<string, string | undefined>();
+      // A failed read fails that video only (below), like a failed write.
+      const texts = new Map<string, { text: string | undefined } | { error: unknown }>();
       await mapWithConcurrency(toWrite, readConcurrency, async (v) => {
         const key = highlightsKey(v.uid, v.videoId);
-        if (v.objects.some((o) => o.key === key)) texts.set(v.prefix, await store.getText(key));
+        if (!v.objects.some((o) => o.key === key)) return;
+        try {
+          texts.set(v.prefix, { text: await store.getText(key) });
+        } catch (error) {
+          texts.set(v.prefix, { error });
+        }
       });
 
       let checkpoint = report.checkpoint;
@@ -401,14 +407,13 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           writes.writes++;
         }
         const hlKey = highlightsKey(uid, videoId);
-        const highlightsText = texts.has(item.prefix)
-          ? texts.get(item.prefix)
-          : item.objects.some((o) => o.key === hlKey)
-            ? await store.getText(hlKey)
-            : undefined;
-        const video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
         let outcome: WriteOutcome;
+        let video: ReturnType<typeof buildLegacyVideo> | null = null;
         try {
+          const read = texts.get(item.prefix);
+          if (read && "error" in read) throw read.error;
+          const highlightsText = read ? read.text : item.objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
+          video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
           const result = await writeLegacyVideo(db, video, {
             exists: snap?.exists === true,
             force,
@@ -424,7 +429,7 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           if (error instanceof LeaseLostError) throw error;
           const attempts = blocked?.prefix === item.prefix ? blocked.attempts + 1 : 1;
           blocked = { prefix: item.prefix, attempts, error: describe(error).slice(0, 500) };
-          recordVideo({ uid, videoId, action: "failed", clips: video.clips.length, problems: video.problems.length });
+          recordVideo({ uid, videoId, action: "failed", clips: video?.clips.length ?? 0, problems: video?.problems.length ?? 0 });
           batchProblems.byCode.write_error = (batchProblems.byCode.write_error ?? 0) + 1;
           failure = error;
           stop = "failed";

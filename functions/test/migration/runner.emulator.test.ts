@@ -325,6 +325,41 @@ describe("crash and resume", () => {
   });
 });
 
+describe("a video that keeps failing", () => {
+  it("is retried by the next runs, then skipped as failed (reported), and migrated by the next pass once it works", async () => {
+    const uid = uniqueId("mig-failing");
+    const specs = bulkVideos(uid, 3, 1);
+    await upload(specs);
+    const badKey = highlightsKey(uid, "v00001");
+    const broken = realStore();
+    const original = broken.getText.bind(broken);
+    broken.getText = async (key: string) => {
+      if (key === badKey) throw new Error("R2 says 500 for this object");
+      return original(key);
+    };
+    const options: RunOptions = { maxVideoAttempts: 2 };
+    const r1 = await run(uid, options, { store: broken });
+    expect(r1).toMatchObject({ status: "failed", error: expect.stringContaining("R2 says 500") });
+    expect(r1.progress.migrated).toBe(1);
+    expect((await readState(db.doc(statePathFor(uid)))).blocked).toMatchObject({ prefix: videoPrefix(uid, "v00001"), attempts: 1 });
+    const r2 = await run(uid, options, { store: broken });
+    expect(r2.status).toBe("failed");
+    expect((await readState(db.doc(statePathFor(uid)))).blocked).toMatchObject({ attempts: 2 });
+    const r3 = await run(uid, options, { store: broken });
+    expect(r3.status).toBe("completed_pass");
+    expect(r3.progress).toMatchObject({ failed: 1, migrated: 1 });
+    expect(r3.problems).toEqual([expect.objectContaining({ key: videoPrefix(uid, "v00001"), code: "video_failed" })]);
+    const state = await readState(db.doc(statePathFor(uid)));
+    expect(state.lastPass?.progress).toMatchObject({ videos_seen: 3, migrated: 2, failed: 1 });
+    expect(state.blocked).toBeNull();
+    expect(await videoIds(uid)).toEqual(["v00000", "v00002"]);
+
+    const nextPass = await run(uid);
+    expect(nextPass.progress).toMatchObject({ migrated: 1, skipped: 2 });
+    await expectMigratedExactly(uid, "v00001");
+  });
+});
+
 describe("overlapping runs", () => {
   it("lets exactly one of several simultaneous runs take the lease; the others exit quietly", async () => {
     const uid = uniqueId("overlap-race");
