@@ -17,7 +17,8 @@ export async function startFirestore({ host = "127.0.0.1", port = 0 } = {}) {
     server.stop();
     throw new Error("@firestore-emulator/server is not patched (start() returned no port): run `npx patch-package`");
   }
-  const hostPort = `${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
+  const connectHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host; // where clients connect
+  const hostPort = `${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${boundPort}`;
   let stopped = false;
   return {
     host,

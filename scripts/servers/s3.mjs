@@ -67,7 +67,8 @@ export async function startS3({ host = "127.0.0.1", port = 0, directory, buckets
   child.unref();
   child.channel?.unref();
 
-  const endpoint = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
+  const connectHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host; // where clients connect
+  const endpoint = `http://${connectHost.includes(":") ? `[${connectHost}]` : connectHost}:${boundPort}`;
   // it answers (a signed request is not needed: an anonymous ListBuckets gets an XML answer)
   for (let i = 0; ; i++) {
     try {
