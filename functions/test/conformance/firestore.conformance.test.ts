@@ -26,6 +26,8 @@
  *      the SDK retries the transaction).
  *  - "transactions that read with a query (and an aggregation) are isolated": RunQuery's
  *      new_transaction id was random and never checked, lost updates.
+ *  - "a plain write does not slip under a transaction's read": the transaction committed
+ *      over the plain write (lost update).
  *  - "a read-only transaction and a rollback release nothing they should not": none (passes
  *      unpatched); guards the patch's locks against leaking after rollback / read-only reads.
  *  - "WriteBatch is atomic": a batch whose create() failed still applied its other writes.
@@ -286,6 +288,23 @@ describe("transactions", () => {
       ),
     );
     expect((await jobs.doc("j1").get()).data()).toEqual({ state: "open", runs: 15, seen: 1 });
+  });
+
+  test("a plain write does not slip under a transaction's read", async () => {
+    const ref = col("plain").doc("p");
+    await ref.set({ v: 0 });
+    let plain: Promise<unknown> | undefined;
+    await db.runTransaction(
+      async (t) => {
+        const v = (await t.get(ref)).get("v") as number;
+        plain ??= ref.update({ v: 100 }); // waits for the transaction (or aborts it)
+        await new Promise((r) => setTimeout(r, 300));
+        t.update(ref, { v: v + 1 });
+      },
+      { maxAttempts: 10 },
+    );
+    await plain;
+    expect([100, 101]).toContain((await ref.get()).get("v")); // never 1: the write was not lost
   });
 
   test("a read-only transaction and a rollback release nothing they should not", async () => {
