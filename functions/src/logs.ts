@@ -67,6 +67,10 @@ export function readModeInvalid(fields: { where: string; value: unknown; using: 
   logger.warn("invalid read mode ignored", fields);
 }
 
+export function readModeReadFailed(fields: { error: string; using: string }) {
+  logger.warn("reading config/runtime failed: read mode kept", fields);
+}
+
 export function readModeChanged(fields: { mode: string | null; uid: string | null; by: string }) {
   logger.info("read mode changed", fields);
 }

@@ -101,10 +101,29 @@ export class ReadModeSource {
     return { mode: this.options.defaultMode, origin: "default", cacheHit };
   }
 
-  /** The stored switches, from the cache while it is fresh; concurrent misses share one read. */
+  /**
+   * The stored switches, from the cache while it is fresh; concurrent misses share one read.
+   * When the read fails, the last value read is kept (a Firestore outage must not take the
+   * `r2` rollback mode down with it); with nothing read yet, the error propagates.
+   */
   async switches(): Promise<{ value: RuntimeReadModes; cacheHit: boolean }> {
     const ttlMs = Math.max(0, this.options.cacheSeconds) * 1000;
     if (this.cached && ttlMs > 0 && this.now() - this.cached.at < ttlMs) return { value: this.cached.value, cacheHit: true };
+    const stale = this.cached;
+    if (stale) {
+      try {
+        return { value: await this.read(), cacheHit: false };
+      } catch (error) {
+        logs.readModeReadFailed({ error: String(error), using: "last value read" });
+        // Try again after another cache period, not on every call of the outage.
+        this.cached = { value: stale.value, at: this.now() };
+        return { value: stale.value, cacheHit: true };
+      }
+    }
+    return { value: await this.read(), cacheHit: false };
+  }
+
+  private read(): Promise<RuntimeReadModes> {
     if (!this.pending) {
       this.pending = this.options.ref
         .get()
@@ -117,7 +136,7 @@ export class ReadModeSource {
           this.pending = null;
         });
     }
-    return { value: await this.pending, cacheHit: false };
+    return this.pending;
   }
 
   /** Forgets the cached switches (after this instance changed them). */

@@ -20,6 +20,7 @@ import { ReadModeSource, defaultReadMode, type ReadMode, type ResolvedReadMode }
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
+import { firebaseUserDirectory, type UserDirectory } from "./user-directory";
 
 /** Counts what one call costs; handlers add to it as they go (issue 6). */
 export class CallMetrics {
@@ -56,6 +57,8 @@ export interface ApiDeps {
   statsShards: number;
   /** The on-demand migration run after a fallback read (the real one unless a test swaps it). */
   migrateVideo: MigrateVideoFn;
+  /** Firebase Auth users (registerClip checks the owner it is given exists). */
+  users: UserDirectory;
   metrics: CallMetrics;
 }
 
@@ -145,6 +148,7 @@ function describe(error: unknown): string {
 }
 
 let readModes: ReadModeSource | undefined;
+let users: UserDirectory | undefined;
 
 /** The instance's read-mode switch (its cache lives as long as the instance). */
 function instanceReadModes(firestore: Firestore): ReadModeSource {
@@ -169,6 +173,7 @@ export function productionDeps(): ApiDeps {
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
     migrateVideo: realMigrateVideo,
+    users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };
 }

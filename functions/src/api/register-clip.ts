@@ -10,6 +10,7 @@
  *       clip by id (clipId = fileName without its extension), so a retry never duplicates.
  *   { action: "set_status", uid, videoId, clipId, status, error? }
  *   { action: "delete", uid, videoId, clipId }   (deleting a missing clip is not an error)
+ * The owner must be an existing Firebase Auth user (`not-found` otherwise).
  */
 import { z } from "zod";
 import { FailedPreconditionError, NotFoundError } from "../errors";
@@ -86,6 +87,7 @@ export async function handleRegisterClip(deps: ApiDeps, auth: Caller | undefined
   const now = deps.clock.now();
   metrics.extra.action = payload.action;
   metrics.extra.owner = payload.uid;
+  if (!(await deps.users.exists(payload.uid))) throw new NotFoundError(`user ${payload.uid} not found`, { uid: payload.uid });
 
   if (payload.action === "set_status") {
     const ok = await updateClipStatus(deps.db, payload.uid, payload.videoId, payload.clipId, payload.status, payload.error ?? null, now);

@@ -76,6 +76,8 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     const payload = { action: "upsert", uid, videoId, fileName: "02_vertical_3-9.mp4", sceneId: 2, style: "vertical", sceneTitle: "Save", startTime: 3, endTime: 9, videoTitle: "Training" };
     const registered = await worker.call<RegisterClipResponse>("registerClip", payload);
     expect(registered).toMatchObject({ action: "upsert", clip_id: "02_vertical_3-9", created: true, video_created: true, size_bytes: 2500, has_thumbnail: true });
+    // The owner the worker names must be a user.
+    expect((await failure(worker.call("registerClip", { ...payload, uid: uniqueId("nobody") }))).code).toBe("not-found");
     // A retry by the worker changes nothing.
     expect(await worker.call<RegisterClipResponse>("registerClip", payload)).toMatchObject({ created: false, video_created: false });
 

@@ -37,6 +37,24 @@ describe("read mode", () => {
     expect(new Set(results.map((r) => r.mode))).toEqual(new Set(["firestore_with_r2_fallback"]));
   });
 
+  it("keeps the last mode read when Firestore cannot be read, and fails only with none", async () => {
+    let t = 0;
+    const { ref, modes } = source(30, () => t);
+    const get = ref.get.bind(ref);
+    let down = true;
+    ref.get = (async () => {
+      if (down) throw new Error("UNAVAILABLE");
+      return get();
+    }) as typeof ref.get;
+    await expect(modes.resolve("u1")).rejects.toThrow("UNAVAILABLE");
+    down = false;
+    await ref.set({ read_mode: "r2" });
+    expect((await modes.resolve("u1")).mode).toBe("r2");
+    down = true;
+    t += 31_000;
+    expect(await modes.resolve("u1")).toMatchObject({ mode: "r2", cacheHit: true });
+  });
+
   it("a per-user override wins over the global mode; invalid values are ignored", async () => {
     const { ref, modes } = source(0, Date.now);
     await ref.set({ read_mode: "firestore", read_mode_by_uid: { canary: "r2", broken: "sideways" } });

@@ -120,6 +120,15 @@ describe("registerClip handler", () => {
     expect(missing.code).toBe("not-found");
   });
 
+  it("refuses an owner who is not a user", async () => {
+    const uid = uniqueId("ghost");
+    const videoId = uniqueId("v");
+    await putObject(`users/${uid}/videos/${videoId}/clips/07_vertical_10-25.5.mp4`, "clip");
+    const err = await errorOf(handleRegisterClip(await handlerDeps({ unknownUsers: [uid] }), worker(), upsert(uid, videoId)));
+    expect(err.code).toBe("not-found");
+    expect(await getVideo(db(), uid, videoId)).toBeNull();
+  });
+
   it("requires the worker claim, checked after the payload", async () => {
     const uid = uniqueId("u");
     const deps = await handlerDeps();

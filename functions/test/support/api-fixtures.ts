@@ -38,6 +38,8 @@ export interface DepsOptions {
   urlTtlSeconds?: number;
   migrateVideo?: ApiDeps["migrateVideo"];
   clock?: Clock;
+  /** Uids registerClip treats as unknown users (every other uid exists). */
+  unknownUsers?: string[];
 }
 
 /**
@@ -56,6 +58,7 @@ export async function handlerDeps(options: DepsOptions = {}): Promise<ApiDeps> {
     urlTtlSeconds: options.urlTtlSeconds ?? 3600,
     statsShards: STATS_SHARDS,
     migrateVideo: options.migrateVideo ?? migrateVideo,
+    users: { exists: async (uid) => !(options.unknownUsers ?? []).includes(uid) },
     metrics: new CallMetrics(),
   };
 }
