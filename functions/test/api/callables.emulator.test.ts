@@ -1,7 +1,7 @@
 // Every callable driven as the app drives it: the Firebase JS client SDK, signed in against the
 // Auth emulator, through firebase-tools' Functions emulator running the built functions, with
 // Firestore seeded by firebase-admin and R2 by the S3 SDK. Every URL is fetched over HTTP.
-import { caller, fetchText, highlights, seedFirestoreVideo, seedLegacyVideo, putObject, bodyOf, uniqueId } from "../support/api-fixtures";
+import { fetchText, highlights, seedFirestoreVideo, seedLegacyVideo, putObject, bodyOf, uniqueId } from "../support/api-fixtures";
 import { anonymousClient, closeAllClients, emulatorsConfigured, signedInClient, type Client } from "../support/emulator-client";
 import { testFirestore } from "../support/servers-env";
 import type { ListVideosResponse } from "../../src/api/list-videos";
@@ -12,7 +12,6 @@ import type { SetReadModeResponse } from "../../src/api/set-read-mode";
 import { getVideo } from "../../src/repositories/videos";
 
 const db = () => testFirestore();
-void caller;
 
 /** The client's error code without the `functions/` prefix, plus message and details. */
 async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string; details: unknown }> {
