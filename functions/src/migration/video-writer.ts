@@ -201,6 +201,9 @@ export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, option
   }
   for (const [index, chunk] of chunks.entries()) {
     const last = index === chunks.length - 1;
+    // Another writer (the on-demand migration, an overlapping run) may have completed the
+    // video meanwhile: stop rather than rewrite a finished video's clips and statistics.
+    if (index > 0 && (await videoRef.get()).exists) return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
     for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
     for (const w of importStatsWrites(db, uid, videoId, chunk, batchTag(index))) batcher.set(w.ref, w.data);
     if (last) batcher.create(videoRef, videoDoc);

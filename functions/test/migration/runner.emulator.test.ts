@@ -195,10 +195,10 @@ describe("runMigration", () => {
     const report = await run(uid, { dryRun: true, pageSize: 3 });
 
     expect(report.status).toBe("completed_pass");
-    expect(report.progress).toMatchObject({ videos_seen: 2, would_migrate: 2, migrated: 0, clips_written: 10 });
+    expect(report.progress).toMatchObject({ videos_seen: 2, would_migrate: 2, migrated: 0, clips_written: 11 });
     expect(report.videos.map((v) => [v.videoId, v.action, v.clips])).toEqual([
       ["a", "would_migrate", 6],
-      ["b", "would_migrate", 4],
+      ["b", "would_migrate", 5],
     ]);
     expect(report.problemsByCode.zero_byte_clip).toBe(1);
     expect(report.firestoreCommits).toBe(0);

@@ -152,7 +152,7 @@ describe("migrateVideo (on demand)", () => {
     const { spec, expected } = malformedVideo(uid, "m");
     await upload([spec], [{ key: `${videoPrefix(uid, "junk")}misc/file.bin`, body: "x" }]);
     const dry = await migrateVideo(deps(), uid, "m", { dryRun: true });
-    expect(dry).toMatchObject({ outcome: "would_migrate", clips: 4, firestoreCommits: 0 });
+    expect(dry).toMatchObject({ outcome: "would_migrate", clips: 5, firestoreCommits: 0 });
     expect(Object.fromEntries(dry.problems.map((p) => [p.key, p.code]))).toEqual(expected);
     expect((await paths.video(db, uid, "m").get()).exists).toBe(false);
     expect((await migrateVideo(deps(), uid, "m")).outcome).toBe("migrated");

@@ -287,7 +287,8 @@ describe("buildLegacyVideo", () => {
     expect(got).toEqual(expected);
     for (const p of video.problems) expect(p.reason.length).toBeGreaterThan(0);
     const byId = new Map(video.clips.map((c) => [c.clip_id, c]));
-    expect([...byId.keys()].sort()).toEqual(["01_square", "01_vertical", "02_vertical", "09_vertical"]);
+    expect([...byId.keys()].sort()).toEqual(["01_square", "01_vertical", "02_vertical", "02_wide_20.5-26", "09_vertical"]);
+    expect(byId.get("02_wide_20.5-26")).toMatchObject({ file_name: "02_wide_20.5-26.MOV", scene_title: "Scene 2", start_time: 20.5, end_time: 26, status: "completed" });
     expect(byId.get("02_vertical")).toMatchObject({ status: "failed", file_size_bytes: 0, error: expect.any(String) });
     expect(byId.get("09_vertical")).toMatchObject({ status: "completed", scene_title: "", scene_description: "" });
     expect(byId.get("01_square")).toMatchObject({ r2_key: "users/u/videos/m/clips/01_square.mp4", file_name: "01_square.mp4" });

@@ -108,6 +108,7 @@ export function malformedVideo(uid: string, videoId: string): { spec: VideoSpec;
       { scene: 9, style: "vertical" }, // scene not in highlights
       { scene: 1, style: "square", ext: "mp4" },
       { scene: 1, style: "square", ext: "webm" }, // duplicate clip id
+      { scene: 2, style: "wide", range: [20.5, 26], ext: "MOV" }, // fine: extensions in any case
     ],
     extra: [
       { key: `${prefix}clips/.DS_Store`, body: "x" },
