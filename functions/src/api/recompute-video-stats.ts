@@ -1,55 +1,37 @@
 /**
- * recomputeVideoStats (admin): recompute statistics from the clips for one video, or for all
- * of a user's videos, fix any drift and report it. The same repair runs every hour over the
- * videos whose statistics moved lately (repairRecentVideoStats).
+ * recomputeVideoStats({ uid, videoId? }) (custom claim `admin: true`): recompute statistics from
+ * the clips for one video, or for all of a user's videos, fix any drift and report it. The same
+ * repair runs every hour over the videos whose statistics moved lately (repairRecentVideoStats).
  */
-import { onCall, type CallableRequest } from "firebase-functions/https";
 import { onSchedule } from "firebase-functions/scheduler";
 import { z } from "zod";
 import { STATS_SHARDS } from "../config";
-import { InvalidArgumentError, PermissionDeniedError, UnauthenticatedError, toHttpsError } from "../errors";
 import * as logs from "../logs";
 import { uidSchema, videoIdSchema } from "../model/ids";
-import { db, systemClock, type Clock } from "../runtime";
+import { db, systemClock } from "../runtime";
 import { recomputeVideoStats as recomputeOne } from "../stats/recompute";
 import { repairRecentStats, repairUserStats, type RepairSummary } from "../stats/repair";
-import type { Firestore } from "firebase-admin/firestore";
+import { callable, parsePayload, requireCaller, requireClaim, type ApiDeps, type Caller } from "./context";
 
 const payloadSchema = z.object({ uid: uidSchema, videoId: videoIdSchema.optional() }).strict();
 
 export async function handleRecomputeVideoStats(
-  deps: { db: Firestore; clock: Clock; shardCount: number },
-  request: Pick<CallableRequest<unknown>, "auth" | "data">,
+  deps: Pick<ApiDeps, "db" | "clock" | "statsShards">,
+  auth: Caller | undefined | null,
+  data: unknown,
 ): Promise<RepairSummary> {
-  if (!request.auth) throw new UnauthenticatedError();
-  const parsed = payloadSchema.safeParse(request.data ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join(".") || "(payload)";
-    throw new InvalidArgumentError(`${field}: ${issue.message}`, { field });
-  }
-  if (request.auth.token.admin !== true) throw new PermissionDeniedError("Only admins can recompute statistics.");
-  const { uid, videoId } = parsed.data;
+  const caller = requireCaller(auth);
+  const { uid, videoId } = parsePayload(payloadSchema, data);
+  requireClaim(caller, "admin", "Only admins can recompute statistics.");
   const now = deps.clock.now();
   if (videoId) {
-    const report = await recomputeOne(deps.db, uid, videoId, deps.shardCount, now);
+    const report = await recomputeOne(deps.db, uid, videoId, deps.statsShards, now);
     return { videos: 1, videosWithDrift: report.drift ? 1 : 0, reports: report.drift ? [report] : [] };
   }
-  return repairUserStats(deps.db, uid, deps.shardCount, now);
+  return repairUserStats(deps.db, uid, deps.statsShards, now);
 }
 
-export const recomputeVideoStats = onCall(async (request) => {
-  const started = Date.now();
-  try {
-    const result = await handleRecomputeVideoStats({ db: db(), clock: systemClock, shardCount: STATS_SHARDS.value() }, request);
-    logs.statsRepaired({ trigger: "callable", latency_ms: Date.now() - started, videos: result.videos, videos_with_drift: result.videosWithDrift });
-    return result;
-  } catch (error) {
-    const httpsError = toHttpsError(error);
-    logs.callableFailed({ function: "recomputeVideoStats", code: httpsError.code, latency_ms: Date.now() - started, error: String(error) });
-    throw httpsError;
-  }
-});
+export const recomputeVideoStats = callable("recomputeVideoStats", handleRecomputeVideoStats);
 
 /** Looks back a little more than the schedule's period, so no window is missed. */
 export const repairRecentVideoStats = onSchedule({ schedule: "every 60 minutes", timeoutSeconds: 540 }, async () => {

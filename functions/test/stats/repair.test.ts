@@ -16,7 +16,8 @@ beforeAll(() => {
 });
 
 const clock = { now: () => new Date() };
-const admin = (uid = "ops") => ({ uid, token: { admin: true } }) as never;
+const admin = { uid: "ops", token: { admin: true } };
+const deps = () => ({ db, clock, statsShards: 4 });
 
 /** Writes a clip and counts it as a delivered event would. */
 async function countedClip(uid: string, videoId: string, clipId: string) {
@@ -31,13 +32,12 @@ async function video(uid: string, videoId: string) {
 
 describe("recomputeVideoStats callable handler", () => {
   it("rejects a signed-out caller, a bad payload, then a non-admin, in that order", async () => {
-    const deps = { db, clock, shardCount: 4 };
-    await expect(handleRecomputeVideoStats(deps, { auth: undefined, data: {} })).rejects.toMatchObject({ code: "unauthenticated" });
-    await expect(handleRecomputeVideoStats(deps, { auth: { uid: "x", token: {} } as never, data: { uid: "../x" } })).rejects.toMatchObject({
+    await expect(handleRecomputeVideoStats(deps(), undefined, {})).rejects.toMatchObject({ code: "unauthenticated" });
+    await expect(handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "../x" })).rejects.toMatchObject({
       code: "invalid-argument",
       details: { field: "uid" },
     });
-    await expect(handleRecomputeVideoStats(deps, { auth: { uid: "x", token: {} } as never, data: { uid: "x" } })).rejects.toMatchObject({
+    await expect(handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "x" })).rejects.toMatchObject({
       code: "permission-denied",
     });
   });
@@ -49,14 +49,14 @@ describe("recomputeVideoStats callable handler", () => {
       await countedClip(uid, v, "01_vertical");
       await paths.clips(db, uid, v).doc("02_square").set(clipDoc(uid, v, "02_square", { style: "square" })); // never counted
     }
-    const one = await handleRecomputeVideoStats({ db, clock, shardCount: 4 }, { auth: admin(), data: { uid, videoId: "a" } });
+    const one = await handleRecomputeVideoStats(deps(), admin, { uid, videoId: "a" });
     expect(one.videos).toBe(1);
     expect(one.reports[0]!.fixedClips.map((c) => c.clipId)).toEqual(["02_square"]);
     expect((await readVideoStats(db, uid, "b")).clip_count).toBe(1); // untouched until asked
     expect((await readVideoStats(db, uid, "a")).clip_count).toBe(2);
     expect(await statsFromClips(db, uid, "a")).toMatchObject({ clip_count: 2 });
 
-    const all = await handleRecomputeVideoStats({ db, clock, shardCount: 4 }, { auth: admin(), data: { uid } });
+    const all = await handleRecomputeVideoStats(deps(), admin, { uid });
     expect(all.videos).toBe(2);
     expect(all.videosWithDrift).toBe(1);
     expect(all.reports.map((r) => r.videoId)).toEqual(["b"]);
