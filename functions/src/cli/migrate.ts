@@ -23,7 +23,7 @@ import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../migration/deps";
 import { runMigration, statePathForUid, type RunProgressEvent, type RunReport } from "../migration/runner";
-import { DEFAULT_STATE_PATH } from "../migration/state";
+import { DEFAULT_STATE_PATH, resetState } from "../migration/state";
 import { verifyMigration, type VerifyReport } from "../migration/verify";
 import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
 import { paths } from "../repositories/paths";
@@ -38,6 +38,7 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --max-videos N            migrate at most N videos in this run (default: all)
   --uid U                   only users/U/ (its own checkpoint: migration/user-U)
   --force                   rewrite videos already in Firestore
+  --restart                 start a new pass from the beginning (forget the checkpoint)
   --read-mode MODE          after a clean run (and clean verification with --verify), set
                             config/runtime read_mode to MODE (${READ_MODES.join(" | ")})
   --time-budget SECONDS     stop taking new videos after this long
@@ -59,6 +60,7 @@ export interface CliOptions {
   dryRun: boolean;
   verify: boolean;
   force: boolean;
+  restart: boolean;
   maxVideos?: number;
   uid?: string;
   readMode?: ReadMode;
@@ -95,6 +97,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         "dry-run": { type: "boolean", default: false },
         verify: { type: "boolean", default: false },
         force: { type: "boolean", default: false },
+        restart: { type: "boolean", default: false },
         "max-videos": { type: "string" },
         uid: { type: "string" },
         "read-mode": { type: "string" },
@@ -117,7 +120,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   if (uid !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(uid)) throw new UsageError("--uid must be 1-128 characters of A-Z a-z 0-9 _ -");
   const readMode = values["read-mode"];
   if (readMode !== undefined && !isReadMode(readMode)) throw new UsageError(`--read-mode must be one of ${READ_MODES.join(", ")}`);
-  if (values.verify && (values["dry-run"] || values.force)) throw new UsageError("--verify does not combine with --dry-run or --force");
+  if (values.verify && (values["dry-run"] || values.force || values.restart)) {
+    throw new UsageError("--verify does not combine with --dry-run, --force or --restart");
+  }
+  if (values.restart && values["dry-run"]) throw new UsageError("--restart does not combine with --dry-run (it writes the checkpoint)");
   if (readMode !== undefined && values["dry-run"]) throw new UsageError("--read-mode does not combine with --dry-run");
   const pageSize = positiveInt("page-size", values["page-size"]);
   if (pageSize !== undefined && pageSize > 1000) throw new UsageError("--page-size must be at most 1000");
@@ -125,6 +131,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     dryRun: values["dry-run"] === true,
     verify: values.verify === true,
     force: values.force === true,
+    restart: values.restart === true,
     maxVideos: positiveInt("max-videos", values["max-videos"]),
     uid,
     readMode: readMode as ReadMode | undefined,
@@ -293,6 +300,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
   }
 
   io.err(`${options.dryRun ? "dry run" : "migrating"} ${options.uid ? `users/${options.uid}/` : "users/"} (${target}, checkpoint ${options.statePath})…`);
+  if (options.restart) {
+    if (!(await resetState(deps.db, deps.db.doc(options.statePath), systemClock.now()))) {
+      io.out(`not restarted: a run holds the lease in ${options.statePath}`);
+      return 3;
+    }
+    io.err(`checkpoint in ${options.statePath} reset: this run starts a new pass from the beginning`);
+  }
   const progress = progressReporter(options, io);
   let report: RunReport;
   try {

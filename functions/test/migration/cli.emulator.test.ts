@@ -38,6 +38,7 @@ describe("parseCli", () => {
     [["--read-mode", "s3"], "--read-mode"],
     [["--uid", "a/b"], "--uid"],
     [["--verify", "--force"], "--verify"],
+    [["--restart", "--dry-run"], "--restart"],
     [["--dry-run", "--read-mode", "firestore"], "--read-mode"],
     [["--page-size", "5000"], "--page-size"],
     [["--frobnicate"], "frobnicate"],
@@ -83,6 +84,13 @@ describe("npm run migrate", () => {
     expect(stepText).toContain(`To resume, run the same command again: npm run migrate -- --uid ${uid} --state-path ${statePathFor(uid)} --max-videos 3`);
     expect(stepText).toContain("read mode NOT changed");
     expect(step.stderr.some((l) => l.startsWith("batch 1:"))).toBe(true);
+
+    // --restart forgets the checkpoint: the three videos already migrated are listed again
+    // (and left alone) before the next one is migrated.
+    const restart = io();
+    expect(await main([...base, "--restart", "--max-videos", "1"], process.env, restart)).toBe(0);
+    expect(restart.stderr.join("\n")).toContain("reset");
+    expect(restart.stdout.join("\n")).toMatch(/videos seen 4: migrated 1, .* skipped 3/);
 
     const rest = io();
     expect(await main(base, process.env, rest)).toBe(0);
