@@ -7,7 +7,7 @@ import { InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
 import { SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
-import { buildLegacyVideo, highlightsKey, videoPrefix, type Problem } from "../storage/legacy-layout";
+import { buildLegacyVideo, highlightsKey, videoPrefix, type LegacyVideo, type Problem } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { isVideo } from "./planner";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
@@ -19,6 +19,12 @@ export interface MigrateVideoOptions {
   dryRun?: boolean;
   /** Clips per WriteBatch (tests use small values to exercise several batches). */
   clipsPerBatch?: number;
+  /**
+   * The video as the caller just built it from R2 (the read fallback has listed and parsed
+   * it already): saves the listing and the highlights.json read. Must be built from
+   * everything under the video's prefix (buildLegacyVideo).
+   */
+  video?: LegacyVideo;
 }
 
 export type MigrateVideoOutcome =
@@ -53,7 +59,7 @@ export async function migrateVideo(
   if (!SEGMENT_PATTERN.test(videoId)) {
     throw new InvalidArgumentError("videoId: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "videoId" });
   }
-  const { db, store, clock } = deps;
+  const { db, store } = deps;
   const callsBefore = store.calls;
   const counter = newWriteCounter();
   const result = (outcome: MigrateVideoOutcome, clips = 0, clipsDeleted = 0, problems: Problem[] = []): MigrateVideoResult => ({
@@ -70,6 +76,12 @@ export async function migrateVideo(
 
   const exists = (await paths.video(db, uid, videoId).get()).exists;
   if (exists && !options.force) return result("already_migrated");
+  if (options.video) {
+    if (options.video.uid !== uid || options.video.videoId !== videoId) {
+      throw new InvalidArgumentError("video: built for another video", { field: "video" });
+    }
+    return write(deps, options.video, exists, options, counter, result);
+  }
   const objects = await store.listAll(videoPrefix(uid, videoId));
   if (objects.length === 0) return result("not_found");
   const hlKey = highlightsKey(uid, videoId);
@@ -79,16 +91,27 @@ export async function migrateVideo(
     for (const p of video.problems) logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
     return result("not_a_video", 0, 0, video.problems);
   }
-  const written = await writeLegacyVideo(db, video, {
+  return write(deps, video, exists, options, counter, result);
+}
+
+async function write(
+  deps: MigrationDeps,
+  video: LegacyVideo,
+  exists: boolean,
+  options: MigrateVideoOptions,
+  counter: ReturnType<typeof newWriteCounter>,
+  result: (outcome: MigrateVideoOutcome, clips?: number, clipsDeleted?: number, problems?: Problem[]) => MigrateVideoResult,
+): Promise<MigrateVideoResult> {
+  const written = await writeLegacyVideo(deps.db, video, {
     exists,
     force: options.force,
     dryRun: options.dryRun,
-    now: clock.now(),
+    now: deps.clock.now(),
     clipsPerBatch: options.clipsPerBatch,
     counter,
   });
   if (!options.dryRun) {
-    for (const p of video.problems) logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
+    for (const p of video.problems) logs.migrationProblem({ ...p, uid: video.uid, videoId: video.videoId, runId: "on-demand" });
   }
   return result(written.outcome, written.clipsWritten, written.clipsDeleted, video.problems);
 }

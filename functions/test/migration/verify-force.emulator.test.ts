@@ -8,11 +8,11 @@ import { runMigration, type RunOptions, type RunReport } from "../../src/migrati
 import { verifyMigration } from "../../src/migration/verify";
 import { paths } from "../../src/repositories/paths";
 import { applyClipChange } from "../../src/stats/ledger";
-import { videoPrefix } from "../../src/storage/legacy-layout";
+import { buildLegacyVideo, videoPrefix } from "../../src/storage/legacy-layout";
 import { uniqueId } from "../support/clip-factory";
 import { goodVideo, highlightsJson, malformedVideo, putObjects } from "../support/legacy-fixtures";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
-import { deps, statePathFor, upload } from "./harness";
+import { deps, realStore, statePathFor, upload } from "./harness";
 
 let db: Firestore;
 beforeAll(() => {
@@ -160,6 +160,18 @@ describe("migrateVideo (on demand)", () => {
     expect((await migrateVideo(deps(), uid, "junk")).outcome).toBe("not_a_video");
     expect((await paths.video(db, uid, "junk").get()).exists).toBe(false);
     await expect(migrateVideo(deps(), "bad uid", "m")).rejects.toMatchObject({ code: "invalid-argument" });
+  });
+
+  it("takes a video the caller already built from R2, without reading R2 again", async () => {
+    const uid = uniqueId("ondemand-pre");
+    await upload([goodVideo(uid, "a", 2)]);
+    const store = realStore();
+    const objects = await store.listAll(videoPrefix(uid, "a"));
+    const video = buildLegacyVideo(uid, "a", objects, await store.getText(`${videoPrefix(uid, "a")}highlights.json`));
+    const result = await migrateVideo(deps(), uid, "a", { video });
+    expect(result).toMatchObject({ outcome: "migrated", clips: 4, r2Calls: 0 });
+    expect((await verifyMigration(deps(), { uid })).mismatches).toEqual([]);
+    await expect(migrateVideo(deps(), uid, "b", { video })).rejects.toMatchObject({ code: "invalid-argument" });
   });
 
   it("creates the video document once when two writers race on the same video", async () => {
