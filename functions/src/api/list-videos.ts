@@ -63,8 +63,8 @@ export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined |
   const payload = parsePayload(payloadSchema, data);
   const limit = payload.limit ?? DEFAULT_PAGE_SIZE;
   const cursor = payload.cursor ? decodeCursor(payload.cursor) : null;
-  if (payload.cursor && !cursor) throw new InvalidArgumentError("cursor: is not a cursor returned by listVideos", { field: "cursor" });
-  const after: ListPosition | null = cursor ? { createdAt: new Timestamp(cursor.t, cursor.n), id: cursor.id } : null;
+  const after = cursor ? positionOf(cursor) : null;
+  if (payload.cursor && !after) throw new InvalidArgumentError("cursor: is not a cursor returned by listVideos", { field: "cursor" });
 
   const { metrics } = deps;
   const resolved = await deps.readModes.resolve(caller.uid);
@@ -114,6 +114,15 @@ export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined |
     next_cursor: hasMore && last ? encodePosition(last.position) : null,
     read_mode: mode,
   };
+}
+
+/** Where a cursor points; null when its time is not a Firestore timestamp. */
+function positionOf(cursor: { t: number; n: number; id: string }): ListPosition | null {
+  try {
+    return { createdAt: new Timestamp(cursor.t, cursor.n), id: cursor.id };
+  } catch {
+    return null;
+  }
 }
 
 /** The ids among `ids` that have no Firestore video document (read 300 at a time). */
