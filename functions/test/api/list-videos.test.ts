@@ -3,6 +3,7 @@
 import { handleListVideos } from "../../src/api/list-videos";
 import { runHandler } from "../../src/api/context";
 import type { ApiDeps } from "../../src/api/context";
+import { migrateVideo } from "../../src/migration/migrate-video";
 import { caller, errorOf, handlerDeps, highlights, seedFirestoreVideo, seedLegacyVideo, uniqueId } from "../support/api-fixtures";
 import { testFirestore } from "../support/servers-env";
 
@@ -92,6 +93,30 @@ describe("listVideos handler", () => {
     for (const limit of [1, 2, 4]) {
       expect((await allPages(deps, uid, limit)).ids).toEqual(first.videos.map((v) => v.id));
     }
+  });
+
+  it("a video migrated between two pages is neither repeated nor skipped", async () => {
+    const uid = uniqueId("u");
+    for (const id of ["r-1", "r-2", "r-3", "r-4", "r-5"]) await seedLegacyVideo({ uid, videoId: id, clips: [{ file: "01_vertical.mp4" }] });
+    const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
+    const everything = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
+    expect(everything.sort()).toEqual(["r-1", "r-2", "r-3", "r-4", "r-5"]);
+    const ordered = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
+
+    const first = await handleListVideos(deps, caller(uid), { limit: 2 });
+    // The migration moves the rest to Firestore, at the same place in the order.
+    for (const id of ordered.slice(1)) await migrateVideo({ db: db(), store: deps.store, clock: deps.clock }, uid, id);
+    const ids = first.videos.map((v) => v.id);
+    let cursor = first.next_cursor;
+    const sources: string[] = [];
+    while (cursor) {
+      const page = await handleListVideos(deps, caller(uid), { limit: 2, cursor });
+      ids.push(...page.videos.map((v) => v.id));
+      sources.push(...page.videos.map((v) => v.source));
+      cursor = page.next_cursor;
+    }
+    expect(ids).toEqual(ordered);
+    expect(sources).toEqual(["firestore", "firestore", "firestore"]);
   });
 
   it("in mode firestore lists no R2-only video; in mode r2 lists only what R2 has", async () => {
