@@ -174,10 +174,13 @@ export function buildDeps(options: CliOptions): MigrationDeps {
 
 function progressReporter(options: CliOptions, io: CliIo) {
   const useBar = options.progress && io.tty;
+  const details = "migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}";
+  // With --max-videos the bar fills towards it; without, the total is unknown (the bucket is
+  // not counted beforehand) and the line shows what has been seen so far.
   const bar = useBar
     ? new SingleBar(
         {
-          format: "{bar} {value}/{total} videos | migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}",
+          format: options.maxVideos ? `{bar} {value}/{total} videos written | ${details}` : `videos seen {value} | ${details}`,
           hideCursor: true,
           stream: io.stream,
         },
@@ -187,7 +190,6 @@ function progressReporter(options: CliOptions, io: CliIo) {
   let started = false;
   return {
     update(e: RunProgressEvent) {
-      const seen = e.progress.videos_seen;
       const payload = {
         migrated: e.progress.migrated + e.progress.rewritten + e.progress.would_migrate,
         skipped: e.progress.skipped,
@@ -195,16 +197,14 @@ function progressReporter(options: CliOptions, io: CliIo) {
         problems: e.problems,
         checkpoint: e.checkpoint ?? "(end)",
       };
+      const value = e.maxVideos ? e.videosWritten : e.progress.videos_seen;
       if (bar) {
-        // Unknown total (no --max-videos): the bar tracks what has been seen so far.
-        const total = e.maxVideos ?? Math.max(seen + 1, 1);
-        if (!started) bar.start(total, 0, payload);
+        if (!started) bar.start(e.maxVideos ?? 0, value, payload);
         started = true;
-        bar.setTotal(e.maxVideos ? e.maxVideos : Math.max(seen, 1));
-        bar.update(e.maxVideos ? e.videosWritten : seen, payload);
+        bar.update(value, payload);
       } else {
         io.err(
-          `batch ${e.batch}: videos seen ${seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
+          `batch ${e.batch}: videos seen ${e.progress.videos_seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
         );
       }
     },
