@@ -17,6 +17,7 @@ import type { ReadMode } from "../read-mode";
 import { listClips } from "../repositories/clips";
 import { getVideo } from "../repositories/videos";
 import { readVideoStats } from "../stats/read";
+import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyVideo } from "./legacy-source";
 import {
@@ -61,6 +62,8 @@ interface Loaded {
   statistics: VideoStats;
   clips: ClipRecord[];
   source: ReadSource;
+  /** The video as built from R2, handed to the on-demand migration (no second listing). */
+  legacy?: LegacyVideo;
 }
 
 export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<VideoInfoResponse> {
@@ -93,7 +96,7 @@ export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined
     read_mode: mode,
   };
   metrics.extra.clips = clips.length;
-  if (loaded.source === "r2" && mode === "firestore_with_r2_fallback") await migrateOnRead(deps, caller.uid, payload.videoId);
+  if (loaded.legacy && mode === "firestore_with_r2_fallback") await migrateOnRead(deps, loaded.legacy);
   return response;
 }
 
@@ -145,13 +148,15 @@ async function fromR2(deps: ApiDeps, uid: string, videoId: string, filter: { sta
     statistics: statsOfLegacyVideo(video, now),
     clips,
     source: "r2",
+    legacy: video,
   };
 }
 
 /** Migrates a video just read from R2; logged, never thrown: the user's answer is already built. */
-async function migrateOnRead(deps: ApiDeps, uid: string, videoId: string): Promise<void> {
+async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
+  const { uid, videoId } = video;
   try {
-    const result = await deps.migrateVideo({ db: deps.db, store: deps.store, clock: deps.clock }, uid, videoId);
+    const result = await deps.migrateVideo({ db: deps.db, store: deps.store, clock: deps.clock }, uid, videoId, { video });
     deps.metrics.firestoreReads += 1;
     deps.metrics.firestoreWrites += result.firestoreWrites;
     deps.metrics.extra.migrated_on_read = result.outcome;
