@@ -282,6 +282,8 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
     else report.videosDropped++;
   };
   const overBudget = () => clock.now().getTime() - started.getTime() >= budgetMs;
+  // Each batch line counts from the end of the previous one: its listing calls included.
+  let batchMark = { at: Date.now(), calls: store.calls };
 
   try {
     while (stop === null) {
@@ -310,8 +312,6 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         stop = "time_budget";
         break;
       }
-      const batchStarted = Date.now();
-      const callsBefore = store.calls;
       const writesBefore = { ...writes };
       const batchProgress = emptyProgress();
       const batchProblems = new ProblemLog(0);
@@ -486,11 +486,12 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         objects: batchProgress.objects_listed,
         firestoreCommits: writes.commits - writesBefore.commits,
         firestoreWrites: writes.writes - writesBefore.writes,
-        r2Calls: store.calls - callsBefore,
-        latencyMs: Date.now() - batchStarted,
+        r2Calls: store.calls - batchMark.calls,
+        latencyMs: Date.now() - batchMark.at,
         errorsByCode: batchProblems.byCode,
         checkpoint: report.checkpoint,
       });
+      batchMark = { at: Date.now(), calls: store.calls };
       options.onProgress?.({
         runId,
         batch: report.batches,

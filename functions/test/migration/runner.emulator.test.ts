@@ -2,6 +2,7 @@
 // data. Each test has its own uid prefix and its own checkpoint document.
 import "./quiet";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import * as logs from "../../src/logs";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import { readState } from "../../src/migration/state";
 import { paths } from "../../src/repositories/paths";
@@ -231,6 +232,44 @@ describe("runMigration", () => {
     const stored = (await db.doc(`${statePathFor(uid)}/runs/${report.runId}`).get()).data()!;
     expect(stored.problems).toHaveLength(5);
     expect(stored.problems_dropped).toBe(17);
+  });
+});
+
+describe("batch log lines", () => {
+  it("logs exactly one structured line per batch, with its counts, costs, errors and checkpoint", async () => {
+    const uid = uniqueId("mig-log");
+    await upload([...bulkVideos(uid, 4, 2), malformedVideo(uid, "m").spec]);
+    const spy = jest.spyOn(logs, "migrationBatchDone");
+    try {
+      const report = await run(uid, { videosPerBatch: 2, pageSize: 6 });
+      const lines = spy.mock.calls.map((c) => c[0]).filter((f) => f.runId === report.runId);
+      expect(lines).toHaveLength(report.batches);
+      expect(lines.length).toBeGreaterThanOrEqual(3); // 2 videos per batch at most
+      for (const line of lines) {
+        expect(line).toEqual(
+          expect.objectContaining({
+            videos: expect.any(Number),
+            clips: expect.any(Number),
+            firestoreCommits: expect.any(Number),
+            firestoreWrites: expect.any(Number),
+            r2Calls: expect.any(Number),
+            latencyMs: expect.any(Number),
+            errorsByCode: expect.any(Object),
+          }),
+        );
+      }
+      const sum = (k: string) => lines.reduce((n, l) => n + (l[k] as number), 0);
+      expect(sum("videos")).toBe(5);
+      expect(sum("clips")).toBe(report.progress.clips_written);
+      expect(sum("r2Calls")).toBe(report.r2Calls);
+      expect(lines.at(-1)!.checkpoint).toBeNull(); // pass complete
+      expect(lines[0]!.checkpoint).toMatch(new RegExp(`^users/${uid}/videos/m/`));
+      for (const l of lines) expect(l.videos).toBeLessThanOrEqual(2);
+      const errors = lines.map((l) => l.errorsByCode as Record<string, number>).find((e) => Object.keys(e).length > 0);
+      expect(errors).toMatchObject({ zero_byte_clip: 1, orphan_thumbnail: 1 });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
