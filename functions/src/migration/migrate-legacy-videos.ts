@@ -24,10 +24,11 @@ export function effectiveBudgetSeconds(param: number): number {
 
 export async function handleMigrateLegacyVideos(
   deps: MigrationDeps,
-  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string },
+  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string; uid?: string },
 ): Promise<RunReport> {
   return runMigration(deps, {
     trigger: "schedule",
+    uid: settings.uid,
     maxVideos: Math.max(1, settings.maxVideos),
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
     statePath: settings.statePath,
