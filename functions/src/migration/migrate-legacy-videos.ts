@@ -15,6 +15,7 @@ export const MIGRATION_TIMEOUT_SECONDS = 540;
 /** Time kept after the budget for the video in progress, the last checkpoint and the report. */
 const BUDGET_MARGIN_SECONDS = 180;
 const DEFAULT_SCHEDULE = "every 10 minutes";
+export const RESCAN_INTERVAL_MS = 24 * 3600 * 1000;
 
 /** The budget actually used: the param, but never closer than the margin to the timeout. */
 export function effectiveBudgetSeconds(param: number): number {
@@ -24,7 +25,7 @@ export function effectiveBudgetSeconds(param: number): number {
 
 export async function handleMigrateLegacyVideos(
   deps: MigrationDeps,
-  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string; uid?: string },
+  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string; uid?: string; minPassIntervalMs?: number },
 ): Promise<RunReport> {
   return runMigration(deps, {
     trigger: "schedule",
@@ -32,6 +33,9 @@ export async function handleMigrateLegacyVideos(
     maxVideos: Math.max(1, settings.maxVideos),
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
     statePath: settings.statePath,
+    // Once the bucket is done, rescan it (for late legacy uploads) daily, not every tick:
+    // each pass re-reports every stray key.
+    minPassIntervalMs: settings.minPassIntervalMs ?? RESCAN_INTERVAL_MS,
   });
 }
 

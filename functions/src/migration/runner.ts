@@ -68,6 +68,12 @@ export interface RunOptions {
   maxProblemsInReport?: number;
   /** Runs that may fail on the same video before it is skipped as failed. */
   maxVideoAttempts?: number;
+  /**
+   * When the last pass completed less than this long ago, a run that would start a new pass
+   * does nothing (status `idle`): the scheduled function rescans a finished bucket (late
+   * legacy uploads) once a day instead of every tick. Default 0: always run.
+   */
+  minPassIntervalMs?: number;
   /** Called after each batch (the CLI's progress bar). */
   onProgress?: (event: RunProgressEvent) => void;
 }
@@ -82,7 +88,9 @@ export type RunStatus =
   /** Another run took the lease over: this one stopped at its batch boundary. */
   | "lease_lost"
   /** Writing a video failed: the checkpoint stays before it; the next run retries it. */
-  | "failed";
+  | "failed"
+  /** The last pass completed recently (minPassIntervalMs): nothing to do yet. */
+  | "idle";
 
 export interface VideoAction {
   uid: string;
@@ -239,6 +247,15 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
     report.firestoreWrites = writes.writes;
     report.r2Calls = store.calls - callsAtStart;
   };
+
+  const minPassIntervalMs = options.minPassIntervalMs ?? 0;
+  if (minPassIntervalMs > 0) {
+    const current = await readState(stateRef);
+    const completedAt = current.lastPass?.completedAt.getTime();
+    if (current.checkpoint === null && completedAt !== undefined && started.getTime() - completedAt < minPassIntervalMs) {
+      return { ...report, status: "idle", finishedAt: clock.now().toISOString() };
+    }
+  }
 
   let state: MigrationState;
   if (dryRun) {

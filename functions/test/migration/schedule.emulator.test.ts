@@ -31,6 +31,11 @@ describe("handleMigrateLegacyVideos", () => {
       ["schedule", "max_videos", 2],
       ["schedule", "completed_pass", 1],
     ]);
+    // The bucket is done: the next ticks do nothing until the daily rescan is due.
+    const idle = await handleMigrateLegacyVideos(deps(), settings);
+    expect(idle).toMatchObject({ status: "idle", batches: 0, r2Calls: 0, firestoreCommits: 0 });
+    const rescan = await handleMigrateLegacyVideos(deps({ clock: new SteppingClock(Date.now() + 25 * 3600 * 1000, 1) }), settings);
+    expect(rescan).toMatchObject({ status: "completed_pass", progress: { videos_seen: 5, skipped: 5, migrated: 0 } });
   });
 
   it("stops taking videos once the (clamped) budget is spent", async () => {
