@@ -46,7 +46,10 @@ export async function startS3({ host = "127.0.0.1", port = 0, directory, buckets
     if (tempDirectory) rmSync(tempDirectory, { recursive: true, force: true });
   };
   // belt and braces next to the IPC channel: kill the child when this process exits normally
-  const killOnExit = () => child.kill("SIGKILL");
+  const killOnExit = () => {
+    child.kill("SIGKILL");
+    cleanup();
+  };
   process.once("exit", killOnExit);
 
   let boundPort;
