@@ -50,7 +50,8 @@ try {
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
   stops.push(s3.stop);
 
-  const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips" };
+  // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
+  const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", READ_MODE_CACHE_SECONDS: "1" };
   const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
   let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
   let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;

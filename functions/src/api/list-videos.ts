@@ -15,6 +15,7 @@
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
+import * as logs from "../logs";
 import { InvalidArgumentError } from "../errors";
 import type { VideoStats } from "../model/stats";
 import { paths } from "../repositories/paths";
@@ -55,7 +56,7 @@ export interface ListVideosResponse {
 
 interface Entry {
   position: ListPosition;
-  build: () => VideoSummary;
+  build: () => VideoSummary | null;
 }
 
 export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<ListVideosResponse> {
@@ -78,7 +79,14 @@ export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined |
   let firestoreCount = 0;
   if (mode !== "r2") {
     const page = await listVideoDocs(deps.db, uid, limit, cursor);
-    metrics.query(page.videos.length + (page.nextCursor ? 1 : 0));
+    metrics.query(page.videos.length + page.malformed.length + (page.nextCursor ? 1 : 0));
+    // A malformed document keeps its place in the order (so cursors neither skip nor stall)
+    // but yields no summary; it is reported in the log line.
+    for (const bad of page.malformed) {
+      logs.apiMalformedDocument({ path: bad.path, reason: bad.reason });
+      if (bad.createdAt) entries.push({ position: { createdAt: bad.createdAt, id: bad.id }, build: () => null });
+    }
+    if (page.malformed.length) metrics.extra.malformed_videos = page.malformed.length;
     firestoreHasMore = page.nextCursor !== null;
     firestoreCount = page.videos.length;
     const stats = await readVideoStatsMany(deps.db, uid, page.videos.map((v) => v.video_id));
@@ -110,7 +118,7 @@ export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined |
   metrics.readPath = legacyCount === 0 ? "firestore" : firestoreCount === 0 ? "r2" : "mixed";
   metrics.extra.videos = page.length;
   return {
-    videos: page.map((e) => e.build()),
+    videos: page.map((e) => e.build()).filter((v): v is VideoSummary => v !== null),
     next_cursor: hasMore && last ? encodePosition(last.position) : null,
     read_mode: mode,
   };

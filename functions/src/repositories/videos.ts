@@ -51,6 +51,8 @@ export async function createVideoIfMissing(db: Firestore, input: VideoInput, now
 
 export interface VideoPage {
   videos: VideoDoc[];
+  /** Documents of the page that do not match the schema: left out of `videos`, reported. */
+  malformed: { path: string; reason: string; id: string; createdAt: Timestamp | null }[];
   /** Opaque cursor for the next page, or null at the end. */
   nextCursor: string | null;
 }
@@ -61,8 +63,8 @@ interface CursorValue {
   id: string;
 }
 
-export function encodeCursor(video: VideoDoc): string {
-  const value: CursorValue = { t: video.created_at.seconds, n: video.created_at.nanoseconds, id: video.video_id };
+export function encodeCursor(createdAt: Timestamp, id: string): string {
+  const value: CursorValue = { t: createdAt.seconds, n: createdAt.nanoseconds, id };
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }
 
@@ -86,7 +88,26 @@ export async function listVideos(db: Firestore, uid: string, limit: number, curs
   let query = paths.videos(db, uid).orderBy("created_at", "desc").orderBy("__name__", "desc");
   if (cursor) query = query.startAfter(new Timestamp(cursor.t, cursor.n), cursor.id);
   const snap = await query.limit(limit + 1).get();
-  const videos = snap.docs.slice(0, limit).map(parseVideo);
-  const last = videos[videos.length - 1];
-  return { videos, nextCursor: snap.docs.length > limit && last ? encodeCursor(last) : null };
+  const docs = snap.docs.slice(0, limit);
+  const videos: VideoDoc[] = [];
+  const malformed: VideoPage["malformed"] = [];
+  for (const doc of docs) {
+    const parsed = videoDocSchema.safeParse(doc.data());
+    if (parsed.success) videos.push(parsed.data);
+    else {
+      const createdAt = doc.get("created_at") as unknown;
+      malformed.push({
+        path: doc.ref.path,
+        reason: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+        id: doc.id,
+        createdAt: createdAt instanceof Timestamp ? createdAt : null,
+      });
+    }
+  }
+  // The cursor is the last document of the page, parsed or not, so no page repeats it.
+  const last = docs[docs.length - 1];
+  const lastCreated = last?.get("created_at") as unknown;
+  const nextCursor =
+    snap.docs.length > limit && last && lastCreated instanceof Timestamp ? encodeCursor(lastCreated, last.id) : null;
+  return { videos, malformed, nextCursor };
 }

@@ -47,6 +47,19 @@ describe("listVideos handler", () => {
     }
   });
 
+  it("leaves a malformed video document out, reports it, and keeps listing the others", async () => {
+    const uid = uniqueId("u");
+    await seedFirestoreVideo(db(), { uid, videoId: "v-good-1", createdAt: new Date("2026-03-01T00:00:00Z"), clips: [] });
+    await seedFirestoreVideo(db(), { uid, videoId: "v-good-2", createdAt: new Date("2026-01-01T00:00:00Z"), clips: [] });
+    // A hand-edited document: created_at still orders it, but title is not a string.
+    await db().doc(`users/${uid}/videos/v-bad`).set({ video_id: "v-bad", created_at: new Date("2026-02-01T00:00:00Z"), title: 42 });
+    const deps = await handlerDeps({ mode: "firestore" });
+    const page = await handleListVideos(deps, caller(uid), {});
+    expect(page.videos.map((v) => v.id)).toEqual(["v-good-1", "v-good-2"]);
+    expect(deps.metrics.extra.malformed_videos).toBe(1);
+    for (const limit of [1, 2]) expect((await allPages(deps, uid, limit)).ids).toEqual(["v-good-1", "v-good-2"]);
+  });
+
   it("gives each video its statistics", async () => {
     const uid = uniqueId("u");
     await seedFirestoreVideo(db(), {
