@@ -42,6 +42,8 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --read-mode MODE          after a clean run (and clean verification with --verify), set
                             config/runtime read_mode to MODE (${READ_MODES.join(" | ")})
   --time-budget SECONDS     stop taking new videos after this long
+  --min-age SECONDS         leave videos with a younger object for a later run (default 3600:
+                            it may be a new upload the worker has not registered yet; 0: none)
   --page-size N             ListObjectsV2 MaxKeys (1-1000, default 1000)
   --state-path PATH         checkpoint document (default ${DEFAULT_STATE_PATH})
   --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
@@ -65,6 +67,7 @@ export interface CliOptions {
   uid?: string;
   readMode?: ReadMode;
   timeBudgetSeconds?: number;
+  minAgeSeconds: number;
   pageSize?: number;
   statePath: string;
   project?: string;
@@ -102,6 +105,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         uid: { type: "string" },
         "read-mode": { type: "string" },
         "time-budget": { type: "string" },
+        "min-age": { type: "string" },
         "page-size": { type: "string" },
         "state-path": { type: "string" },
         project: { type: "string" },
@@ -136,6 +140,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     uid,
     readMode: readMode as ReadMode | undefined,
     timeBudgetSeconds: positiveInt("time-budget", values["time-budget"]),
+    minAgeSeconds: values["min-age"] === "0" ? 0 : (positiveInt("min-age", values["min-age"]) ?? 3600),
     pageSize,
     statePath: values["state-path"] ?? (uid ? statePathForUid(uid) : DEFAULT_STATE_PATH),
     project: values.project ?? env.GCLOUD_PROJECT ?? env.GOOGLE_CLOUD_PROJECT,
@@ -235,7 +240,7 @@ function printRun(report: RunReport, io: CliIo): void {
   const p = report.progress;
   io.out(`run ${report.runId}: ${report.status}${report.error ? ` (${report.error})` : ""}`);
   io.out(
-    `videos seen ${p.videos_seen}: migrated ${p.migrated}, rewritten ${p.rewritten}, would migrate ${p.would_migrate}, skipped ${p.skipped}, failed ${p.failed}`,
+    `videos seen ${p.videos_seen}: migrated ${p.migrated}, rewritten ${p.rewritten}, would migrate ${p.would_migrate}, skipped ${p.skipped}, failed ${p.failed}, deferred (too recent) ${p.deferred}`,
   );
   io.out(`clips written ${p.clips_written}, deleted ${p.clips_deleted}; objects listed ${p.objects_listed}, unrecognized ${p.objects_unrecognized}`);
   io.out(`Firestore commits ${report.firestoreCommits} (${report.firestoreWrites} writes), R2 calls ${report.r2Calls}`);
@@ -318,6 +323,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
       force: options.force,
       maxVideos: options.maxVideos,
       timeBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
+      minObjectAgeMs: options.minAgeSeconds * 1000,
       pageSize: options.pageSize,
       onProgress: (e) => progress.update(e),
     });

@@ -16,6 +16,11 @@ export const MIGRATION_TIMEOUT_SECONDS = 540;
 const BUDGET_MARGIN_SECONDS = 180;
 const DEFAULT_SCHEDULE = "every 10 minutes";
 export const RESCAN_INTERVAL_MS = 24 * 3600 * 1000;
+/**
+ * Videos with an object younger than this are left for a later pass: they may be new uploads
+ * whose Firestore document the worker has not written yet (same R2 layout).
+ */
+export const MIN_OBJECT_AGE_MS = 3600 * 1000;
 
 /** The budget actually used: the param, but never closer than the margin to the timeout. */
 export function effectiveBudgetSeconds(param: number): number {
@@ -25,7 +30,14 @@ export function effectiveBudgetSeconds(param: number): number {
 
 export async function handleMigrateLegacyVideos(
   deps: MigrationDeps,
-  settings: { maxVideos: number; timeBudgetSeconds: number; statePath?: string; uid?: string; minPassIntervalMs?: number },
+  settings: {
+    maxVideos: number;
+    timeBudgetSeconds: number;
+    statePath?: string;
+    uid?: string;
+    minPassIntervalMs?: number;
+    minObjectAgeMs?: number;
+  },
 ): Promise<RunReport> {
   return runMigration(deps, {
     trigger: "schedule",
@@ -36,6 +48,7 @@ export async function handleMigrateLegacyVideos(
     // Once the bucket is done, rescan it (for late legacy uploads) daily, not every tick:
     // each pass re-reports every stray key.
     minPassIntervalMs: settings.minPassIntervalMs ?? RESCAN_INTERVAL_MS,
+    minObjectAgeMs: settings.minObjectAgeMs ?? MIN_OBJECT_AGE_MS,
   });
 }
 

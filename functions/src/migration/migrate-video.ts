@@ -32,7 +32,9 @@ export type MigrateVideoOutcome =
   /** No object under the video's prefix. */
   | "not_found"
   /** Objects exist under the prefix but none of them fits the layout: nothing written. */
-  | "not_a_video";
+  | "not_a_video"
+  /** Force, but the video document was written by the worker, not the migration: kept. */
+  | "kept_worker_video";
 
 export interface MigrateVideoResult {
   uid: string;
@@ -74,8 +76,11 @@ export async function migrateVideo(
     r2Calls: store.calls - callsBefore,
   });
 
-  const exists = (await paths.video(db, uid, videoId).get()).exists;
+  const existing = await paths.video(db, uid, videoId).get();
+  const exists = existing.exists;
   if (exists && !options.force) return result("already_migrated");
+  // The new worker writes clips under the same R2 layout: its videos are never rewritten.
+  if (exists && existing.get("source") !== "r2_migration") return result("kept_worker_video");
   if (options.video) {
     if (options.video.uid !== uid || options.video.videoId !== videoId) {
       throw new InvalidArgumentError("video: built for another video", { field: "video" });

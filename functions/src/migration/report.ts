@@ -33,6 +33,8 @@ export interface Progress {
   /** Objects that fit no part of the layout (stray keys and unrecognized keys in videos). */
   objects_unrecognized: number;
   objects_listed: number;
+  /** Videos with an object newer than the age limit (perhaps a new upload in progress): left for the next pass. */
+  deferred: number;
 }
 
 export function emptyProgress(): Progress {
@@ -47,6 +49,7 @@ export function emptyProgress(): Progress {
     clips_deleted: 0,
     objects_unrecognized: 0,
     objects_listed: 0,
+    deferred: 0,
   };
 }
 

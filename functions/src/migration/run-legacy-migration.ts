@@ -1,6 +1,6 @@
 /**
  * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify? }) (custom claim
- * `admin: true`): the scheduled runner on demand. `uid` restricts it to `users/{uid}/`, with a
+ * `admin: true`): the scheduled runner on demand (`minAgeSeconds?` too). `uid` restricts it to `users/{uid}/`, with a
  * checkpoint of its own (`migration/user-{uid}`); a dry run writes nothing and returns what it
  * would do; `verify: true` runs the verification pass instead and returns its report.
  */
@@ -9,7 +9,7 @@ import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
 import { uidSchema } from "../model/ids";
 import { adminCallable } from "./callable";
 import type { MigrationDeps } from "./deps";
-import { effectiveBudgetSeconds } from "./migrate-legacy-videos";
+import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
 import { runMigration, statePathForUid, type RunReport } from "./runner";
 import { DEFAULT_STATE_PATH } from "./state";
 import { verifyMigration, type VerifyReport } from "./verify";
@@ -21,6 +21,8 @@ export const runLegacyMigrationSchema = z
     uid: uidSchema.optional(),
     force: z.boolean().optional(),
     verify: z.boolean().optional(),
+    /** Leave videos with a younger object for later (default 3600: a new upload in progress). */
+    minAgeSeconds: z.number().int().min(0).max(30 * 24 * 3600).optional(),
   })
   .strict();
 
@@ -53,6 +55,7 @@ export async function runLegacyMigrationHandler(
     force: payload.force,
     maxVideos: payload.maxVideos ?? settings.defaultMaxVideos,
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+    minObjectAgeMs: payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
   });
   return { kind: "run", report };
 }

@@ -74,6 +74,13 @@ export interface RunOptions {
    * legacy uploads) once a day instead of every tick. Default 0: always run.
    */
   minPassIntervalMs?: number;
+  /**
+   * Only judge videos whose objects are all older than this at the run's start: a video
+   * with a newer object may be a new upload whose Firestore document the worker has not
+   * written yet (the worker uses the same R2 layout). Such videos are left for the next
+   * pass (counted as `deferred`). 0 or unset: no limit.
+   */
+  minObjectAgeMs?: number;
   /** Called after each batch (the CLI's progress bar). */
   onProgress?: (event: RunProgressEvent) => void;
 }
@@ -95,7 +102,7 @@ export type RunStatus =
 export interface VideoAction {
   uid: string;
   videoId: string;
-  action: WriteOutcome | "failed" | "skipped_failed";
+  action: WriteOutcome | "failed" | "skipped_failed" | "kept_worker_video" | "deferred_recent";
   clips: number;
   problems: number;
 }
@@ -298,6 +305,7 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
     if (report.videos.length < DEFAULTS.maxVideosInReport) report.videos.push(action);
     else report.videosDropped++;
   };
+  const newestAllowed = options.minObjectAgeMs ? started.getTime() - options.minObjectAgeMs : null;
   const overBudget = () => clock.now().getTime() - started.getTime() >= budgetMs;
   // Each batch line counts from the end of the previous one: its listing calls included.
   let batchMark = { at: Date.now(), calls: store.calls };
@@ -348,7 +356,8 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
       }
       // highlights.json of the videos that will be written, read with bounded concurrency.
       const toWrite = videos
-        .filter((v) => force || !snaps.get(v.prefix)?.exists)
+        .filter((v) => !snaps.get(v.prefix)?.exists || (force && snaps.get(v.prefix)?.get("source") === "r2_migration"))
+        .filter((v) => newestAllowed === null || snaps.get(v.prefix)?.exists || v.objects.every((o) => o.lastModified.getTime() <= newestAllowed))
         .filter((v) => !(blocked?.prefix === v.prefix && blocked.attempts >= maxAttempts))
         .slice(0, Math.max(0, Math.min(videos.length, maxVideos - videosWritten)));
       // A failed read fails that video only (below), like a failed write.
@@ -388,6 +397,16 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         }
         const { uid, videoId } = item;
         const snap = snaps.get(item.prefix);
+        if (snap?.exists && force && snap.get("source") !== "r2_migration") {
+          // The new worker writes clips under the same R2 layout; its videos are Firestore's
+          // to keep, even when forced (R2 lacks its pending clips, statuses, titles).
+          batchProgress.videos_seen++;
+          batchProgress.skipped++;
+          batchProgress.objects_listed += item.objects.length;
+          recordVideo({ uid, videoId, action: "kept_worker_video", clips: 0, problems: 0 });
+          checkpoint = item.lastKey;
+          continue;
+        }
         if (snap?.exists && !force) {
           // Left alone. Counted as migrated when this pass's migration (a run that crashed
           // before moving the checkpoint, or an on-demand migration) wrote it.
@@ -397,6 +416,14 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           batchProgress.objects_listed += item.objects.length;
           if (ours) batchProgress.migrated++;
           else batchProgress.skipped++;
+          checkpoint = item.lastKey;
+          continue;
+        }
+        if (!snap?.exists && newestAllowed !== null && item.objects.some((o) => o.lastModified.getTime() > newestAllowed)) {
+          batchProgress.videos_seen++;
+          batchProgress.deferred++;
+          batchProgress.objects_listed += item.objects.length;
+          recordVideo({ uid, videoId, action: "deferred_recent", clips: 0, problems: 0 });
           checkpoint = item.lastKey;
           continue;
         }

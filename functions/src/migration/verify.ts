@@ -63,6 +63,8 @@ export interface VerifyReport {
   finishedAt: string;
   videosChecked: number;
   videosOk: number;
+  /** Videos written by the new worker (same R2 layout): Firestore is their source, not compared. */
+  videosFromWorker: number;
   /** Every mismatch found (the saved copy keeps the first ones). */
   mismatches: Mismatch[];
   mismatchesByCode: Record<string, number>;
@@ -73,7 +75,7 @@ export interface VerifyReport {
 
 const FIELDS = ["r2_key", "file_name", "file_size_bytes", "status", "has_thumbnail", "thumbnail_key"] as const;
 
-async function compareVideo(deps: MigrationDeps, group: VideoGroup, snap: DocumentSnapshot): Promise<Mismatch[]> {
+async function compareVideo(deps: MigrationDeps, group: VideoGroup, snap: DocumentSnapshot): Promise<Mismatch[] | "worker"> {
   const { db } = deps;
   const { uid, videoId } = group;
   const out: Mismatch[] = [];
@@ -82,6 +84,7 @@ async function compareVideo(deps: MigrationDeps, group: VideoGroup, snap: Docume
     add({ code: "video_missing", detail: `${group.objects.length} objects in R2 under ${group.prefix}, no video document` });
     return out;
   }
+  if (snap.get("source") === "worker") return "worker";
   if (snap.get("migrated_from_r2") !== true || snap.get("source") !== "r2_migration") {
     add({ code: "video_not_marked_migrated", field: "migrated_from_r2", expected: true, actual: snap.get("migrated_from_r2") ?? null, detail: "video document exists but was not written by the migration" });
   }
@@ -133,6 +136,7 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
     finishedAt: "",
     videosChecked: 0,
     videosOk: 0,
+    videosFromWorker: 0,
     mismatches: [],
     mismatchesByCode: {},
     stoppedAfter: null,
@@ -161,6 +165,10 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
     const snaps = await db.getAll(...videos.map((v) => paths.video(db, v.uid, v.videoId)));
     const results = await mapWithConcurrency(videos, concurrency, (v, i) => compareVideo(deps, v, snaps[i]!));
     for (const found of results) {
+      if (found === "worker") {
+        report.videosFromWorker++;
+        continue;
+      }
       report.videosChecked++;
       if (found.length === 0) report.videosOk++;
       for (const m of found) {
@@ -176,6 +184,7 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
     prefix,
     videosChecked: report.videosChecked,
     videosOk: report.videosOk,
+    videosFromWorker: report.videosFromWorker,
     mismatchesByCode: report.mismatchesByCode,
     r2Calls: report.r2Calls,
   });

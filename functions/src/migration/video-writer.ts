@@ -54,7 +54,10 @@ export type WriteOutcome =
   | "would_rewrite";
 
 export interface WriteOptions {
-  /** Whether the video document existed when the caller looked. */
+  /**
+   * Whether the video document existed when the caller looked. With `force`, the caller
+   * makes sure it is a migrated video (source r2_migration), never a worker's.
+   */
   exists: boolean;
   force?: boolean;
   dryRun?: boolean;

@@ -47,11 +47,11 @@ describeEmulators("migration callables through the Functions and Auth emulators"
     const uid = uniqueId("mig-client");
     await upload([goodVideo(uid, "a", 2), malformedVideo(uid, "b").spec]);
 
-    const dry = await admin.call<RunLegacyMigrationResponse>("runLegacyMigration", { uid, dryRun: true });
+    const dry = await admin.call<RunLegacyMigrationResponse>("runLegacyMigration", { uid, dryRun: true, minAgeSeconds: 0 });
     expect(dry).toMatchObject({ kind: "run", report: { dryRun: true, status: "completed_pass", progress: { would_migrate: 2 } } });
     expect((await paths.videos(testFirestore(), uid).get()).size).toBe(0);
 
-    const run = await admin.call<RunLegacyMigrationResponse>("runLegacyMigration", { uid });
+    const run = await admin.call<RunLegacyMigrationResponse>("runLegacyMigration", { uid, minAgeSeconds: 0 });
     expect(run).toMatchObject({ kind: "run", report: { trigger: "callable", status: "completed_pass", progress: { migrated: 2 } } });
     expect((await paths.videos(testFirestore(), uid).get()).size).toBe(2);
 

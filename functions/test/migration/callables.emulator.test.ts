@@ -64,14 +64,14 @@ describe("runLegacyMigration / getMigrationStatus", () => {
     const other = uniqueId("callable-other");
     await upload([...bulkVideos(uid, 3, 2), malformedVideo(uid, "zz").spec, goodVideo(other, "untouched")]);
 
-    const dry = await runCall(uid, admin, { uid, dryRun: true });
+    const dry = await runCall(uid, admin, { uid, dryRun: true, minAgeSeconds: 0 });
     expect(dry.kind).toBe("run");
     if (dry.kind !== "run") return;
     expect(dry.report).toMatchObject({ dryRun: true, status: "completed_pass", prefix: `users/${uid}/` });
     expect(dry.report.progress.would_migrate).toBe(4);
     expect((await paths.videos(db, uid).get()).size).toBe(0);
 
-    const first = await runCall(uid, admin, { uid, maxVideos: 3 });
+    const first = await runCall(uid, admin, { uid, maxVideos: 3, minAgeSeconds: 0 });
     if (first.kind !== "run") throw new Error("expected a run");
     expect(first.report).toMatchObject({ status: "max_videos", trigger: "callable" });
     expect(first.report.progress.migrated).toBe(3);
@@ -83,7 +83,7 @@ describe("runLegacyMigration / getMigrationStatus", () => {
     expect(status.runs).toHaveLength(1);
     expect(status.runs[0]).toMatchObject({ run_id: first.report.runId, status: "max_videos", started_at: expect.any(String) });
 
-    const second = await runCall(uid, admin, { uid });
+    const second = await runCall(uid, admin, { uid, minAgeSeconds: 0 });
     if (second.kind !== "run") throw new Error("expected a run");
     expect(second.report.status).toBe("completed_pass");
     const after = await statusCall(uid, admin);

@@ -66,7 +66,7 @@ describe("npm run migrate", () => {
   it("dry-runs, migrates in bounded steps printing how to resume, then verifies", async () => {
     const uid = uniqueId("cli");
     await upload([...bulkVideos(uid, 4, 2), malformedVideo(uid, "m").spec]);
-    const base = ["--uid", uid, "--state-path", statePathFor(uid), "--page-size", "7"];
+    const base = ["--uid", uid, "--state-path", statePathFor(uid), "--page-size", "7", "--min-age", "0"];
 
     const dry = io();
     expect(await main([...base, "--dry-run"], process.env, dry)).toBe(0);

@@ -235,6 +235,19 @@ describe("runMigration", () => {
   });
 });
 
+describe("recent objects", () => {
+  it("leaves videos with an object younger than the age limit for a later pass (a new upload in progress)", async () => {
+    const uid = uniqueId("mig-recent");
+    await upload(bulkVideos(uid, 2, 1));
+    const young = await run(uid, { minObjectAgeMs: 3600_000 });
+    expect(young).toMatchObject({ status: "completed_pass", progress: { videos_seen: 2, deferred: 2, migrated: 0 } });
+    expect(young.videos.map((v) => v.action)).toEqual(["deferred_recent", "deferred_recent"]);
+    expect(await videoIds(uid)).toEqual([]);
+    const later = await run(uid, { minObjectAgeMs: 3600_000 }, { clock: new ManualClock(Date.now() + 2 * 3600_000) });
+    expect(later.progress).toMatchObject({ deferred: 0, migrated: 2 });
+  });
+});
+
 describe("batch log lines", () => {
   it("logs exactly one structured line per batch, with its counts, costs, errors and checkpoint", async () => {
     const uid = uniqueId("mig-log");

@@ -23,7 +23,7 @@ describe("handleMigrateLegacyVideos", () => {
   it("migrates at most MIGRATION_MAX_VIDEOS per tick and continues on the next tick", async () => {
     const uid = uniqueId("sched");
     await upload(bulkVideos(uid, 5, 1));
-    const settings = { maxVideos: 2, timeBudgetSeconds: 240, statePath: statePathFor(uid), uid };
+    const settings = { maxVideos: 2, timeBudgetSeconds: 240, statePath: statePathFor(uid), uid, minObjectAgeMs: 0 };
     const ticks = [];
     for (let i = 0; i < 3; i++) ticks.push(await handleMigrateLegacyVideos(deps(), settings));
     expect(ticks.map((t) => [t.trigger, t.status, t.progress.migrated])).toEqual([
@@ -47,6 +47,7 @@ describe("handleMigrateLegacyVideos", () => {
       timeBudgetSeconds: 10_000,
       statePath: statePathFor(uid),
       uid,
+      minObjectAgeMs: 0,
     });
     expect(report.status).toBe("time_budget");
     expect(report.progress.migrated).toBeLessThan(4);

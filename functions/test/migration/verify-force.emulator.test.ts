@@ -9,7 +9,8 @@ import { verifyMigration } from "../../src/migration/verify";
 import { paths } from "../../src/repositories/paths";
 import { applyClipChange } from "../../src/stats/ledger";
 import { buildLegacyVideo, videoPrefix } from "../../src/storage/legacy-layout";
-import { uniqueId } from "../support/clip-factory";
+import { clipDoc, uniqueId } from "../support/clip-factory";
+import { videoDocFrom } from "../../src/repositories/videos";
 import { goodVideo, highlightsJson, malformedVideo, putObjects } from "../support/legacy-fixtures";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
 import { deps, realStore, statePathFor, upload } from "./harness";
@@ -121,6 +122,30 @@ describe("force", () => {
     await deliverTriggerEvents(uid, "a", [...ids, "02_vertical"]);
     const verify = await verifyMigration(deps(), { uid });
     expect(verify.mismatches).toEqual([]);
+  });
+});
+
+describe("videos of the new worker (same R2 layout, Firestore is their source)", () => {
+  it("are never rewritten, even forced, and not compared by the verification", async () => {
+    const uid = uniqueId("worker-video");
+    await upload([goodVideo(uid, "legacy", 1), { uid, videoId: "fresh", clips: [{ scene: 1, style: "vertical" }], highlights: null }]);
+    const now = new Date();
+    await paths.video(db, uid, "fresh").set(videoDocFrom({ uid, videoId: "fresh", title: "From the worker", createdAt: now, source: "worker" }, now));
+    await paths.clip(db, uid, "fresh", "01_vertical").set(clipDoc(uid, "fresh", "01_vertical", { status: "completed" }));
+    await paths.clip(db, uid, "fresh", "02_vertical").set(clipDoc(uid, "fresh", "02_vertical", { status: "processing" }));
+    const before = (await paths.clips(db, uid, "fresh").get()).docs.map((d) => [d.id, d.updateTime.toMillis()]);
+
+    const forced = await run(uid, { force: true });
+    expect(forced.videos.map((v) => [v.videoId, v.action])).toEqual([
+      ["fresh", "kept_worker_video"],
+      ["legacy", "migrated"],
+    ]);
+    expect((await migrateVideo(deps(), uid, "fresh", { force: true })).outcome).toBe("kept_worker_video");
+    expect((await paths.video(db, uid, "fresh").get()).data()).toMatchObject({ source: "worker", title: "From the worker", migrated_from_r2: false });
+    expect((await paths.clips(db, uid, "fresh").get()).docs.map((d) => [d.id, d.updateTime.toMillis()])).toEqual(before);
+
+    const verify = await verifyMigration(deps(), { uid });
+    expect(verify).toMatchObject({ videosChecked: 1, videosOk: 1, videosFromWorker: 1, mismatches: [] });
   });
 });
 
