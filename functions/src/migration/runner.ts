@@ -14,7 +14,7 @@
  *  - a lease in the checkpoint document, renewed per batch, keeps overlapping runs apart.
  */
 import { randomBytes } from "node:crypto";
-import { FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentSnapshot } from "firebase-admin/firestore";
 import { InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
 import * as runLogs from "./logs";
@@ -584,9 +584,4 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
     error: report.error,
   });
   return report;
-}
-
-/** Where the runs' reports of a checkpoint document live. */
-export function runsCollection(stateRef: DocumentReference) {
-  return stateRef.collection("runs");
 }
