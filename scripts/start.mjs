@@ -6,7 +6,8 @@
 //   Auth       127.0.0.1:9099  firebase-tools
 //   Functions  127.0.0.1:5001  firebase-tools, region us-central1, running functions/lib
 //   R2         http://127.0.0.1:9000  S3 stand-in (s3rver), bucket `clips`
-// Ports: CLIPSTORE_FIRESTORE_PORT, CLIPSTORE_AUTH_PORT, CLIPSTORE_FUNCTIONS_PORT, CLIPSTORE_R2_PORT.
+// Ports: CLIPSTORE_FIRESTORE_PORT, CLIPSTORE_AUTH_PORT, CLIPSTORE_FUNCTIONS_PORT, CLIPSTORE_R2_PORT;
+// R2 stand-in files: CLIPSTORE_R2_DIR (default .local/r2).
 // Loads emulator-data/ (demo users, videos in Firestore, legacy R2-only videos). Ctrl-C stops all.
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -52,7 +53,7 @@ process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
 try {
-  const r2Dir = path.join(root, ".local", "r2");
+  const r2Dir = process.env.CLIPSTORE_R2_DIR ?? path.join(root, ".local", "r2");
   mkdirSync(r2Dir, { recursive: true });
   const s3 = await startS3({ port: ports.r2, directory: r2Dir, buckets: ["clips"] });
   stops.push(s3.stop);

@@ -1,0 +1,163 @@
+// `npm start` as a user runs it: the whole local system comes up on the ports it is given,
+// loads emulator-data/, serves the demo user through the client SDK, delivers a clip written
+// by the worker to onClipWritten (whichever Firestore runs) so the video's statistics change,
+// and Ctrl-C (SIGINT) stops everything, leaving no server behind.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
+import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
+import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { emulatorsConfigured } from "../support/emulator-client";
+
+const root = path.resolve(__dirname, "../../..");
+const describeIfEmulators = emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface VideoInfo {
+  source: string;
+  statistics: { clip_count: number; by_status: Record<string, number>; completed_bytes: number };
+  clips: { id: string; url: string }[];
+}
+
+describeIfEmulators("npm start", () => {
+  const ports = { firestore: 0, auth: 0, functions: 0, r2: 0 };
+  let child: ChildProcess;
+  let output = "";
+  let r2Dir: string;
+  const apps: FirebaseApp[] = [];
+
+  async function signedIn(email: string, password: string) {
+    const app = initializeApp({ projectId: "demo-clipstore", apiKey: "fake" }, `npm-start-${apps.length}`);
+    apps.push(app);
+    const auth = getAuth(app);
+    connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
+    await signInWithEmailAndPassword(auth, email, password);
+    const functions = getFunctions(app, "us-central1");
+    connectFunctionsEmulator(functions, "127.0.0.1", ports.functions);
+    return <T>(name: string, data: unknown) => httpsCallable(functions, name, { timeout: 60_000 })(data).then((r) => r.data as T);
+  }
+
+  beforeAll(async () => {
+    for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+    r2Dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-start-r2-"));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CLIPSTORE_FIRESTORE_PORT: String(ports.firestore),
+      CLIPSTORE_AUTH_PORT: String(ports.auth),
+      CLIPSTORE_FUNCTIONS_PORT: String(ports.functions),
+      CLIPSTORE_R2_PORT: String(ports.r2),
+      CLIPSTORE_R2_DIR: r2Dir,
+      CLIPSTORE_EMBEDDED_FIRESTORE: process.env.CLIPSTORE_FIRESTORE_KIND === "embedded" ? "1" : "",
+    };
+    // The system under test starts its own servers: none of the suite's may leak into it.
+    for (const k of ["FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "R2_ENDPOINT", "GCLOUD_PROJECT"]) delete env[k];
+    child = spawn(process.execPath, [path.join(root, "scripts/start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 150_000;
+    while (!output.includes("clipstore is running")) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => deleteApp(a)));
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+    rmSync(r2Dir, { recursive: true, force: true });
+  });
+
+  it("prints the endpoints and a copy-paste call", () => {
+    expect(output).toContain(`Auth       127.0.0.1:${ports.auth}`);
+    expect(output).toContain(`http://127.0.0.1:${ports.functions}/demo-clipstore/us-central1/`);
+    expect(output).toContain(`http://127.0.0.1:${ports.r2}`);
+    expect(output).toContain("npm run call -- listVideos");
+  });
+
+  it("serves the demo user's videos, from Firestore and from the legacy R2 layout", async () => {
+    const call = await signedIn("demo@clipstore.test", "demo-password");
+    const list = await call<{ videos: { id: string; source: string }[] }>("listVideos", {});
+    const ids = list.videos.map((v) => v.id);
+    expect(ids).toEqual(expect.arrayContaining(["sunday-league-final", "skate-park-session", "legacy-beach-cup"]));
+    const info = await call<VideoInfo>("getVideoInfo", { videoId: "sunday-league-final" });
+    expect(info.source).toBe("firestore");
+    const res = await fetch(info.clips[0]!.url);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+  });
+
+  it("updates a video's statistics when the worker registers a clip (the trigger fires)", async () => {
+    const demo = await signedIn("demo@clipstore.test", "demo-password");
+    const worker = await signedIn("worker@clipstore.test", "worker-password");
+    const before = await eventually(
+      () => demo<VideoInfo>("getVideoInfo", { videoId: "skate-park-session" }),
+      (v) => v.statistics.clip_count > 0,
+    );
+    const s3 = new S3Client({
+      region: "auto",
+      endpoint: `http://127.0.0.1:${ports.r2}`,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
+    const body = Buffer.alloc(4321, 7);
+    await s3.send(new PutObjectCommand({ Bucket: "clips", Key: "users/demo-user/videos/skate-park-session/clips/20_square_400-410.mp4", Body: body }));
+    await worker("registerClip", {
+      action: "upsert",
+      uid: "demo-user",
+      videoId: "skate-park-session",
+      fileName: "20_square_400-410.mp4",
+      sceneId: 20,
+      style: "square",
+      startTime: 400,
+      endTime: 410,
+      status: "completed",
+    });
+    const after = await eventually(
+      () => demo<VideoInfo>("getVideoInfo", { videoId: "skate-park-session" }),
+      (v) => v.statistics.clip_count === before.statistics.clip_count + 1,
+    );
+    expect(after.statistics.clip_count).toBe(before.statistics.clip_count + 1);
+    expect(after.statistics.by_status.completed).toBe(before.statistics.by_status.completed! + 1);
+    expect(after.statistics.completed_bytes).toBe(before.statistics.completed_bytes + 4321);
+  });
+
+  it("stops everything on Ctrl-C and leaves no server listening", async () => {
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    for (const port of Object.values(ports)) expect(await accepts(port)).toBe(false);
+  }, 60_000);
+});
