@@ -1,20 +1,27 @@
 /**
- * getVideoInfo({ videoId, status?, style? }): one of the caller's videos with its statistics
- * and its clips (completed ones unless `status` says otherwise; `status: "all"` for every
- * clip), each with presigned URLs for the clip and its thumbnail.
+ * getVideoInfo({ videoId, status?, style?, limit?, cursor? }): one of the caller's videos with
+ * its statistics and one page of its clips (completed ones unless `status` says otherwise;
+ * `status: "all"` for every clip), each with presigned URLs for the clip and its thumbnail.
+ *
+ * Pages: clips in the order created_at, then id; `limit` clips per call (default 50, at most
+ * 200), `next_cursor` (null on the last page) passed back as `cursor` for the next. The page
+ * size bounds what one call reads from Firestore and how many URLs it signs, whatever the
+ * video's size. The cursor holds created_at and the clip id (the format of listVideos'
+ * cursor), so a video migrated between two pages continues from Firestore where R2 stopped.
  *
  * Firestore answers in modes `firestore` and `firestore_with_r2_fallback`; a video missing
  * there is built from the legacy R2 layout in the fallback mode (then migrated on demand, after
  * the answer is built, never failing it) and always in mode `r2`. `source` says which.
  */
+import { Timestamp, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { z } from "zod";
-import { NotFoundError } from "../errors";
+import { InvalidArgumentError, NotFoundError } from "../errors";
 import * as logs from "../logs";
 import { CLIP_STATUSES, styleSchema, type ClipStatus } from "../model/clip";
-import { videoIdSchema } from "../model/ids";
+import { CLIP_ID_PATTERN, videoIdSchema } from "../model/ids";
 import type { VideoStats } from "../model/stats";
 import type { ReadMode } from "../read-mode";
-import { listClips } from "../repositories/clips";
+import { clipsQuery, parseClip, type ClipFilter, type ParsedClip } from "../repositories/clips";
 import { getVideo } from "../repositories/videos";
 import { readVideoStats } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
@@ -24,6 +31,7 @@ import {
   clipRecordFromDoc,
   clipRecordFromLegacy,
   clipView,
+  encodePosition,
   legacyVideoTimes,
   statsOfLegacyVideo,
   type ClipRecord,
@@ -31,13 +39,24 @@ import {
   type ReadSource,
 } from "./views";
 
+export const DEFAULT_CLIP_PAGE_SIZE = 50;
+export const MAX_CLIP_PAGE_SIZE = 200;
+
 const payloadSchema = z
   .object({
     videoId: videoIdSchema,
     status: z.enum([...CLIP_STATUSES, "all"]).optional(),
     style: styleSchema.optional(),
+    limit: z.number().int().min(1).max(MAX_CLIP_PAGE_SIZE).optional(),
+    cursor: z.string().min(1).max(2000).nullable().optional(),
   })
   .strict();
+
+/** Where a page starts: after the clip with this created_at and id. */
+interface ClipPosition {
+  createdAt: Timestamp;
+  id: string;
+}
 
 export interface VideoInfoResponse {
   id: string;
@@ -47,6 +66,8 @@ export interface VideoInfoResponse {
   migrated_from_r2: boolean;
   statistics: VideoStats;
   clips: ClipView[];
+  /** Pass back as `cursor` for the next page of clips; null on the last page. */
+  next_cursor: string | null;
   /** When the URLs in `clips` stop working (ISO 8601). */
   urls_expire_at: string;
   source: ReadSource;
@@ -60,7 +81,9 @@ interface Loaded {
   updatedAt: Date;
   migratedFromR2: boolean;
   statistics: VideoStats;
+  /** One page of clips. */
   clips: ClipRecord[];
+  nextCursor: string | null;
   source: ReadSource;
   /** The video as built from R2, handed to the on-demand migration (no second listing). */
   legacy?: LegacyVideo;
@@ -69,15 +92,17 @@ interface Loaded {
 export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<VideoInfoResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
+  const after = payload.cursor ? decodeClipCursor(payload.cursor) : null;
+  if (payload.cursor && !after) throw new InvalidArgumentError("cursor: is not a cursor returned by getVideoInfo", { field: "cursor" });
   const { metrics } = deps;
   const resolved = await deps.readModes.resolve(caller.uid);
   metrics.readModeResolved(resolved);
   const mode = resolved.mode;
   const status: ClipStatus | undefined = payload.status === "all" ? undefined : (payload.status ?? "completed");
-  const filter = { status, style: payload.style };
+  const page: PageRequest = { filter: { status, style: payload.style }, limit: payload.limit ?? DEFAULT_CLIP_PAGE_SIZE, after };
 
-  let loaded = mode === "r2" ? null : await fromFirestore(deps, caller.uid, payload.videoId, filter);
-  if (!loaded && mode !== "firestore") loaded = await fromR2(deps, caller.uid, payload.videoId, filter);
+  let loaded = mode === "r2" ? null : await fromFirestore(deps, caller.uid, payload.videoId, page);
+  if (!loaded && mode !== "firestore") loaded = await fromR2(deps, caller.uid, payload.videoId, page);
   if (!loaded) throw new NotFoundError(`video ${payload.videoId} not found`, { videoId: payload.videoId });
   metrics.readPath = loaded.source;
 
@@ -91,29 +116,78 @@ export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined
     migrated_from_r2: loaded.migratedFromR2,
     statistics: loaded.statistics,
     clips,
+    next_cursor: loaded.nextCursor,
     urls_expire_at: new Date(now.getTime() + deps.urlTtlSeconds * 1000).toISOString(),
     source: loaded.source,
     read_mode: mode,
   };
   metrics.extra.clips = clips.length;
+  metrics.extra.page_limit = page.limit;
+  metrics.extra.has_more = loaded.nextCursor !== null;
   if (loaded.legacy && mode === "firestore_with_r2_fallback") await migrateOnRead(deps, loaded.legacy);
   return response;
 }
 
-async function fromFirestore(
-  deps: ApiDeps,
+interface PageRequest {
+  filter: ClipFilter;
+  limit: number;
+  after: ClipPosition | null;
+}
+
+export function encodeClipCursor(position: ClipPosition): string {
+  return encodePosition(position);
+}
+
+/** The cursor's fields, or null when it is not one (the format of repositories/videos.ts). */
+export function decodeClipCursor(cursor: string): ClipPosition | null {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { t?: unknown; n?: unknown; id?: unknown };
+    if (typeof v.t === "number" && typeof v.n === "number" && typeof v.id === "string" && CLIP_ID_PATTERN.test(v.id)) {
+      return { createdAt: new Timestamp(v.t, v.n), id: v.id }; // throws on an out-of-range time
+    }
+  } catch {
+    // not a cursor
+  }
+  return null;
+}
+
+/**
+ * One page of a video's clips from the indexed clips query: `limit + 1` documents, the extra
+ * one only telling whether another page follows.
+ */
+export async function listClipsPage(
+  db: Firestore,
   uid: string,
   videoId: string,
-  filter: { status?: ClipStatus; style?: string },
-): Promise<Loaded | null> {
+  page: PageRequest,
+): Promise<{ clips: ParsedClip[]; docsRead: number; nextCursor: string | null }> {
+  let query = clipsQuery(db, uid, videoId, page.filter);
+  if (page.after) query = query.startAfter(page.after.createdAt, page.after.id);
+  const snap = await query.limit(page.limit + 1).get();
+  const docs = snap.docs.slice(0, page.limit);
+  // The cursor is the page's last document, parsed or not, so no page repeats it.
+  const last = lastPositioned(docs);
+  const nextCursor = snap.docs.length > page.limit && last ? encodeClipCursor(last) : null;
+  return { clips: docs.map(parseClip), docsRead: snap.docs.length, nextCursor };
+}
+
+function lastPositioned(docs: QueryDocumentSnapshot[]): ClipPosition | null {
+  for (let i = docs.length - 1; i >= 0; i--) {
+    const createdAt = docs[i]!.get("created_at") as unknown;
+    if (createdAt instanceof Timestamp) return { createdAt, id: docs[i]!.id };
+  }
+  return null;
+}
+
+async function fromFirestore(deps: ApiDeps, uid: string, videoId: string, page: PageRequest): Promise<Loaded | null> {
   const video = await getVideo(deps.db, uid, videoId);
   deps.metrics.firestoreReads += 1;
   if (!video) return null;
-  const [parsed, statistics] = await Promise.all([listClips(deps.db, uid, videoId, filter), readVideoStats(deps.db, uid, videoId)]);
-  deps.metrics.query(parsed.length);
+  const [listed, statistics] = await Promise.all([listClipsPage(deps.db, uid, videoId, page), readVideoStats(deps.db, uid, videoId)]);
+  deps.metrics.query(listed.docsRead);
   deps.metrics.firestoreReads += deps.statsShards;
   const clips: ClipRecord[] = [];
-  for (const p of parsed) {
+  for (const p of listed.clips) {
     if (p.ok) clips.push(clipRecordFromDoc(p.clip));
     else logs.apiMalformedDocument({ path: p.path, reason: p.reason });
   }
@@ -125,20 +199,37 @@ async function fromFirestore(
     migratedFromR2: video.migrated_from_r2,
     statistics,
     clips,
+    nextCursor: listed.nextCursor,
     source: "firestore",
   };
 }
 
-async function fromR2(deps: ApiDeps, uid: string, videoId: string, filter: { status?: ClipStatus; style?: string }): Promise<Loaded | null> {
+/** Negative when `a` comes first in the clips' order (created_at, then id). */
+function compareClipPositions(a: ClipPosition, b: ClipPosition): number {
+  return a.createdAt.seconds - b.createdAt.seconds || a.createdAt.nanoseconds - b.createdAt.nanoseconds || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * The same page from the legacy layout. Sorting by creation time needs every object of the
+ * video, so this lists all of them whatever the page size: the cost the Firestore path removes.
+ */
+async function fromR2(deps: ApiDeps, uid: string, videoId: string, page: PageRequest): Promise<Loaded | null> {
   const video = await loadLegacyVideo(deps.store, uid, videoId);
   if (!video) return null;
   const now = deps.clock.now();
   const { createdAt, updatedAt } = legacyVideoTimes(video);
-  const clips = video.clips
+  const { status, style } = page.filter;
+  const position = (c: ClipRecord): ClipPosition => ({ createdAt: Timestamp.fromDate(c.created_at), id: c.clip_id });
+  const sorted = video.clips
     .map((c) => clipRecordFromLegacy(c, createdAt))
-    .filter((c) => (!filter.status || c.status === filter.status) && (!filter.style || c.style === filter.style))
+    .filter((c) => (!status || c.status === status) && (!style || c.style === style))
     // The order of the Firestore query: created_at, then id.
-    .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || (a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0));
+    .sort((a, b) => compareClipPositions(position(a), position(b)));
+  const after = page.after;
+  const start = after ? sorted.findIndex((c) => compareClipPositions(position(c), after) > 0) : 0;
+  const rest = start < 0 ? [] : sorted.slice(start);
+  const clips = rest.slice(0, page.limit);
+  const last = clips[clips.length - 1];
   return {
     id: videoId,
     title: video.title,
@@ -147,6 +238,7 @@ async function fromR2(deps: ApiDeps, uid: string, videoId: string, filter: { sta
     migratedFromR2: false,
     statistics: statsOfLegacyVideo(video, now),
     clips,
+    nextCursor: rest.length > page.limit && last ? encodeClipCursor(position(last)) : null,
     source: "r2",
     legacy: video,
   };

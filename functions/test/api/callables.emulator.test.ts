@@ -241,6 +241,28 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     expect((await getVideo(db(), owner.uid!, legacyId))).toBeNull();
   });
 
+  it("pages a video's clips with limit and next_cursor, every URL serving its clip", async () => {
+    const user = await signedInClient();
+    const uid = user.uid!;
+    const videoId = uniqueId("v");
+    const seeded = await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      clips: ["01_vertical", "02_vertical", "03_square", "04_vertical", "05_vertical"].map((clipId) => ({ clipId })),
+    });
+    const pages: VideoInfoResponse[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: VideoInfoResponse = await user.call<VideoInfoResponse>("getVideoInfo", { videoId, limit: 2, cursor });
+      pages.push(page);
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([["01_vertical", "02_vertical"], ["03_square", "04_vertical"], ["05_vertical"]]);
+    for (const clip of pages.flatMap((p) => p.clips)) {
+      expect((await fetchText(clip.url)).body).toBe(seeded.find((s) => s.doc.clip_id === clip.id)!.body);
+    }
+  });
+
   it("malformed payloads are invalid-argument naming the field", async () => {
     const user = await signedInClient();
     const cases: [Client, string, unknown, string][] = [
@@ -251,6 +273,8 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
       [user, "getVideoInfo", { videoId: "../../users/x" }, "videoId"],
       [user, "getVideoInfo", { videoId: "v1", status: "archived" }, "status"],
       [user, "getVideoInfo", { videoId: "v1", style: "NOPE" }, "style"],
+      [user, "getVideoInfo", { videoId: "v1", limit: 201 }, "limit"],
+      [user, "getVideoInfo", { videoId: "v1", cursor: "garbage" }, "cursor"],
       [user, "getClipUrl", { videoId: "v1" }, "clipId"],
       [user, "getClipUrl", { videoId: "v1", clipId: "../x" }, "clipId"],
       [user, "getClipUrl", { videoId: "v1", clipId: "01_a", download: 1 }, "download"],

@@ -4,6 +4,8 @@ import { handleGetVideoInfo } from "../../src/api/get-video-info";
 import { runHandler } from "../../src/api/context";
 import { getVideo } from "../../src/repositories/videos";
 import { listClips } from "../../src/repositories/clips";
+import { paths } from "../../src/repositories/paths";
+import { clipDoc } from "../support/clip-factory";
 import {
   caller,
   errorOf,
@@ -17,6 +19,18 @@ import {
 import { testFirestore } from "../support/servers-env";
 
 const db = () => testFirestore();
+
+/** Every page of a video's clips, following next_cursor. */
+async function allPages(deps: () => Promise<Awaited<ReturnType<typeof handlerDeps>>>, uid: string, data: object) {
+  const pages: Awaited<ReturnType<typeof handleGetVideoInfo>>[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await handleGetVideoInfo(await deps(), caller(uid), { ...data, cursor });
+    pages.push(page);
+    cursor = page.next_cursor;
+  } while (cursor && pages.length < 50);
+  return pages;
+}
 
 describe("getVideoInfo handler", () => {
   it("answers a Firestore video with statistics and completed clips whose URLs serve their bytes", async () => {
@@ -194,6 +208,101 @@ describe("getVideoInfo handler", () => {
     expect(theirsR2.code).toBe("not-found");
     expect(missing.code).toBe("not-found");
     expect(theirs.message.replace(videoId, "X")).toBe(missing.message.replace("no-such-video", "X"));
+  });
+
+  it("pages a Firestore video's clips in created_at, id order, neither repeating nor skipping", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    // Three clips share one created_at: the id breaks the tie, across a page boundary too.
+    const same = clipDoc(uid, videoId, "09_x").created_at;
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      clips: [
+        { clipId: "01_vertical" },
+        { clipId: "05_c", overrides: { created_at: same } },
+        { clipId: "05_a", overrides: { created_at: same } },
+        { clipId: "05_b", overrides: { created_at: same } },
+        { clipId: "07_vertical", overrides: { status: "failed" } },
+        { clipId: "12_vertical" },
+      ],
+    });
+    const pages = await allPages(() => handlerDeps(), uid, { videoId, limit: 2 });
+    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([["01_vertical", "05_a"], ["05_b", "05_c"], ["12_vertical"]]);
+    expect(pages.map((p) => p.next_cursor === null)).toEqual([false, false, true]);
+    // Statistics describe the whole video on every page.
+    for (const p of pages) expect(p.statistics.clip_count).toBe(6);
+    const all = await allPages(() => handlerDeps(), uid, { videoId, limit: 5, status: "all" });
+    expect(all.map((p) => p.clips.length)).toEqual([5, 1]);
+  });
+
+  it("reads at most limit + 1 clip documents and signs at most two URLs per clip of the page", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    const now = new Date("2026-11-20T10:00:00.000Z");
+    await seedFirestoreVideo(db(), { uid, videoId, createdAt: now });
+    const batch = db().batch();
+    for (let i = 0; i < 60; i++) {
+      const id = `${String(i).padStart(3, "0")}_vertical`;
+      batch.set(paths.clip(db(), uid, videoId, id), clipDoc(uid, videoId, id));
+    }
+    await batch.commit();
+    const deps = await handlerDeps();
+    const before = deps.store.calls;
+    const first = await handleGetVideoInfo(deps, caller(uid), { videoId });
+    expect(first.clips).toHaveLength(50); // the default page
+    expect(first.next_cursor).not.toBeNull();
+    // video + (limit + 1) clips + stats shards + the read mode: never the whole video.
+    expect(deps.metrics.firestoreReads).toBe(1 + 51 + 4 + 1);
+    expect(deps.store.calls - before).toBe(0); // presigning calls no R2 API
+    const rest = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, cursor: first.next_cursor, limit: 200 });
+    expect(rest.clips.map((c) => c.id)).toEqual(Array.from({ length: 10 }, (_, i) => `${String(50 + i).padStart(3, "0")}_vertical`));
+    expect(rest.next_cursor).toBeNull();
+  });
+
+  it("pages an R2-only video the same way, and a cursor from R2 continues in Firestore after the migration", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    await seedLegacyVideo({
+      uid,
+      videoId,
+      clips: ["01_vertical.mp4", "02_square.mp4", "03_vertical.mp4", "04_split_screen.mp4", "05_vertical.mp4"].map((file) => ({ file })),
+    });
+    // Mode r2: every page from R2, nothing migrated.
+    const fromR2 = await allPages(() => handlerDeps({ mode: "r2" }), uid, { videoId, limit: 2 });
+    expect(fromR2.map((p) => p.source)).toEqual(["r2", "r2", "r2"]);
+    const ids = fromR2.flatMap((p) => p.clips.map((c) => c.id));
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBe(5);
+    expect(fromR2.map((p) => p.next_cursor === null)).toEqual([false, false, true]);
+    expect(await getVideo(db(), uid, videoId)).toBeNull();
+
+    // Fallback: the first page comes from R2 and migrates the video; its cursor goes on in Firestore.
+    const first = await handleGetVideoInfo(await handlerDeps({ mode: "firestore_with_r2_fallback" }), caller(uid), { videoId, limit: 2 });
+    expect(first.source).toBe("r2");
+    const second = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, limit: 2, cursor: first.next_cursor });
+    expect(second.source).toBe("firestore");
+    const third = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, limit: 2, cursor: second.next_cursor });
+    expect([...first.clips, ...second.clips, ...third.clips].map((c) => c.id)).toEqual(ids);
+    expect(third.next_cursor).toBeNull();
+  });
+
+  it.each([
+    [{ videoId: "v1", limit: 0 }, "limit"],
+    [{ videoId: "v1", limit: 201 }, "limit"],
+    [{ videoId: "v1", limit: 2.5 }, "limit"],
+    [{ videoId: "v1", limit: "10" }, "limit"],
+    [{ videoId: "v1", cursor: "" }, "cursor"],
+    [{ videoId: "v1", cursor: 7 }, "cursor"],
+    [{ videoId: "v1", cursor: "not-a-cursor" }, "cursor"],
+    [{ videoId: "v1", cursor: Buffer.from(JSON.stringify({ t: 1, n: 0, id: "../x" })).toString("base64url") }, "cursor"],
+    [{ videoId: "v1", cursor: Buffer.from(JSON.stringify({ t: 1e15, n: 0, id: "01_a" })).toString("base64url") }, "cursor"],
+  ])("rejects the page %j as invalid-argument naming %s", async (data, field) => {
+    const deps = await handlerDeps();
+    const err = await errorOf(runHandler("getVideoInfo", deps, caller(uniqueId("u")), data, handleGetVideoInfo));
+    expect(err.code).toBe("invalid-argument");
+    expect(err.message.startsWith(`${field}:`)).toBe(true);
+    expect(err.details).toEqual({ field });
   });
 
   it.each([
