@@ -1,7 +1,8 @@
 // Every callable driven as the app drives it: the Firebase JS client SDK, signed in against the
 // Auth emulator, through firebase-tools' Functions emulator running the built functions, with
 // Firestore seeded by firebase-admin and R2 by the S3 SDK. Every URL is fetched over HTTP.
-import { fetchText, highlights, seedFirestoreVideo, seedLegacyVideo, putObject, bodyOf, uniqueId } from "../support/api-fixtures";
+import { eventually } from "../support/eventually";
+import { errorOf as failure, fetchText, highlights, seedFirestoreVideo, seedLegacyVideo, putObject, bodyOf, uniqueId } from "../support/api-fixtures";
 import { anonymousClient, closeAllClients, emulatorsConfigured, signedInClient, type Client } from "../support/emulator-client";
 import { testFirestore } from "../support/servers-env";
 import type { ListVideosResponse } from "../../src/api/list-videos";
@@ -12,27 +13,6 @@ import type { SetReadModeResponse } from "../../src/api/set-read-mode";
 import { getVideo } from "../../src/repositories/videos";
 
 const db = () => testFirestore();
-
-/** The client's error code without the `functions/` prefix, plus message and details. */
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string; details: unknown }> {
-  try {
-    await promise;
-  } catch (e) {
-    const err = e as { code?: string; message?: string; details?: unknown };
-    return { code: String(err.code).replace(/^functions\//, ""), message: String(err.message), details: err.details };
-  }
-  throw new Error("expected the call to fail");
-}
-
-/** Calls until `check` passes: instances see a read-mode switch within READ_MODE_CACHE_SECONDS. */
-async function eventually<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt();
-    if (check(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: { code?: string }) => ({ ok: false as const, code: String(error.code) }));
 

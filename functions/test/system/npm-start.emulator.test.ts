@@ -12,6 +12,7 @@ import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "fireba
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { emulatorsConfigured } from "../support/emulator-client";
+import { eventually } from "../support/eventually";
 
 const root = path.resolve(__dirname, "../../..");
 const describeIfEmulators = emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
@@ -33,15 +34,6 @@ function accepts(port: number): Promise<boolean> {
     s.once("connect", () => (s.destroy(), resolve(true)));
     s.once("error", () => resolve(false));
   });
-}
-
-async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 interface VideoInfo {
