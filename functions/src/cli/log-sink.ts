@@ -20,7 +20,9 @@ export const logFile: string | null = (() => {
   if (!/cli[\\/]migrate\.js$/.test(main) || process.argv.includes("--verbose")) return null;
   const argv = process.argv.slice(2);
   if (argv.includes("--help") || argv.includes("-h")) return null;
-  const file = flagValue(argv, "--log-file") ?? `migrate-${new Date().toISOString().replace(/[-:.]/g, "")}.jsonl`;
+  const file =
+    flagValue(argv, "--log-file") ??
+    `migrate-${new Date().toISOString().replace(/[-:.]/g, "")}.jsonl`;
   const stream = createWriteStream(file, { flags: "a" });
   const write = (...args: unknown[]) => {
     stream.write(`${format(...args)}\n`);

@@ -22,7 +22,12 @@ import { SingleBar, Presets } from "cli-progress";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../migration/deps";
-import { runMigration, statePathForUid, type RunProgressEvent, type RunReport } from "../migration/runner";
+import {
+  runMigration,
+  statePathForUid,
+  type RunProgressEvent,
+  type RunReport,
+} from "../migration/runner";
 import { DEFAULT_STATE_PATH, resetState } from "../migration/state";
 import { verifyMigration, type VerifyReport } from "../migration/verify";
 import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
@@ -84,7 +89,8 @@ export class UsageError extends Error {}
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -121,16 +127,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     throw new UsageError((error as Error).message);
   }
   const uid = values.uid;
-  if (uid !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(uid)) throw new UsageError("--uid must be 1-128 characters of A-Z a-z 0-9 _ -");
+  if (uid !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(uid))
+    throw new UsageError("--uid must be 1-128 characters of A-Z a-z 0-9 _ -");
   const readMode = values["read-mode"];
-  if (readMode !== undefined && !isReadMode(readMode)) throw new UsageError(`--read-mode must be one of ${READ_MODES.join(", ")}`);
+  if (readMode !== undefined && !isReadMode(readMode))
+    throw new UsageError(`--read-mode must be one of ${READ_MODES.join(", ")}`);
   if (values.verify && (values["dry-run"] || values.force || values.restart)) {
     throw new UsageError("--verify does not combine with --dry-run, --force or --restart");
   }
-  if (values.restart && values["dry-run"]) throw new UsageError("--restart does not combine with --dry-run (it writes the checkpoint)");
-  if (readMode !== undefined && values["dry-run"]) throw new UsageError("--read-mode does not combine with --dry-run");
+  if (values.restart && values["dry-run"])
+    throw new UsageError("--restart does not combine with --dry-run (it writes the checkpoint)");
+  if (readMode !== undefined && values["dry-run"])
+    throw new UsageError("--read-mode does not combine with --dry-run");
   const pageSize = positiveInt("page-size", values["page-size"]);
-  if (pageSize !== undefined && pageSize > 1000) throw new UsageError("--page-size must be at most 1000");
+  if (pageSize !== undefined && pageSize > 1000)
+    throw new UsageError("--page-size must be at most 1000");
   return {
     dryRun: values["dry-run"] === true,
     verify: values.verify === true,
@@ -138,9 +149,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     restart: values.restart === true,
     maxVideos: positiveInt("max-videos", values["max-videos"]),
     uid,
-    readMode: readMode as ReadMode | undefined,
+    readMode: readMode,
     timeBudgetSeconds: positiveInt("time-budget", values["time-budget"]),
-    minAgeSeconds: values["min-age"] === "0" ? 0 : (positiveInt("min-age", values["min-age"]) ?? 3600),
+    minAgeSeconds:
+      values["min-age"] === "0" ? 0 : (positiveInt("min-age", values["min-age"]) ?? 3600),
     pageSize,
     statePath: values["state-path"] ?? (uid ? statePathForUid(uid) : DEFAULT_STATE_PATH),
     project: values.project ?? env.GCLOUD_PROJECT ?? env.GOOGLE_CLOUD_PROJECT,
@@ -165,7 +177,8 @@ export interface CliIo {
 export function buildDeps(options: CliOptions): MigrationDeps {
   if (!options.project) throw new UsageError("no project: pass --project or set GCLOUD_PROJECT");
   if (!options.endpoint) throw new UsageError("no R2 endpoint: pass --endpoint or set R2_ENDPOINT");
-  if (!options.accessKeyId || !options.secretAccessKey) throw new UsageError("set R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY");
+  if (!options.accessKeyId || !options.secretAccessKey)
+    throw new UsageError("set R2_ACCESS_KEY_ID and R2_SECRET_ACCESS_KEY");
   const app = getApps()[0] ?? initializeApp({ projectId: options.project });
   const settings = {
     endpoint: options.endpoint,
@@ -179,13 +192,16 @@ export function buildDeps(options: CliOptions): MigrationDeps {
 
 function progressReporter(options: CliOptions, io: CliIo) {
   const useBar = options.progress && io.tty;
-  const details = "migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}";
+  const details =
+    "migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}";
   // With --max-videos the bar fills towards it; without, the total is unknown (the bucket is
   // not counted beforehand) and the line shows what has been seen so far.
   const bar = useBar
     ? new SingleBar(
         {
-          format: options.maxVideos ? `{bar} {value}/{total} videos written | ${details}` : `videos seen {value} | ${details}`,
+          format: options.maxVideos
+            ? `{bar} {value}/{total} videos written | ${details}`
+            : `videos seen {value} | ${details}`,
           hideCursor: true,
           stream: io.stream,
         },
@@ -222,7 +238,8 @@ function progressReporter(options: CliOptions, io: CliIo) {
 function resumeHint(options: CliOptions, report: RunReport): string {
   const again = ["npm run migrate --"];
   if (options.uid) again.push(`--uid ${options.uid}`);
-  if (options.statePath !== (options.uid ? statePathForUid(options.uid) : DEFAULT_STATE_PATH)) again.push(`--state-path ${options.statePath}`);
+  if (options.statePath !== (options.uid ? statePathForUid(options.uid) : DEFAULT_STATE_PATH))
+    again.push(`--state-path ${options.statePath}`);
   if (options.maxVideos) again.push(`--max-videos ${options.maxVideos}`);
   if (options.force) again.push("--force");
   const command = again.join(" ");
@@ -232,7 +249,8 @@ function resumeHint(options: CliOptions, report: RunReport): string {
   if (report.status === "completed_pass") {
     return `Pass complete: every video under ${report.prefix} is handled. Check with: npm run migrate -- --verify${options.uid ? ` --uid ${options.uid}` : ""}`;
   }
-  if (report.status === "lease_held") return `Another run (${report.leaseHolder}) holds the lease in ${options.statePath}; it resumes on its own, or try again later.`;
+  if (report.status === "lease_held")
+    return `Another run (${report.leaseHolder}) holds the lease in ${options.statePath}; it resumes on its own, or try again later.`;
   return `Checkpoint saved in Firestore (${options.statePath}): ${report.checkpoint ?? "(start)"}\nTo resume, run the same command again: ${command}`;
 }
 
@@ -242,32 +260,52 @@ function printRun(report: RunReport, io: CliIo): void {
   io.out(
     `videos seen ${p.videos_seen}: migrated ${p.migrated}, rewritten ${p.rewritten}, would migrate ${p.would_migrate}, skipped ${p.skipped}, failed ${p.failed}, deferred (too recent) ${p.deferred}`,
   );
-  io.out(`clips written ${p.clips_written}, deleted ${p.clips_deleted}; objects listed ${p.objects_listed}, unrecognized ${p.objects_unrecognized}`);
-  io.out(`Firestore commits ${report.firestoreCommits} (${report.firestoreWrites} writes), R2 calls ${report.r2Calls}`);
+  io.out(
+    `clips written ${p.clips_written}, deleted ${p.clips_deleted}; objects listed ${p.objects_listed}, unrecognized ${p.objects_unrecognized}`,
+  );
+  io.out(
+    `Firestore commits ${report.firestoreCommits} (${report.firestoreWrites} writes), R2 calls ${report.r2Calls}`,
+  );
   const codes = Object.entries(report.problemsByCode);
   if (codes.length) {
     io.out(`problems: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
     for (const pr of report.problems) io.out(`  ${pr.code}  ${pr.key}  ${pr.reason}`);
-    if (report.problemsDropped) io.out(`  … and ${report.problemsDropped} more (all are in the logs)`);
+    if (report.problemsDropped)
+      io.out(`  … and ${report.problemsDropped} more (all are in the logs)`);
   }
 }
 
 function printVerify(report: VerifyReport, io: CliIo): void {
-  io.out(`verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches`);
+  io.out(
+    `verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches`,
+  );
   for (const m of report.mismatches) {
     const where = `${m.uid}/${m.videoId}${m.clipId ? `/${m.clipId}` : ""}`;
-    const diff = m.field ? ` ${m.field}: expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual)}` : "";
+    const diff = m.field
+      ? ` ${m.field}: expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual)}`
+      : "";
     io.out(`  ${m.code}  ${where}${diff}  ${m.detail}`);
   }
 }
 
 async function switchReadMode(db: Firestore, mode: ReadMode, io: CliIo): Promise<void> {
-  const source = new ReadModeSource({ ref: paths.runtimeConfig(db), defaultMode: "firestore_with_r2_fallback", cacheSeconds: 0 });
+  const source = new ReadModeSource({
+    ref: paths.runtimeConfig(db),
+    defaultMode: "firestore_with_r2_fallback",
+    cacheSeconds: 0,
+  });
   const stored = await source.write(mode, null, "cli:migrate", systemClock.now());
-  io.out(`read mode set: config/runtime read_mode = ${stored.global} (instances pick it up within their cache period)`);
+  io.out(
+    `read mode set: config/runtime read_mode = ${stored.global} (instances pick it up within their cache period)`,
+  );
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, depsOverride?: MigrationDeps): Promise<number> {
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+  depsOverride?: MigrationDeps,
+): Promise<number> {
   let options: CliOptions;
   try {
     options = parseCli(argv, env);
@@ -293,7 +331,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
 
   if (options.verify) {
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);
-    const report = await verifyMigration(deps, { uid: options.uid, pageSize: options.pageSize, maxVideos: options.maxVideos, save: true, statePath: options.statePath });
+    const report = await verifyMigration(deps, {
+      uid: options.uid,
+      pageSize: options.pageSize,
+      maxVideos: options.maxVideos,
+      save: true,
+      statePath: options.statePath,
+    });
     printVerify(report, io);
     if (logFile) io.out(`Log: ${logFile}`);
     if (report.mismatches.length > 0) {
@@ -304,13 +348,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliIo, de
     return 0;
   }
 
-  io.err(`${options.dryRun ? "dry run" : "migrating"} ${options.uid ? `users/${options.uid}/` : "users/"} (${target}, checkpoint ${options.statePath})…`);
+  io.err(
+    `${options.dryRun ? "dry run" : "migrating"} ${options.uid ? `users/${options.uid}/` : "users/"} (${target}, checkpoint ${options.statePath})…`,
+  );
   if (options.restart) {
     if (!(await resetState(deps.db, deps.db.doc(options.statePath), systemClock.now()))) {
       io.out(`not restarted: a run holds the lease in ${options.statePath}`);
       return 3;
     }
-    io.err(`checkpoint in ${options.statePath} reset: this run starts a new pass from the beginning`);
+    io.err(
+      `checkpoint in ${options.statePath} reset: this run starts a new pass from the beginning`,
+    );
   }
   const progress = progressReporter(options, io);
   let report: RunReport;
@@ -355,7 +403,9 @@ if (require.main === module) {
   })
     .then((code) => process.exit(code))
     .catch((error: unknown) => {
-      process.stderr.write(`migrate failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `migrate failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     });
 }

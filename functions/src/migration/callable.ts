@@ -12,7 +12,11 @@ import { db, objectStore, systemClock } from "../runtime";
 import { parsePayload, requireCaller, requireClaim, type Caller } from "../api/context";
 import type { MigrationDeps } from "./deps";
 
-export type AdminHandler<S extends z.ZodType, R> = (deps: MigrationDeps, payload: z.infer<S>, caller: Caller) => Promise<R>;
+export type AdminHandler<S extends z.ZodType, R> = (
+  deps: MigrationDeps,
+  payload: z.infer<S>,
+  caller: Caller,
+) => Promise<R>;
 
 /** Validates and authorizes, then runs the handler: what tests call directly. */
 export async function handleAdminCall<S extends z.ZodType, R>(
@@ -28,19 +32,42 @@ export async function handleAdminCall<S extends z.ZodType, R>(
   return handler(deps, payload, caller);
 }
 
-export function adminCallable<S extends z.ZodType, R>(name: string, schema: S, handler: AdminHandler<S, R>): CallableFunction<unknown, Promise<R>> {
-  return onCall({ secrets: R2_SECRETS, timeoutSeconds: 540, memory: "512MiB" }, async (request: CallableRequest<unknown>) => {
-    const started = Date.now();
-    const deps: MigrationDeps = { db: db(), store: objectStore(), clock: systemClock };
-    const r2Before = deps.store.calls;
-    try {
-      const result = await handleAdminCall(schema, handler, deps, request.auth as Caller | undefined, request.data);
-      logs.callableDone({ function: name, latency_ms: Date.now() - started, r2_calls: deps.store.calls - r2Before, uid: request.auth?.uid });
-      return result;
-    } catch (error) {
-      const httpsError = toHttpsError(error);
-      logs.callableFailed({ function: name, code: httpsError.code, latency_ms: Date.now() - started, error: String(error) });
-      throw httpsError;
-    }
-  });
+export function adminCallable<S extends z.ZodType, R>(
+  name: string,
+  schema: S,
+  handler: AdminHandler<S, R>,
+): CallableFunction<unknown, Promise<R>> {
+  return onCall(
+    { secrets: R2_SECRETS, timeoutSeconds: 540, memory: "512MiB" },
+    async (request: CallableRequest<unknown>) => {
+      const started = Date.now();
+      const deps: MigrationDeps = { db: db(), store: objectStore(), clock: systemClock };
+      const r2Before = deps.store.calls;
+      try {
+        const result = await handleAdminCall(
+          schema,
+          handler,
+          deps,
+          request.auth as Caller | undefined,
+          request.data,
+        );
+        logs.callableDone({
+          function: name,
+          latency_ms: Date.now() - started,
+          r2_calls: deps.store.calls - r2Before,
+          uid: request.auth?.uid,
+        });
+        return result;
+      } catch (error) {
+        const httpsError = toHttpsError(error);
+        logs.callableFailed({
+          function: name,
+          code: httpsError.code,
+          latency_ms: Date.now() - started,
+          error: String(error),
+        });
+        throw httpsError;
+      }
+    },
+  );
 }

@@ -29,7 +29,11 @@ export interface MigrationStatus {
   progress: Progress;
   problemsByCode: Record<string, number>;
   passesCompleted: number;
-  lastPass: { progress: Progress; problemsByCode: Record<string, number>; completedAt: string } | null;
+  lastPass: {
+    progress: Progress;
+    problemsByCode: Record<string, number>;
+    completedAt: string;
+  } | null;
   lease: { owner: string; expiresAt: string; active: boolean } | null;
   blocked: { prefix: string; attempts: number; error: string } | null;
   updatedAt: string | null;
@@ -53,11 +57,16 @@ export async function getMigrationStatusHandler(
   payload: GetMigrationStatusPayload,
   statePathOverride?: string,
 ): Promise<MigrationStatus> {
-  const statePath = statePathOverride ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  const statePath =
+    statePathOverride ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
   const ref = deps.db.doc(statePath);
   const [state, runs, verifications] = await Promise.all([
     readState(ref),
-    ref.collection("runs").orderBy("started_at", "desc").limit(payload.runs ?? 5).get(),
+    ref
+      .collection("runs")
+      .orderBy("started_at", "desc")
+      .limit(payload.runs ?? 5)
+      .get(),
     ref.collection("verifications").orderBy("created_at", "desc").limit(1).get(),
   ]);
   const now = deps.clock.now().getTime();
@@ -69,17 +78,27 @@ export async function getMigrationStatusHandler(
     progress: state.progress,
     problemsByCode: state.problemsByCode,
     passesCompleted: state.passesCompleted,
-    lastPass: state.lastPass ? { ...state.lastPass, completedAt: state.lastPass.completedAt.toISOString() } : null,
+    lastPass: state.lastPass
+      ? { ...state.lastPass, completedAt: state.lastPass.completedAt.toISOString() }
+      : null,
     lease: state.lease
-      ? { owner: state.lease.owner, expiresAt: state.lease.expiresAt.toISOString(), active: state.lease.expiresAt.getTime() > now }
+      ? {
+          owner: state.lease.owner,
+          expiresAt: state.lease.expiresAt.toISOString(),
+          active: state.lease.expiresAt.getTime() > now,
+        }
       : null,
     blocked: state.blocked,
     updatedAt: state.updatedAt?.toISOString() ?? null,
     runs: runs.docs.map((d) => plain(d.data()) as Record<string, unknown>),
-    lastVerification: verifications.empty ? null : (plain(verifications.docs[0]!.data()) as Record<string, unknown>),
+    lastVerification: verifications.empty
+      ? null
+      : (plain(verifications.docs[0].data()) as Record<string, unknown>),
   };
 }
 
-export const getMigrationStatus = adminCallable("getMigrationStatus", getMigrationStatusSchema, (deps, payload) =>
-  getMigrationStatusHandler(deps, payload),
+export const getMigrationStatus = adminCallable(
+  "getMigrationStatus",
+  getMigrationStatusSchema,
+  (deps, payload) => getMigrationStatusHandler(deps, payload),
 );

@@ -4,7 +4,11 @@
  */
 import * as logger from "firebase-functions/logger";
 
-export function migrationRunSkipped(fields: { runId: string; statePath: string; holder: string | null }) {
+export function migrationRunSkipped(fields: {
+  runId: string;
+  statePath: string;
+  holder: string | null;
+}) {
   logger.info("migration run skipped: another run holds the lease", fields);
 }
 
@@ -12,7 +16,13 @@ export function migrationLeaseLost(fields: { runId: string; holder: string | nul
   logger.warn("migration lease lost: stopping at the batch boundary", fields);
 }
 
-export function migrationVideoFailed(fields: { runId: string; uid: string; videoId: string; attempts: number; error: string }) {
+export function migrationVideoFailed(fields: {
+  runId: string;
+  uid: string;
+  videoId: string;
+  attempts: number;
+  error: string;
+}) {
   logger.error("migration of a video failed: the checkpoint stays before it", fields);
 }
 
@@ -28,6 +38,11 @@ export function migrationVerified(fields: Record<string, unknown>) {
   logger.info("migration verified", fields);
 }
 
-export function migrationMismatch(fields: { uid: string; videoId: string; code: string; [k: string]: unknown }) {
+export function migrationMismatch(fields: {
+  uid: string;
+  videoId: string;
+  code: string;
+  [k: string]: unknown;
+}) {
   logger.warn("migration mismatch", fields);
 }

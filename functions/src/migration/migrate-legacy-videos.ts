@@ -5,7 +5,12 @@
  * that finds another run's lease exits quietly (Cloud Scheduler delivers at least once).
  */
 import { onSchedule } from "firebase-functions/scheduler";
-import { MIGRATION_MAX_VIDEOS, MIGRATION_SCHEDULE, MIGRATION_TIME_BUDGET_SECONDS, R2_SECRETS } from "../config";
+import {
+  MIGRATION_MAX_VIDEOS,
+  MIGRATION_SCHEDULE,
+  MIGRATION_TIME_BUDGET_SECONDS,
+  R2_SECRETS,
+} from "../config";
 import { db, objectStore, systemClock } from "../runtime";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
@@ -66,8 +71,16 @@ export const migrateLegacyVideos = onSchedule(
   async () => {
     const report = await handleMigrateLegacyVideos(
       { db: db(), store: objectStore(), clock: systemClock },
-      { maxVideos: MIGRATION_MAX_VIDEOS.value(), timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value() },
+      {
+        maxVideos: MIGRATION_MAX_VIDEOS.value(),
+        timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
+      },
     );
-    if (report.status === "failed") runLogs.migrationRunFailed({ runId: report.runId, stage: "run", error: report.error ?? "unknown" });
+    if (report.status === "failed")
+      runLogs.migrationRunFailed({
+        runId: report.runId,
+        stage: "run",
+        error: report.error ?? "unknown",
+      });
   },
 );

@@ -7,7 +7,13 @@ import { InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
 import { SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
-import { buildLegacyVideo, highlightsKey, videoPrefix, type LegacyVideo, type Problem } from "../storage/legacy-layout";
+import {
+  buildLegacyVideo,
+  highlightsKey,
+  videoPrefix,
+  type LegacyVideo,
+  type Problem,
+} from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { isVideo } from "./planner";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
@@ -57,14 +63,24 @@ export async function migrateVideo(
   videoId: string,
   options: MigrateVideoOptions = {},
 ): Promise<MigrateVideoResult> {
-  if (!SEGMENT_PATTERN.test(uid)) throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "uid" });
+  if (!SEGMENT_PATTERN.test(uid))
+    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", {
+      field: "uid",
+    });
   if (!SEGMENT_PATTERN.test(videoId)) {
-    throw new InvalidArgumentError("videoId: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "videoId" });
+    throw new InvalidArgumentError("videoId: must be 1-128 characters of A-Z a-z 0-9 _ -", {
+      field: "videoId",
+    });
   }
   const { db, store } = deps;
   const callsBefore = store.calls;
   const counter = newWriteCounter();
-  const result = (outcome: MigrateVideoOutcome, clips = 0, clipsDeleted = 0, problems: Problem[] = []): MigrateVideoResult => ({
+  const result = (
+    outcome: MigrateVideoOutcome,
+    clips = 0,
+    clipsDeleted = 0,
+    problems: Problem[] = [],
+  ): MigrateVideoResult => ({
     uid,
     videoId,
     outcome,
@@ -90,10 +106,13 @@ export async function migrateVideo(
   const objects = await store.listAll(videoPrefix(uid, videoId));
   if (objects.length === 0) return result("not_found");
   const hlKey = highlightsKey(uid, videoId);
-  const highlightsText = objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
+  const highlightsText = objects.some((o) => o.key === hlKey)
+    ? await store.getText(hlKey)
+    : undefined;
   const video = buildLegacyVideo(uid, videoId, objects, highlightsText);
   if (!isVideo(objects)) {
-    for (const p of video.problems) logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
+    for (const p of video.problems)
+      logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
     return result("not_a_video", 0, 0, video.problems);
   }
   return write(deps, video, exists, options, counter, result);
@@ -105,7 +124,12 @@ async function write(
   exists: boolean,
   options: MigrateVideoOptions,
   counter: ReturnType<typeof newWriteCounter>,
-  result: (outcome: MigrateVideoOutcome, clips?: number, clipsDeleted?: number, problems?: Problem[]) => MigrateVideoResult,
+  result: (
+    outcome: MigrateVideoOutcome,
+    clips?: number,
+    clipsDeleted?: number,
+    problems?: Problem[],
+  ) => MigrateVideoResult,
 ): Promise<MigrateVideoResult> {
   const written = await writeLegacyVideo(deps.db, video, {
     exists,
@@ -116,7 +140,8 @@ async function write(
     counter,
   });
   if (!options.dryRun) {
-    for (const p of video.problems) logs.migrationProblem({ ...p, uid: video.uid, videoId: video.videoId, runId: "on-demand" });
+    for (const p of video.problems)
+      logs.migrationProblem({ ...p, uid: video.uid, videoId: video.videoId, runId: "on-demand" });
   }
   return result(written.outcome, written.clipsWritten, written.clipsDeleted, video.problems);
 }

@@ -43,10 +43,12 @@ export function videoOfKey(key: string): { uid: string; videoId: string } | { re
   if (parts.length < 5 || parts[0] !== "users" || parts[2] !== "videos") {
     return { reason: "not under users/{uid}/videos/{videoId}/" };
   }
-  const uid = parts[1]!;
-  const videoId = parts[3]!;
-  if (!SEGMENT_PATTERN.test(uid)) return { reason: "uid has characters outside [A-Za-z0-9_-] or is too long" };
-  if (!SEGMENT_PATTERN.test(videoId)) return { reason: "videoId has characters outside [A-Za-z0-9_-] or is too long" };
+  const uid = parts[1];
+  const videoId = parts[3];
+  if (!SEGMENT_PATTERN.test(uid))
+    return { reason: "uid has characters outside [A-Za-z0-9_-] or is too long" };
+  if (!SEGMENT_PATTERN.test(videoId))
+    return { reason: "videoId has characters outside [A-Za-z0-9_-] or is too long" };
   return { uid, videoId };
 }
 
@@ -71,7 +73,9 @@ export class ListingGrouper {
     const done: PlanItem[] = [];
     for (const object of objects) {
       if (this.lastSeen !== null && compareKeys(object.key, this.lastSeen) <= 0) {
-        throw new Error(`listing is not in ascending key order: ${object.key} after ${this.lastSeen}`);
+        throw new Error(
+          `listing is not in ascending key order: ${object.key} after ${this.lastSeen}`,
+        );
       }
       this.lastSeen = object.key;
       const owner = videoOfKey(object.key);

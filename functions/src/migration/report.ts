@@ -62,11 +62,15 @@ export function addProgress(a: Progress, b: Progress): Progress {
 export function normalizeProgress(raw: unknown): Progress {
   const r = (raw ?? {}) as Record<string, unknown>;
   const out = emptyProgress();
-  for (const k of Object.keys(out) as (keyof Progress)[]) out[k] = typeof r[k] === "number" ? (r[k] as number) : 0;
+  for (const k of Object.keys(out) as (keyof Progress)[])
+    out[k] = typeof r[k] === "number" ? r[k] : 0;
   return out;
 }
 
-export function addCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+export function addCounts(
+  a: Record<string, number>,
+  b: Record<string, number>,
+): Record<string, number> {
   const out: Record<string, number> = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;

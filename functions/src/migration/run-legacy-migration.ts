@@ -22,13 +22,19 @@ export const runLegacyMigrationSchema = z
     force: z.boolean().optional(),
     verify: z.boolean().optional(),
     /** Leave videos with a younger object for later (default 3600: a new upload in progress). */
-    minAgeSeconds: z.number().int().min(0).max(30 * 24 * 3600).optional(),
+    minAgeSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 24 * 3600)
+      .optional(),
   })
   .strict();
 
 export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
 
-export type RunLegacyMigrationResponse = { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerifyReport };
+export type RunLegacyMigrationResponse =
+  { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerifyReport };
 
 export interface RunLegacyMigrationSettings {
   defaultMaxVideos: number;
@@ -42,9 +48,16 @@ export async function runLegacyMigrationHandler(
   payload: RunLegacyMigrationPayload,
   settings: RunLegacyMigrationSettings,
 ): Promise<RunLegacyMigrationResponse> {
-  const statePath = settings.statePath?.(payload.uid) ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  const statePath =
+    settings.statePath?.(payload.uid) ??
+    (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
   if (payload.verify) {
-    const verification = await verifyMigration(deps, { uid: payload.uid, maxVideos: payload.maxVideos, save: true, statePath });
+    const verification = await verifyMigration(deps, {
+      uid: payload.uid,
+      maxVideos: payload.maxVideos,
+      save: true,
+      statePath,
+    });
     return { kind: "verify", verification };
   }
   const report = await runMigration(deps, {
@@ -55,14 +68,18 @@ export async function runLegacyMigrationHandler(
     force: payload.force,
     maxVideos: payload.maxVideos ?? settings.defaultMaxVideos,
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
-    minObjectAgeMs: payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+    minObjectAgeMs:
+      payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
   });
   return { kind: "run", report };
 }
 
-export const runLegacyMigration = adminCallable("runLegacyMigration", runLegacyMigrationSchema, (deps, payload) =>
-  runLegacyMigrationHandler(deps, payload, {
-    defaultMaxVideos: MIGRATION_MAX_VIDEOS.value(),
-    timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
-  }),
+export const runLegacyMigration = adminCallable(
+  "runLegacyMigration",
+  runLegacyMigrationSchema,
+  (deps, payload) =>
+    runLegacyMigrationHandler(deps, payload, {
+      defaultMaxVideos: MIGRATION_MAX_VIDEOS.value(),
+      timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
+    }),
 );

@@ -20,7 +20,12 @@ import * as logs from "../logs";
 import * as runLogs from "./logs";
 import { SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
-import { buildLegacyVideo, highlightsKey, LEGACY_ROOT, parseLegacyKey } from "../storage/legacy-layout";
+import {
+  buildLegacyVideo,
+  highlightsKey,
+  LEGACY_ROOT,
+  parseLegacyKey,
+} from "../storage/legacy-layout";
 import { mapWithConcurrency } from "./concurrency";
 import type { MigrationDeps } from "./deps";
 import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
@@ -158,7 +163,11 @@ const DEFAULTS = {
 };
 
 /** Problem codes that mean "this object fits no part of the layout". */
-const UNRECOGNIZED_OBJECT_CODES = new Set<string>(["unrecognized_key", "unrecognized_clip_name", "invalid_time_range"]);
+const UNRECOGNIZED_OBJECT_CODES = new Set<string>([
+  "unrecognized_key",
+  "unrecognized_clip_name",
+  "invalid_time_range",
+]);
 
 export function newRunId(now: Date): string {
   return `${now.toISOString().replace(/[-:.]/g, "")}-${randomBytes(3).toString("hex")}`;
@@ -168,7 +177,10 @@ export function statePathForUid(uid: string): string {
   return `migration/user-${uid}`;
 }
 
-function reportData(r: RunReport, status: RunStatus | "running" = r.status): FirebaseFirestore.DocumentData {
+function reportData(
+  r: RunReport,
+  status: RunStatus | "running" = r.status,
+): FirebaseFirestore.DocumentData {
   return {
     run_id: r.runId,
     trigger: r.trigger,
@@ -177,7 +189,8 @@ function reportData(r: RunReport, status: RunStatus | "running" = r.status): Fir
     prefix: r.prefix,
     status,
     started_at: Timestamp.fromDate(new Date(r.startedAt)),
-    finished_at: status !== "running" && r.finishedAt ? Timestamp.fromDate(new Date(r.finishedAt)) : null,
+    finished_at:
+      status !== "running" && r.finishedAt ? Timestamp.fromDate(new Date(r.finishedAt)) : null,
     start_checkpoint: r.startCheckpoint,
     checkpoint: r.checkpoint,
     progress: r.progress,
@@ -198,14 +211,20 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-export async function runMigration(deps: MigrationDeps, options: RunOptions = {}): Promise<RunReport> {
+export async function runMigration(
+  deps: MigrationDeps,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const { db, store, clock } = deps;
   const started = clock.now();
   if (options.uid !== undefined && !SEGMENT_PATTERN.test(options.uid)) {
-    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "uid" });
+    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", {
+      field: "uid",
+    });
   }
   const prefix = options.prefix ?? (options.uid ? `users/${options.uid}/` : LEGACY_ROOT);
-  if (!prefix.startsWith(LEGACY_ROOT)) throw new InvalidArgumentError(`prefix: must start with ${LEGACY_ROOT}`, { field: "prefix" });
+  if (!prefix.startsWith(LEGACY_ROOT))
+    throw new InvalidArgumentError(`prefix: must start with ${LEGACY_ROOT}`, { field: "prefix" });
   const statePath = options.statePath ?? DEFAULT_STATE_PATH;
   const runId = options.runId ?? newRunId(started);
   const dryRun = options.dryRun === true;
@@ -259,7 +278,11 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
   if (minPassIntervalMs > 0) {
     const current = await readState(stateRef);
     const completedAt = current.lastPass?.completedAt.getTime();
-    if (current.checkpoint === null && completedAt !== undefined && started.getTime() - completedAt < minPassIntervalMs) {
+    if (
+      current.checkpoint === null &&
+      completedAt !== undefined &&
+      started.getTime() - completedAt < minPassIntervalMs
+    ) {
       return { ...report, status: "idle", finishedAt: clock.now().toISOString() };
     }
   }
@@ -274,7 +297,12 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
     if (!taken) {
       const holder = (await readState(stateRef)).lease?.owner ?? null;
       runLogs.migrationRunSkipped({ runId, statePath, holder });
-      return { ...report, status: "lease_held", leaseHolder: holder, finishedAt: clock.now().toISOString() };
+      return {
+        ...report,
+        status: "lease_held",
+        leaseHolder: holder,
+        finishedAt: clock.now().toISOString(),
+      };
     }
     writes.commits++;
     writes.writes += 2;
@@ -282,7 +310,8 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
   }
   let leaseExpiresAt = state.lease?.expiresAt ?? new Date(0);
   // A checkpoint outside the prefix (a state document reused for another prefix) is ignored.
-  const startCheckpoint = state.checkpoint !== null && state.checkpoint.startsWith(prefix) ? state.checkpoint : null;
+  const startCheckpoint =
+    state.checkpoint !== null && state.checkpoint.startsWith(prefix) ? state.checkpoint : null;
   report.startCheckpoint = startCheckpoint;
   report.checkpoint = startCheckpoint;
   const passStartedAt = state.passStartedAt ?? started;
@@ -322,7 +351,8 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         firstPage = false;
         queue.push(...grouper.push(page.objects));
         if (page.isTruncated) {
-          if (!page.nextContinuationToken) throw new Error(`listing of ${prefix} was truncated without a continuation token`);
+          if (!page.nextContinuationToken)
+            throw new Error(`listing of ${prefix} was truncated without a continuation token`);
           token = page.nextContinuationToken;
         } else {
           queue.push(...grouper.end());
@@ -352,12 +382,21 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
       if (videos.length > 0) {
         const refs = videos.map((v) => paths.video(db, v.uid, v.videoId));
         const got = await db.getAll(...refs);
-        got.forEach((snap, i) => snaps.set(videos[i]!.prefix, snap));
+        got.forEach((snap, i) => snaps.set(videos[i].prefix, snap));
       }
       // highlights.json of the videos that will be written, read with bounded concurrency.
       const toWrite = videos
-        .filter((v) => !snaps.get(v.prefix)?.exists || (force && snaps.get(v.prefix)?.get("source") === "r2_migration"))
-        .filter((v) => newestAllowed === null || snaps.get(v.prefix)?.exists || v.objects.every((o) => o.lastModified.getTime() <= newestAllowed))
+        .filter(
+          (v) =>
+            !snaps.get(v.prefix)?.exists ||
+            (force && snaps.get(v.prefix)?.get("source") === "r2_migration"),
+        )
+        .filter(
+          (v) =>
+            newestAllowed === null ||
+            snaps.get(v.prefix)?.exists ||
+            v.objects.every((o) => o.lastModified.getTime() <= newestAllowed),
+        )
         .filter((v) => !(blocked?.prefix === v.prefix && blocked.attempts >= maxAttempts))
         .slice(0, Math.max(0, Math.min(videos.length, maxVideos - videosWritten)));
       // A failed read fails that video only (below), like a failed write.
@@ -388,7 +427,11 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         if (!isVideo(item.objects)) {
           for (const o of item.objects) {
             const parsed = parseLegacyKey(o.key);
-            add({ key: o.key, code: "unrecognized_key", reason: parsed.kind === "unrecognized" ? parsed.reason : "not part of the layout" });
+            add({
+              key: o.key,
+              code: "unrecognized_key",
+              reason: parsed.kind === "unrecognized" ? parsed.reason : "not part of the layout",
+            });
           }
           batchProgress.objects_listed += item.objects.length;
           batchProgress.objects_unrecognized += item.objects.length;
@@ -411,7 +454,10 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           // Left alone. Counted as migrated when this pass's migration (a run that crashed
           // before moving the checkpoint, or an on-demand migration) wrote it.
           const migratedAt = snap.get("migrated_at") as unknown;
-          const ours = snap.get("source") === "r2_migration" && migratedAt instanceof Timestamp && migratedAt.toMillis() >= passStartedAt.getTime();
+          const ours =
+            snap.get("source") === "r2_migration" &&
+            migratedAt instanceof Timestamp &&
+            migratedAt.toMillis() >= passStartedAt.getTime();
           batchProgress.videos_seen++;
           batchProgress.objects_listed += item.objects.length;
           if (ours) batchProgress.migrated++;
@@ -419,7 +465,11 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           checkpoint = item.lastKey;
           continue;
         }
-        if (!snap?.exists && newestAllowed !== null && item.objects.some((o) => o.lastModified.getTime() > newestAllowed)) {
+        if (
+          !snap?.exists &&
+          newestAllowed !== null &&
+          item.objects.some((o) => o.lastModified.getTime() > newestAllowed)
+        ) {
           batchProgress.videos_seen++;
           batchProgress.deferred++;
           batchProgress.objects_listed += item.objects.length;
@@ -428,7 +478,11 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           continue;
         }
         if (blocked?.prefix === item.prefix && blocked.attempts >= maxAttempts) {
-          add({ key: item.prefix, code: "video_failed", reason: `failed ${blocked.attempts} times, last: ${blocked.error}; skipped` });
+          add({
+            key: item.prefix,
+            code: "video_failed",
+            reason: `failed ${blocked.attempts} times, last: ${blocked.error}; skipped`,
+          });
           recordVideo({ uid, videoId, action: "skipped_failed", clips: 0, problems: 1 });
           batchProgress.videos_seen++;
           batchProgress.failed++;
@@ -456,7 +510,11 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         try {
           const read = texts.get(item.prefix);
           if (read && "error" in read) throw read.error;
-          const highlightsText = read ? read.text : item.objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
+          const highlightsText = read
+            ? read.text
+            : item.objects.some((o) => o.key === hlKey)
+              ? await store.getText(hlKey)
+              : undefined;
           video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
           const result = await writeLegacyVideo(db, video, {
             exists: snap?.exists === true,
@@ -473,7 +531,13 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           if (error instanceof LeaseLostError) throw error;
           const attempts = blocked?.prefix === item.prefix ? blocked.attempts + 1 : 1;
           blocked = { prefix: item.prefix, attempts, error: describe(error).slice(0, 500) };
-          recordVideo({ uid, videoId, action: "failed", clips: video?.clips.length ?? 0, problems: video?.problems.length ?? 0 });
+          recordVideo({
+            uid,
+            videoId,
+            action: "failed",
+            clips: video?.clips.length ?? 0,
+            problems: video?.problems.length ?? 0,
+          });
           batchProblems.byCode.write_error = (batchProblems.byCode.write_error ?? 0) + 1;
           failure = error;
           stop = "failed";
@@ -483,21 +547,30 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
         videosWritten++;
         if (blocked?.prefix === item.prefix) blocked = null;
         for (const p of video.problems) add(p, { uid, videoId });
-        batchProgress.objects_unrecognized += video.problems.filter((p) => UNRECOGNIZED_OBJECT_CODES.has(p.code)).length;
+        batchProgress.objects_unrecognized += video.problems.filter((p) =>
+          UNRECOGNIZED_OBJECT_CODES.has(p.code),
+        ).length;
         batchProgress.videos_seen++;
         batchProgress.objects_listed += item.objects.length;
         if (outcome === "migrated") batchProgress.migrated++;
         else if (outcome === "rewritten") batchProgress.rewritten++;
         else if (outcome === "already_migrated") batchProgress.skipped++;
         else batchProgress.would_migrate++;
-        recordVideo({ uid, videoId, action: outcome, clips: video.clips.length, problems: video.problems.length });
+        recordVideo({
+          uid,
+          videoId,
+          action: outcome,
+          clips: video.clips.length,
+          problems: video.problems.length,
+        });
         checkpoint = item.lastKey;
       }
 
       const passCompleted = stop === null && listingEnded && queue.length === 0;
       if (passCompleted) stop = "completed_pass";
       report.batches++;
-      for (const k of Object.keys(batchProgress) as (keyof Progress)[]) report.progress[k] += batchProgress[k];
+      for (const k of Object.keys(batchProgress) as (keyof Progress)[])
+        report.progress[k] += batchProgress[k];
       report.checkpoint = passCompleted ? null : checkpoint;
       sync();
       if (!dryRun) {
@@ -505,7 +578,13 @@ export async function runMigration(deps: MigrationDeps, options: RunOptions = {}
           db,
           stateRef,
           runId,
-          { checkpoint, progress: batchProgress, problemsByCode: batchProblems.byCode, blocked, passCompleted },
+          {
+            checkpoint,
+            progress: batchProgress,
+            problemsByCode: batchProblems.byCode,
+            blocked,
+            passCompleted,
+          },
           clock.now(),
           ttl,
           (tx) => tx.set(reportRef, reportData(report, stop ?? "running")),

@@ -8,7 +8,12 @@
  * its next batch. The checkpoint and the counters move together in one transaction, so they
  * always describe the same prefix of the listing.
  */
-import { Timestamp, type DocumentReference, type Firestore, type Transaction } from "firebase-admin/firestore";
+import {
+  Timestamp,
+  type DocumentReference,
+  type Firestore,
+  type Transaction,
+} from "firebase-admin/firestore";
 import { addCounts, addProgress, emptyProgress, normalizeProgress, type Progress } from "./report";
 
 export const DEFAULT_STATE_PATH = "migration/state";
@@ -34,7 +39,11 @@ export interface MigrationState {
   progress: Progress;
   problemsByCode: Record<string, number>;
   passesCompleted: number;
-  lastPass: { progress: Progress; problemsByCode: Record<string, number>; completedAt: Date } | null;
+  lastPass: {
+    progress: Progress;
+    problemsByCode: Record<string, number>;
+    completedAt: Date;
+  } | null;
   blocked: Blocked | null;
   lease: Lease | null;
   lastRunId: string | null;
@@ -42,7 +51,10 @@ export interface MigrationState {
 }
 
 export class LeaseLostError extends Error {
-  constructor(readonly runId: string, readonly holder: string | null) {
+  constructor(
+    readonly runId: string,
+    readonly holder: string | null,
+  ) {
     super(`run ${runId} no longer holds the migration lease (holder: ${holder ?? "none"})`);
     this.name = "LeaseLostError";
   }
@@ -54,15 +66,18 @@ function date(v: unknown): Date | null {
 
 function counts(v: unknown): Record<string, number> {
   const out: Record<string, number> = {};
-  if (v && typeof v === "object") for (const [k, n] of Object.entries(v)) if (typeof n === "number") out[k] = n;
+  if (v && typeof v === "object")
+    for (const [k, n] of Object.entries(v)) if (typeof n === "number") out[k] = n;
   return out;
 }
 
 export function parseState(data: FirebaseFirestore.DocumentData | undefined): MigrationState {
   const d = data ?? {};
   const lease = d.lease as { owner?: unknown; expires_at?: unknown } | null | undefined;
-  const blocked = d.blocked as { prefix?: unknown; attempts?: unknown; error?: unknown } | null | undefined;
-  const lastPass = d.last_pass as { progress?: unknown; problems_by_code?: unknown; completed_at?: unknown } | null | undefined;
+  const blocked = d.blocked as
+    { prefix?: unknown; attempts?: unknown; error?: unknown } | null | undefined;
+  const lastPass = d.last_pass as
+    { progress?: unknown; problems_by_code?: unknown; completed_at?: unknown } | null | undefined;
   return {
     checkpoint: typeof d.checkpoint === "string" ? d.checkpoint : null,
     pass: typeof d.pass === "number" ? d.pass : 1,
@@ -72,11 +87,19 @@ export function parseState(data: FirebaseFirestore.DocumentData | undefined): Mi
     passesCompleted: typeof d.passes_completed === "number" ? d.passes_completed : 0,
     lastPass:
       lastPass && date(lastPass.completed_at)
-        ? { progress: normalizeProgress(lastPass.progress), problemsByCode: counts(lastPass.problems_by_code), completedAt: date(lastPass.completed_at)! }
+        ? {
+            progress: normalizeProgress(lastPass.progress),
+            problemsByCode: counts(lastPass.problems_by_code),
+            completedAt: date(lastPass.completed_at)!,
+          }
         : null,
     blocked:
       blocked && typeof blocked.prefix === "string"
-        ? { prefix: blocked.prefix, attempts: Number(blocked.attempts) || 0, error: String(blocked.error ?? "") }
+        ? {
+            prefix: blocked.prefix,
+            attempts: Number(blocked.attempts) || 0,
+            error: typeof blocked.error === "string" ? blocked.error : "",
+          }
         : null,
     lease:
       lease && typeof lease.owner === "string" && date(lease.expires_at)
@@ -98,7 +121,11 @@ export function stateData(s: MigrationState): FirebaseFirestore.DocumentData {
     problems_by_code: s.problemsByCode,
     passes_completed: s.passesCompleted,
     last_pass: s.lastPass
-      ? { progress: s.lastPass.progress, problems_by_code: s.lastPass.problemsByCode, completed_at: ts(s.lastPass.completedAt) }
+      ? {
+          progress: s.lastPass.progress,
+          problems_by_code: s.lastPass.problemsByCode,
+          completed_at: ts(s.lastPass.completedAt),
+        }
       : null,
     blocked: s.blocked,
     lease: s.lease ? { owner: s.lease.owner, expires_at: ts(s.lease.expiresAt) } : null,
@@ -126,7 +153,12 @@ export async function acquireLease(
 ): Promise<MigrationState | null> {
   return db.runTransaction(async (tx) => {
     const state = parseState((await tx.get(ref)).data());
-    if (state.lease && state.lease.owner !== runId && state.lease.expiresAt.getTime() > now.getTime()) return null;
+    if (
+      state.lease &&
+      state.lease.owner !== runId &&
+      state.lease.expiresAt.getTime() > now.getTime()
+    )
+      return null;
     const next: MigrationState = {
       ...state,
       passStartedAt: state.passStartedAt ?? now,
@@ -179,7 +211,13 @@ export async function commitProgress(
           lastPass: { progress, problemsByCode, completedAt: now },
           blocked: null,
         }
-      : { ...state, checkpoint: update.checkpoint, progress, problemsByCode, blocked: update.blocked };
+      : {
+          ...state,
+          checkpoint: update.checkpoint,
+          progress,
+          problemsByCode,
+          blocked: update.blocked,
+        };
     next.lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
     next.updatedAt = now;
     tx.set(ref, stateData(next));
@@ -189,12 +227,21 @@ export async function commitProgress(
 }
 
 /** Extends the lease; throws LeaseLostError when it is no longer ours. */
-export async function renewLease(db: Firestore, ref: DocumentReference, runId: string, now: Date, ttlMs: number): Promise<Lease> {
+export async function renewLease(
+  db: Firestore,
+  ref: DocumentReference,
+  runId: string,
+  now: Date,
+  ttlMs: number,
+): Promise<Lease> {
   return db.runTransaction(async (tx) => {
     const state = parseState((await tx.get(ref)).data());
     if (state.lease?.owner !== runId) throw new LeaseLostError(runId, state.lease?.owner ?? null);
     const lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
-    tx.update(ref, { lease: { owner: lease.owner, expires_at: Timestamp.fromDate(lease.expiresAt) }, updated_at: Timestamp.fromDate(now) });
+    tx.update(ref, {
+      lease: { owner: lease.owner, expires_at: Timestamp.fromDate(lease.expiresAt) },
+      updated_at: Timestamp.fromDate(now),
+    });
     return lease;
   });
 }
@@ -214,11 +261,23 @@ export async function releaseLease(
 }
 
 /** Resets the checkpoint and counters (the operator's "start over"); refuses while a lease is held. */
-export async function resetState(db: Firestore, ref: DocumentReference, now: Date): Promise<boolean> {
+export async function resetState(
+  db: Firestore,
+  ref: DocumentReference,
+  now: Date,
+): Promise<boolean> {
   return db.runTransaction(async (tx) => {
     const state = parseState((await tx.get(ref)).data());
     if (state.lease && state.lease.expiresAt.getTime() > now.getTime()) return false;
-    tx.set(ref, stateData({ ...parseState(undefined), passesCompleted: state.passesCompleted, lastPass: state.lastPass, updatedAt: now }));
+    tx.set(
+      ref,
+      stateData({
+        ...parseState(undefined),
+        passesCompleted: state.passesCompleted,
+        lastPass: state.lastPass,
+        updatedAt: now,
+      }),
+    );
     return true;
   });
 }

@@ -73,20 +73,40 @@ export interface VerifyReport {
   r2Calls: number;
 }
 
-const FIELDS = ["r2_key", "file_name", "file_size_bytes", "status", "has_thumbnail", "thumbnail_key"] as const;
+const FIELDS = [
+  "r2_key",
+  "file_name",
+  "file_size_bytes",
+  "status",
+  "has_thumbnail",
+  "thumbnail_key",
+] as const;
 
-async function compareVideo(deps: MigrationDeps, group: VideoGroup, snap: DocumentSnapshot): Promise<Mismatch[] | "worker"> {
+async function compareVideo(
+  deps: MigrationDeps,
+  group: VideoGroup,
+  snap: DocumentSnapshot,
+): Promise<Mismatch[] | "worker"> {
   const { db } = deps;
   const { uid, videoId } = group;
   const out: Mismatch[] = [];
   const add = (m: Omit<Mismatch, "uid" | "videoId">) => out.push({ uid, videoId, ...m });
   if (!snap.exists) {
-    add({ code: "video_missing", detail: `${group.objects.length} objects in R2 under ${group.prefix}, no video document` });
+    add({
+      code: "video_missing",
+      detail: `${group.objects.length} objects in R2 under ${group.prefix}, no video document`,
+    });
     return out;
   }
   if (snap.get("source") === "worker") return "worker";
   if (snap.get("migrated_from_r2") !== true || snap.get("source") !== "r2_migration") {
-    add({ code: "video_not_marked_migrated", field: "migrated_from_r2", expected: true, actual: snap.get("migrated_from_r2") ?? null, detail: "video document exists but was not written by the migration" });
+    add({
+      code: "video_not_marked_migrated",
+      field: "migrated_from_r2",
+      expected: true,
+      actual: snap.get("migrated_from_r2") ?? null,
+      detail: "video document exists but was not written by the migration",
+    });
   }
   // Keys, sizes and thumbnails need no highlights.json.
   const expected = buildLegacyVideo(uid, videoId, group.objects, undefined);
@@ -95,35 +115,72 @@ async function compareVideo(deps: MigrationDeps, group: VideoGroup, snap: Docume
   for (const clip of expected.clips) {
     const doc = actual.get(clip.clip_id);
     if (!doc) {
-      add({ code: "clip_missing", clipId: clip.clip_id, expected: clip.r2_key, detail: `R2 has ${clip.r2_key}, Firestore has no clip ${clip.clip_id}` });
+      add({
+        code: "clip_missing",
+        clipId: clip.clip_id,
+        expected: clip.r2_key,
+        detail: `R2 has ${clip.r2_key}, Firestore has no clip ${clip.clip_id}`,
+      });
       continue;
     }
     for (const field of FIELDS) {
       if (doc[field] !== clip[field]) {
-        add({ code: "clip_field", clipId: clip.clip_id, field, expected: clip[field], actual: doc[field] ?? null, detail: `${field} differs` });
+        add({
+          code: "clip_field",
+          clipId: clip.clip_id,
+          field,
+          expected: clip[field],
+          actual: doc[field] ?? null,
+          detail: `${field} differs`,
+        });
       }
     }
   }
   const wanted = new Set(expected.clips.map((c) => c.clip_id));
   for (const id of [...actual.keys()].sort()) {
-    if (!wanted.has(id)) add({ code: "clip_extra", clipId: id, actual: actual.get(id)?.r2_key ?? null, detail: `Firestore clip ${id} is not in R2` });
+    if (!wanted.has(id))
+      add({
+        code: "clip_extra",
+        clipId: id,
+        actual: actual.get(id)?.r2_key ?? null,
+        detail: `Firestore clip ${id} is not in R2`,
+      });
   }
   if (actual.size !== expected.clips.length) {
-    add({ code: "clip_count", expected: expected.clips.length, actual: actual.size, detail: "clip count differs" });
+    add({
+      code: "clip_count",
+      expected: expected.clips.length,
+      actual: actual.size,
+      detail: "clip count differs",
+    });
   }
   const fromClips = sumTotals(clipsSnap.docs.map((d) => contributionOf(d.data()).totals));
-  const { updated_at: _u, completed_duration_seconds: _d, ...stats } = await readVideoStats(db, uid, videoId);
+  const {
+    updated_at: _u,
+    completed_duration_seconds: _d,
+    ...stats
+  } = await readVideoStats(db, uid, videoId);
   const counted = normalizeTotals(stats);
   if (!totalsEqual(counted, fromClips)) {
-    add({ code: "stats", expected: fromClips, actual: counted, detail: "statistics do not add up to the clips" });
+    add({
+      code: "stats",
+      expected: fromClips,
+      actual: counted,
+      detail: "statistics do not add up to the clips",
+    });
   }
   return out;
 }
 
-export async function verifyMigration(deps: MigrationDeps, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyMigration(
+  deps: MigrationDeps,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const { db, store, clock } = deps;
   if (options.uid !== undefined && !SEGMENT_PATTERN.test(options.uid)) {
-    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", { field: "uid" });
+    throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", {
+      field: "uid",
+    });
   }
   const prefix = options.prefix ?? (options.uid ? `users/${options.uid}/` : LEGACY_ROOT);
   const started = clock.now();
@@ -146,10 +203,15 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
   let token: string | undefined;
   let done = false;
   while (!done) {
-    const page = await store.list({ prefix, continuationToken: token, maxKeys: Math.min(options.pageSize ?? 1000, 1000) });
+    const page = await store.list({
+      prefix,
+      continuationToken: token,
+      maxKeys: Math.min(options.pageSize ?? 1000, 1000),
+    });
     const items = grouper.push(page.objects);
     if (page.isTruncated) {
-      if (!page.nextContinuationToken) throw new Error(`listing of ${prefix} was truncated without a continuation token`);
+      if (!page.nextContinuationToken)
+        throw new Error(`listing of ${prefix} was truncated without a continuation token`);
       token = page.nextContinuationToken;
     } else {
       items.push(...grouper.end());
@@ -163,7 +225,9 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
     }
     if (videos.length === 0) continue;
     const snaps = await db.getAll(...videos.map((v) => paths.video(db, v.uid, v.videoId)));
-    const results = await mapWithConcurrency(videos, concurrency, (v, i) => compareVideo(deps, v, snaps[i]!));
+    const results = await mapWithConcurrency(videos, concurrency, (v, i) =>
+      compareVideo(deps, v, snaps[i]),
+    );
     for (const found of results) {
       if (found === "worker") {
         report.videosFromWorker++;
@@ -200,7 +264,9 @@ export async function verifyMigration(deps: MigrationDeps, options: VerifyOption
         videos_checked: report.videosChecked,
         videos_ok: report.videosOk,
         mismatches_by_code: report.mismatchesByCode,
-        mismatches: report.mismatches.slice(0, cap).map((m) => JSON.parse(JSON.stringify(m)) as unknown),
+        mismatches: report.mismatches
+          .slice(0, cap)
+          .map((m) => JSON.parse(JSON.stringify(m)) as unknown),
         mismatches_dropped: Math.max(0, report.mismatches.length - cap),
         stopped_after: report.stoppedAfter,
         created_at: FieldValue.serverTimestamp(),

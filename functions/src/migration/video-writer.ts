@@ -81,7 +81,9 @@ export function batchTag(index: number): string {
 
 /** Clips sorted by id and cut into chunks: the same video always gives the same chunks. */
 export function chunkClips<T extends { clip_id: string }>(clips: T[], perBatch: number): T[][] {
-  const sorted = [...clips].sort((a, b) => (a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0));
+  const sorted = [...clips].sort((a, b) =>
+    a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0,
+  );
   const chunks: T[][] = [];
   for (let i = 0; i < sorted.length; i += perBatch) chunks.push(sorted.slice(i, i + perBatch));
   return chunks;
@@ -138,14 +140,24 @@ function isAlreadyExists(error: unknown): boolean {
   return code === 6 || code === "already-exists" || code === "ALREADY_EXISTS";
 }
 
-export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, options: WriteOptions): Promise<WriteResult> {
+export async function writeLegacyVideo(
+  db: Firestore,
+  video: LegacyVideo,
+  options: WriteOptions,
+): Promise<WriteResult> {
   const { uid, videoId } = video;
   const now = options.now;
-  const perBatch = Math.max(1, Math.min(options.clipsPerBatch ?? DEFAULT_CLIPS_PER_BATCH, MAX_CLIPS_PER_BATCH));
+  const perBatch = Math.max(
+    1,
+    Math.min(options.clipsPerBatch ?? DEFAULT_CLIPS_PER_BATCH, MAX_CLIPS_PER_BATCH),
+  );
   const counter = options.counter ?? newWriteCounter();
-  if (options.exists && !options.force) return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
+  if (options.exists && !options.force)
+    return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
 
-  const clipDocs: ClipDoc[] = video.clips.map((c) => clipDocFrom(c, c.created_at ?? video.createdAt, now));
+  const clipDocs: ClipDoc[] = video.clips.map((c) =>
+    clipDocFrom(c, c.created_at ?? video.createdAt, now),
+  );
   const wanted = new Set(clipDocs.map((c) => c.clip_id));
   // Clips already in Firestore: leftovers of a crashed attempt (no video document yet) or the
   // previous migration (force). Those no longer in R2 are deleted.
@@ -153,7 +165,14 @@ export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, option
   const stale = existingClips.filter((id) => !wanted.has(id)).sort();
   const videoRef = paths.video(db, uid, videoId);
   const videoDoc = videoDocFrom(
-    { uid, videoId, title: video.title, createdAt: video.createdAt, source: "r2_migration", migratedAt: now },
+    {
+      uid,
+      videoId,
+      title: video.title,
+      createdAt: video.createdAt,
+      source: "r2_migration",
+      migratedAt: now,
+    },
     now,
   );
 
@@ -190,7 +209,9 @@ export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, option
     // the sum of the ledger entries pointing to them.
     const tags = new Set(chunks.map((_, i) => `${IMPORT_SHARD_PREFIX}${batchTag(i)}`));
     const shards = await paths.statsShards(db, uid, videoId).get();
-    const staleShards = shards.docs.map((d) => d.id).filter((id) => id.startsWith(IMPORT_SHARD_PREFIX) && !tags.has(id));
+    const staleShards = shards.docs
+      .map((d) => d.id)
+      .filter((id) => id.startsWith(IMPORT_SHARD_PREFIX) && !tags.has(id));
     for (const id of stale) {
       await batcher.reserve(2);
       batcher.delete(paths.clip(db, uid, videoId, id));
@@ -206,14 +227,17 @@ export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, option
     const last = index === chunks.length - 1;
     // Another writer (the on-demand migration, an overlapping run) may have completed the
     // video meanwhile: stop rather than rewrite a finished video's clips and statistics.
-    if (index > 0 && (await videoRef.get()).exists) return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
+    if (index > 0 && (await videoRef.get()).exists)
+      return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
     for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
-    for (const w of importStatsWrites(db, uid, videoId, chunk, batchTag(index))) batcher.set(w.ref, w.data);
+    for (const w of importStatsWrites(db, uid, videoId, chunk, batchTag(index)))
+      batcher.set(w.ref, w.data);
     if (last) batcher.create(videoRef, videoDoc);
     try {
       await batcher.flush();
     } catch (error) {
-      if (last && isAlreadyExists(error)) return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
+      if (last && isAlreadyExists(error))
+        return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
       throw error;
     }
   }
@@ -222,7 +246,8 @@ export async function writeLegacyVideo(db: Firestore, video: LegacyVideo, option
     try {
       await batcher.flush();
     } catch (error) {
-      if (isAlreadyExists(error)) return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
+      if (isAlreadyExists(error))
+        return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
       throw error;
     }
   }

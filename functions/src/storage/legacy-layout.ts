@@ -64,21 +64,42 @@ export function parseLegacyKey(key: string): ParsedKey {
   if (parts[0] !== "users" || parts.length < 5 || parts[2] !== "videos") {
     return { kind: "unrecognized", reason: "not of the form users/{uid}/videos/{videoId}/…" };
   }
-  const [, uid, , videoId, area, ...rest] = parts as [string, string, string, string, string, ...string[]];
-  if (!SEGMENT_PATTERN.test(uid)) return { kind: "unrecognized", reason: "uid has characters outside [A-Za-z0-9_-] or is too long" };
+  const [, uid, , videoId, area, ...rest] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    ...string[],
+  ];
+  if (!SEGMENT_PATTERN.test(uid))
+    return {
+      kind: "unrecognized",
+      reason: "uid has characters outside [A-Za-z0-9_-] or is too long",
+    };
   if (!SEGMENT_PATTERN.test(videoId)) {
-    return { kind: "unrecognized", uid, reason: "videoId has characters outside [A-Za-z0-9_-] or is too long" };
+    return {
+      kind: "unrecognized",
+      uid,
+      reason: "videoId has characters outside [A-Za-z0-9_-] or is too long",
+    };
   }
   const ids = { uid, videoId };
   if (area === "highlights.json" && rest.length === 0) return { kind: "highlights", ...ids };
-  if (area === "source" && rest.length >= 1 && rest.every((p) => p !== "")) return { kind: "source", ...ids };
-  if (area === "clips" && rest.length === 1 && rest[0] !== "") return { kind: "clip", ...ids, fileName: rest[0]! };
+  if (area === "source" && rest.length >= 1 && rest.every((p) => p !== ""))
+    return { kind: "source", ...ids };
+  if (area === "clips" && rest.length === 1 && rest[0] !== "")
+    return { kind: "clip", ...ids, fileName: rest[0] };
   if (area === "thumbnails" && rest.length === 1) {
-    const m = /^(.+)\.jpg$/.exec(rest[0]!);
-    if (m && CLIP_ID_PATTERN.test(m[1]!)) return { kind: "thumbnail", ...ids, clipId: m[1]! };
+    const m = /^(.+)\.jpg$/.exec(rest[0]);
+    if (m && CLIP_ID_PATTERN.test(m[1])) return { kind: "thumbnail", ...ids, clipId: m[1] };
     return { kind: "unrecognized", ...ids, reason: "thumbnail is not {clipId}.jpg" };
   }
-  return { kind: "unrecognized", ...ids, reason: "not highlights.json, clips/, thumbnails/ or source/" };
+  return {
+    kind: "unrecognized",
+    ...ids,
+    reason: "not highlights.json, clips/, thumbnails/ or source/",
+  };
 }
 
 export interface ParsedClipName {
@@ -99,11 +120,16 @@ const RANGE = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/;
 const STYLE = STYLE_PATTERN;
 
 /** Parses `{scene}_{style}.{ext}` and `{scene}_{style}_{start}-{end}.{ext}`. */
-export type ClipNameResult = { ok: true; clip: ParsedClipName } | { ok: false; code: ProblemCode; reason: string };
+export type ClipNameResult =
+  { ok: true; clip: ParsedClipName } | { ok: false; code: ProblemCode; reason: string };
 
 export function parseClipFileName(fileName: string): ClipNameResult {
   const m = CLIP_NAME.exec(fileName);
-  const bad = (reason: string, code: ProblemCode = "unrecognized_clip_name"): ClipNameResult => ({ ok: false, code, reason });
+  const bad = (reason: string, code: ProblemCode = "unrecognized_clip_name"): ClipNameResult => ({
+    ok: false,
+    code,
+    reason,
+  });
   if (!m) return bad("clip file name is not {scene}_{style}[_{start}-{end}].{mp4|mov|webm}");
   const [, sceneText, rest, extension] = m as unknown as [string, string, string, string];
   const sceneId = Number.parseInt(sceneText, 10);
@@ -120,12 +146,16 @@ export function parseClipFileName(fileName: string): ClipNameResult {
       style = rest.slice(0, lastUnderscore);
       start = Number(range[1]);
       end = Number(range[2]);
-      if (!(end > start)) return bad(`time range ${range[0]} does not end after it starts`, "invalid_time_range");
+      if (!(end > start))
+        return bad(`time range ${range[0]} does not end after it starts`, "invalid_time_range");
     }
   }
   // The style itself must not end in what looks like a broken range ("vertical_12.5-").
   if (!STYLE.test(style)) return bad("style is not lower-case letters, digits, _ and -");
-  return { ok: true, clip: { clipId, sceneId, style, start, end, extension: extension.toLowerCase() } };
+  return {
+    ok: true,
+    clip: { clipId, sceneId, style, start, end, extension: extension.toLowerCase() },
+  };
 }
 
 /** Seconds from a number or an `HH:MM:SS[.fff]` string; null when it is neither. */
@@ -154,20 +184,28 @@ export interface Highlights {
  * Parses highlights.json text. `undefined` text means the object does not exist. Whatever
  * cannot be used is returned as problems; the video still migrates.
  */
-export function parseHighlights(key: string, text: string | undefined): { highlights: Highlights | null; problems: Problem[] } {
+export function parseHighlights(
+  key: string,
+  text: string | undefined,
+): { highlights: Highlights | null; problems: Problem[] } {
   const problems: Problem[] = [];
   const fail = (code: ProblemCode, reason: string) => {
     problems.push({ key, code, reason });
     return { highlights: null, problems };
   };
-  if (text === undefined) return fail("highlights_missing", "highlights.json does not exist: titles stay empty");
-  if (text.trim() === "") return fail("highlights_empty", "highlights.json is empty: titles stay empty");
+  if (text === undefined)
+    return fail("highlights_missing", "highlights.json does not exist: titles stay empty");
+  if (text.trim() === "")
+    return fail("highlights_empty", "highlights.json is empty: titles stay empty");
   let json: unknown;
   try {
     // A byte-order mark (some editors and Python's utf-8-sig write one) is not an error.
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
-    return fail("highlights_invalid_json", `highlights.json is not valid JSON (${(e as Error).message}): titles stay empty`);
+    return fail(
+      "highlights_invalid_json",
+      `highlights.json is not valid JSON (${(e as Error).message}): titles stay empty`,
+    );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return fail("highlights_invalid_shape", "highlights.json is not a JSON object");
@@ -184,13 +222,26 @@ export function parseHighlights(key: string, text: string | undefined): { highli
   }
   root.highlights.forEach((entry: unknown, index) => {
     const e = (typeof entry === "object" && entry !== null ? entry : {}) as Record<string, unknown>;
-    const id = typeof e.id === "number" ? e.id : typeof e.id === "string" && /^\d+$/.test(e.id) ? Number(e.id) : NaN;
+    const id =
+      typeof e.id === "number"
+        ? e.id
+        : typeof e.id === "string" && /^\d+$/.test(e.id)
+          ? Number(e.id)
+          : NaN;
     if (!Number.isSafeInteger(id) || id < 0) {
-      problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] has no integer id` });
+      problems.push({
+        key,
+        code: "highlight_bad_entry",
+        reason: `highlights[${index}] has no integer id`,
+      });
       return;
     }
     if (scenes.has(id)) {
-      problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] repeats scene id ${id}; the first one is used` });
+      problems.push({
+        key,
+        code: "highlight_bad_entry",
+        reason: `highlights[${index}] repeats scene id ${id}; the first one is used`,
+      });
       return;
     }
     // An absent or null time is "unknown", not an error.
@@ -198,10 +249,18 @@ export function parseHighlights(key: string, text: string | undefined): { highli
     let start = given(e.start) ? parseTime(e.start) : null;
     let end = given(e.end) ? parseTime(e.end) : null;
     if ((given(e.start) && start === null) || (given(e.end) && end === null)) {
-      problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] (scene ${id}) has a time that is neither seconds nor HH:MM:SS[.fff]` });
+      problems.push({
+        key,
+        code: "highlight_bad_entry",
+        reason: `highlights[${index}] (scene ${id}) has a time that is neither seconds nor HH:MM:SS[.fff]`,
+      });
     }
     if (start !== null && end !== null && !(end > start)) {
-      problems.push({ key, code: "highlight_bad_entry", reason: `highlights[${index}] (scene ${id}) does not end after it starts: times ignored` });
+      problems.push({
+        key,
+        code: "highlight_bad_entry",
+        reason: `highlights[${index}] (scene ${id}) does not end after it starts: times ignored`,
+      });
       start = null;
       end = null;
     }
@@ -239,15 +298,25 @@ export function buildLegacyVideo(
   const problems: Problem[] = [];
   const hlKey = highlightsKey(uid, videoId);
   const hasHighlightsObject = objects.some((o) => o.key === hlKey);
-  const { highlights, problems: hlProblems } = parseHighlights(hlKey, hasHighlightsObject ? (highlightsText ?? "") : undefined);
+  const { highlights, problems: hlProblems } = parseHighlights(
+    hlKey,
+    hasHighlightsObject ? (highlightsText ?? "") : undefined,
+  );
   problems.push(...hlProblems);
 
   const thumbnails = new Map<string, string>();
   const clipObjects: { object: LegacyObject; parsed: ParsedClipName }[] = [];
   for (const object of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const parsedKey = parseLegacyKey(object.key);
-    if (parsedKey.kind !== "unrecognized" && (parsedKey.uid !== uid || parsedKey.videoId !== videoId)) {
-      problems.push({ key: object.key, code: "unrecognized_key", reason: `not under ${videoPrefix(uid, videoId)}` });
+    if (
+      parsedKey.kind !== "unrecognized" &&
+      (parsedKey.uid !== uid || parsedKey.videoId !== videoId)
+    ) {
+      problems.push({
+        key: object.key,
+        code: "unrecognized_key",
+        reason: `not under ${videoPrefix(uid, videoId)}`,
+      });
     } else if (parsedKey.kind === "unrecognized") {
       problems.push({ key: object.key, code: "unrecognized_key", reason: parsedKey.reason });
     } else if (parsedKey.kind === "thumbnail") {
@@ -271,16 +340,28 @@ export function buildLegacyVideo(
   for (const { object, parsed } of clipObjects) {
     const winner = winners.get(parsed.clipId)!;
     if (winner !== object) {
-      problems.push({ key: object.key, code: "duplicate_clip_id", reason: `clip id ${parsed.clipId} is already taken by ${winner.key}: not migrated` });
+      problems.push({
+        key: object.key,
+        code: "duplicate_clip_id",
+        reason: `clip id ${parsed.clipId} is already taken by ${winner.key}: not migrated`,
+      });
       continue;
     }
     seen.set(parsed.clipId, object.key);
     const scene = highlights?.scenes.get(parsed.sceneId);
     if (highlights && !scene) {
-      problems.push({ key: object.key, code: "unknown_scene", reason: `scene ${parsed.sceneId} is not in highlights.json: title and description stay empty` });
+      problems.push({
+        key: object.key,
+        code: "unknown_scene",
+        reason: `scene ${parsed.sceneId} is not in highlights.json: title and description stay empty`,
+      });
     }
     if (object.size === 0) {
-      problems.push({ key: object.key, code: "zero_byte_clip", reason: "zero-byte clip (failed upload): migrated with status failed" });
+      problems.push({
+        key: object.key,
+        code: "zero_byte_clip",
+        reason: "zero-byte clip (failed upload): migrated with status failed",
+      });
     }
     const start = parsed.start ?? scene?.start ?? null;
     const end = parsed.start !== null ? parsed.end : (scene?.end ?? null);
@@ -306,7 +387,8 @@ export function buildLegacyVideo(
     });
   }
   for (const [clipId, key] of thumbnails) {
-    if (!seen.has(clipId)) problems.push({ key, code: "orphan_thumbnail", reason: `no clip with id ${clipId}` });
+    if (!seen.has(clipId))
+      problems.push({ key, code: "orphan_thumbnail", reason: `no clip with id ${clipId}` });
   }
   // A loop, not Math.min(...times): a spread of a very large video would overflow the stack.
   let earliest = Number.POSITIVE_INFINITY;

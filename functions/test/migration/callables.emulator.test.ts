@@ -4,7 +4,10 @@
 import "./quiet";
 import type { Firestore } from "firebase-admin/firestore";
 import { handleAdminCall } from "../../src/migration/callable";
-import { getMigrationStatusHandler, getMigrationStatusSchema } from "../../src/migration/get-migration-status";
+import {
+  getMigrationStatusHandler,
+  getMigrationStatusSchema,
+} from "../../src/migration/get-migration-status";
 import {
   runLegacyMigrationHandler,
   runLegacyMigrationSchema,
@@ -29,7 +32,11 @@ function runCall(uid: string, auth: Auth, data: unknown) {
   return handleAdminCall(
     runLegacyMigrationSchema,
     (d, payload: RunLegacyMigrationPayload) =>
-      runLegacyMigrationHandler(d, payload, { defaultMaxVideos: 200, timeBudgetSeconds: 240, statePath: () => statePathFor(uid) }),
+      runLegacyMigrationHandler(d, payload, {
+        defaultMaxVideos: 200,
+        timeBudgetSeconds: 240,
+        statePath: () => statePathFor(uid),
+      }),
     deps(),
     auth,
     data,
@@ -37,7 +44,13 @@ function runCall(uid: string, auth: Auth, data: unknown) {
 }
 
 function statusCall(uid: string, auth: Auth, data: unknown = {}) {
-  return handleAdminCall(getMigrationStatusSchema, (d, payload) => getMigrationStatusHandler(d, payload, statePathFor(uid)), deps(), auth, data);
+  return handleAdminCall(
+    getMigrationStatusSchema,
+    (d, payload) => getMigrationStatusHandler(d, payload, statePathFor(uid)),
+    deps(),
+    auth,
+    data,
+  );
 }
 
 describe("runLegacyMigration / getMigrationStatus", () => {
@@ -51,23 +64,38 @@ describe("runLegacyMigration / getMigrationStatus", () => {
     ["a bad uid", admin, { uid: "a/b" }, "invalid-argument"],
   ])("refuses a caller %s", async (_what, auth, data, code) => {
     await expect(runCall("nobody", auth, data)).rejects.toMatchObject({ code });
-    await expect(statusCall("nobody", auth, code === "invalid-argument" ? { runs: "x" } : {})).rejects.toMatchObject({ code });
+    await expect(
+      statusCall("nobody", auth, code === "invalid-argument" ? { runs: "x" } : {}),
+    ).rejects.toMatchObject({ code });
   });
 
   it("names the invalid field", async () => {
-    await expect(runCall("nobody", admin, { maxVideos: 1.5 })).rejects.toMatchObject({ code: "invalid-argument", details: { field: "maxVideos" } });
-    await expect(runCall("nobody", admin, { everything: true })).rejects.toMatchObject({ details: { field: "everything" } });
+    await expect(runCall("nobody", admin, { maxVideos: 1.5 })).rejects.toMatchObject({
+      code: "invalid-argument",
+      details: { field: "maxVideos" },
+    });
+    await expect(runCall("nobody", admin, { everything: true })).rejects.toMatchObject({
+      details: { field: "everything" },
+    });
   });
 
   it("dry-runs, runs for one user in bounded steps, reports status and verifies", async () => {
     const uid = uniqueId("callable");
     const other = uniqueId("callable-other");
-    await upload([...bulkVideos(uid, 3, 2), malformedVideo(uid, "zz").spec, goodVideo(other, "untouched")]);
+    await upload([
+      ...bulkVideos(uid, 3, 2),
+      malformedVideo(uid, "zz").spec,
+      goodVideo(other, "untouched"),
+    ]);
 
     const dry = await runCall(uid, admin, { uid, dryRun: true, minAgeSeconds: 0 });
     expect(dry.kind).toBe("run");
     if (dry.kind !== "run") return;
-    expect(dry.report).toMatchObject({ dryRun: true, status: "completed_pass", prefix: `users/${uid}/` });
+    expect(dry.report).toMatchObject({
+      dryRun: true,
+      status: "completed_pass",
+      prefix: `users/${uid}/`,
+    });
     expect(dry.report.progress.would_migrate).toBe(4);
     expect((await paths.videos(db, uid).get()).size).toBe(0);
 
@@ -81,15 +109,26 @@ describe("runLegacyMigration / getMigrationStatus", () => {
     expect(status.progress).toMatchObject({ videos_seen: 3, migrated: 3, skipped: 0, failed: 0 });
     expect(status.lease).toBeNull();
     expect(status.runs).toHaveLength(1);
-    expect(status.runs[0]).toMatchObject({ run_id: first.report.runId, status: "max_videos", started_at: expect.any(String) });
+    expect(status.runs[0]).toMatchObject({
+      run_id: first.report.runId,
+      status: "max_videos",
+      started_at: expect.any(String),
+    });
 
     const second = await runCall(uid, admin, { uid, minAgeSeconds: 0 });
     if (second.kind !== "run") throw new Error("expected a run");
     expect(second.report.status).toBe("completed_pass");
     const after = await statusCall(uid, admin);
     expect(after).toMatchObject({ checkpoint: null, passesCompleted: 1 });
-    expect(after.lastPass?.progress).toMatchObject({ videos_seen: 4, migrated: 4, objects_unrecognized: 7 });
-    expect(after.lastPass?.problemsByCode).toMatchObject({ zero_byte_clip: 1, orphan_thumbnail: 1 });
+    expect(after.lastPass?.progress).toMatchObject({
+      videos_seen: 4,
+      migrated: 4,
+      objects_unrecognized: 7,
+    });
+    expect(after.lastPass?.problemsByCode).toMatchObject({
+      zero_byte_clip: 1,
+      orphan_thumbnail: 1,
+    });
     expect(after.runs.map((r) => r.run_id)).toEqual([second.report.runId, first.report.runId]);
     expect((await paths.videos(db, other).get()).size).toBe(0);
 

@@ -29,7 +29,15 @@ describe("parseCli", () => {
       R2_ACCESS_KEY_ID: "k",
       R2_SECRET_ACCESS_KEY: "s",
     });
-    expect(o).toMatchObject({ maxVideos: 5, uid: "u1", force: true, bucket: "b2", project: "p", endpoint: "http://r2", statePath: "migration/user-u1" });
+    expect(o).toMatchObject({
+      maxVideos: 5,
+      uid: "u1",
+      force: true,
+      bucket: "b2",
+      project: "p",
+      endpoint: "http://r2",
+      statePath: "migration/user-u1",
+    });
   });
 
   it.each([
@@ -66,7 +74,16 @@ describe("npm run migrate", () => {
   it("dry-runs, migrates in bounded steps printing how to resume, then verifies", async () => {
     const uid = uniqueId("cli");
     await upload([...bulkVideos(uid, 4, 2), malformedVideo(uid, "m").spec]);
-    const base = ["--uid", uid, "--state-path", statePathFor(uid), "--page-size", "7", "--min-age", "0"];
+    const base = [
+      "--uid",
+      uid,
+      "--state-path",
+      statePathFor(uid),
+      "--page-size",
+      "7",
+      "--min-age",
+      "0",
+    ];
 
     const dry = io();
     expect(await main([...base, "--dry-run"], process.env, dry)).toBe(0);
@@ -77,11 +94,15 @@ describe("npm run migrate", () => {
     expect((await paths.videos(db, uid).get()).size).toBe(0);
 
     const step = io();
-    expect(await main([...base, "--max-videos", "3", "--read-mode", "firestore"], process.env, step)).toBe(0);
+    expect(
+      await main([...base, "--max-videos", "3", "--read-mode", "firestore"], process.env, step),
+    ).toBe(0);
     const stepText = step.stdout.join("\n");
     expect(stepText).toContain("max_videos");
     expect(stepText).toContain("migrated 3");
-    expect(stepText).toContain(`To resume, run the same command again: npm run migrate -- --uid ${uid} --state-path ${statePathFor(uid)} --max-videos 3`);
+    expect(stepText).toContain(
+      `To resume, run the same command again: npm run migrate -- --uid ${uid} --state-path ${statePathFor(uid)} --max-videos 3`,
+    );
     expect(stepText).toContain("read mode NOT changed");
     expect(step.stderr.some((l) => l.startsWith("batch 1:"))).toBe(true);
 
@@ -98,12 +119,24 @@ describe("npm run migrate", () => {
     expect((await paths.videos(db, uid).get()).size).toBe(5);
 
     const verify = io();
-    expect(await main(["--uid", uid, "--state-path", statePathFor(uid), "--verify"], process.env, verify)).toBe(0);
+    expect(
+      await main(
+        ["--uid", uid, "--state-path", statePathFor(uid), "--verify"],
+        process.env,
+        verify,
+      ),
+    ).toBe(0);
     expect(verify.stdout.join("\n")).toContain("verified 5 videos");
 
     await paths.clip(db, uid, "v00000", "01_vertical").delete();
     const bad = io();
-    expect(await main(["--uid", uid, "--state-path", statePathFor(uid), "--verify", "--read-mode", "firestore"], process.env, bad)).toBe(2);
+    expect(
+      await main(
+        ["--uid", uid, "--state-path", statePathFor(uid), "--verify", "--read-mode", "firestore"],
+        process.env,
+        bad,
+      ),
+    ).toBe(2);
     const badText = bad.stdout.join("\n");
     expect(badText).toContain(`clip_missing  ${uid}/v00000/01_vertical`);
     expect(badText).toContain("read mode NOT changed");

@@ -3,11 +3,21 @@
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
 import type { Clock } from "../../src/runtime";
-import type { ListPage, ListParams, ObjectStore, PresignOptions } from "../../src/storage/object-store";
+import type {
+  ListPage,
+  ListParams,
+  ObjectStore,
+  PresignOptions,
+} from "../../src/storage/object-store";
 import type { LegacyObject } from "../../src/storage/legacy-layout";
 import { R2ObjectStore } from "../../src/storage/r2";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
-import { putObjects, videoObjects, type FixtureObject, type VideoSpec } from "../support/legacy-fixtures";
+import {
+  putObjects,
+  videoObjects,
+  type FixtureObject,
+  type VideoSpec,
+} from "../support/legacy-fixtures";
 
 export function realStore(): R2ObjectStore {
   const env = testEnv();
@@ -19,7 +29,10 @@ export function realStore(): R2ObjectStore {
   });
 }
 
-export async function upload(specs: VideoSpec[], extra: FixtureObject[] = []): Promise<FixtureObject[]> {
+export async function upload(
+  specs: VideoSpec[],
+  extra: FixtureObject[] = [],
+): Promise<FixtureObject[]> {
   const objects = [...specs.flatMap(videoObjects), ...extra];
   await putObjects(testS3(), testEnv().bucket, objects);
   return objects;
@@ -115,7 +128,11 @@ export class FaultyStore implements ObjectStore {
  * Firestore whose batch commits fail from the (commits+1)-th on and whose transactions fail
  * from the (transactions+1)-th on (each is counted when it starts).
  */
-export function faultyFirestore(db: Firestore, limits: { commits?: number; transactions?: number }, crash = new Crash()): Firestore {
+export function faultyFirestore(
+  db: Firestore,
+  limits: { commits?: number; transactions?: number },
+  crash = new Crash(),
+): Firestore {
   let commits = 0;
   let transactions = 0;
   const wrapBatch = (batch: WriteBatch): WriteBatch =>
@@ -129,7 +146,9 @@ export function faultyFirestore(db: Firestore, limits: { commits?: number; trans
           };
         }
         const value = Reflect.get(target, prop, target) as unknown;
-        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return typeof value === "function"
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
       },
     });
   return new Proxy(db, {
@@ -138,7 +157,8 @@ export function faultyFirestore(db: Firestore, limits: { commits?: number; trans
       if (prop === "runTransaction") {
         return async (...args: Parameters<Firestore["runTransaction"]>) => {
           crash.check("transaction");
-          if (++transactions > (limits.transactions ?? Infinity)) crash.fail(`transaction #${transactions}`);
+          if (++transactions > (limits.transactions ?? Infinity))
+            crash.fail(`transaction #${transactions}`);
           return target.runTransaction(...args);
         };
       }
@@ -149,13 +169,20 @@ export function faultyFirestore(db: Firestore, limits: { commits?: number; trans
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return typeof value === "function"
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
     },
   });
 }
 
 export function deps(overrides: Partial<MigrationDeps> = {}): MigrationDeps {
-  return { db: testFirestore(), store: realStore(), clock: { now: () => new Date() }, ...overrides };
+  return {
+    db: testFirestore(),
+    store: realStore(),
+    clock: { now: () => new Date() },
+    ...overrides,
+  };
 }
 
 export function statePathFor(uid: string): string {

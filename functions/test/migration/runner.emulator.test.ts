@@ -20,15 +20,34 @@ import {
   type VideoSpec,
 } from "../support/legacy-fixtures";
 import { testFirestore } from "../support/servers-env";
-import { Crash, deps, faultyFirestore, FaultyStore, ManualClock, realStore, statePathFor, SteppingClock, upload } from "./harness";
+import {
+  Crash,
+  deps,
+  faultyFirestore,
+  FaultyStore,
+  ManualClock,
+  realStore,
+  statePathFor,
+  SteppingClock,
+  upload,
+} from "./harness";
 
 let db: Firestore;
 beforeAll(() => {
   db = testFirestore();
 });
 
-function run(uid: string, options: RunOptions = {}, overrides: Parameters<typeof deps>[0] = {}): Promise<RunReport> {
-  return runMigration(deps(overrides), { uid, statePath: statePathFor(uid), trigger: "test", ...options });
+function run(
+  uid: string,
+  options: RunOptions = {},
+  overrides: Parameters<typeof deps>[0] = {},
+): Promise<RunReport> {
+  return runMigration(deps(overrides), {
+    uid,
+    statePath: statePathFor(uid),
+    trigger: "test",
+    ...options,
+  });
 }
 
 /** Runs until the pass completes (each run bounded), returning every report. */
@@ -50,7 +69,9 @@ async function videoIds(uid: string): Promise<string[]> {
 async function expectedVideo(uid: string, videoId: string) {
   const store = realStore();
   const objects = await store.listAll(videoPrefix(uid, videoId));
-  const hl = objects.some((o) => o.key === highlightsKey(uid, videoId)) ? await store.getText(highlightsKey(uid, videoId)) : undefined;
+  const hl = objects.some((o) => o.key === highlightsKey(uid, videoId))
+    ? await store.getText(highlightsKey(uid, videoId))
+    : undefined;
   return buildLegacyVideo(uid, videoId, objects, hl);
 }
 
@@ -84,7 +105,11 @@ async function expectMigratedExactly(uid: string, videoId: string): Promise<void
 
 async function expectStatsExact(uid: string, videoId: string): Promise<void> {
   const truth = await statsFromClips(db, uid, videoId);
-  const { updated_at: _u, completed_duration_seconds: _d, ...stats } = await readVideoStats(db, uid, videoId);
+  const {
+    updated_at: _u,
+    completed_duration_seconds: _d,
+    ...stats
+  } = await readVideoStats(db, uid, videoId);
   expect(normalizeTotals(stats)).toEqual(truth);
 }
 
@@ -93,14 +118,18 @@ describe("runMigration", () => {
     const uid = uniqueId("mig-fields");
     const malformed = malformedVideo(uid, "messy");
     const broken = brokenHighlightsVideos(uid);
-    await upload([goodVideo(uid, "clean", 4), malformed.spec, ...broken.map((b) => b.spec)], strayObjects(uid));
+    await upload(
+      [goodVideo(uid, "clean", 4), malformed.spec, ...broken.map((b) => b.spec)],
+      strayObjects(uid),
+    );
 
     const report = await run(uid, { pageSize: 4 });
 
     expect(report.status).toBe("completed_pass");
     expect(report.progress).toMatchObject({ videos_seen: 5, migrated: 5, skipped: 0, failed: 0 });
     expect(await videoIds(uid)).toEqual(["clean", "hl-cut", "hl-empty", "hl-missing", "messy"]);
-    for (const id of ["clean", "messy", "hl-cut", "hl-empty", "hl-missing"]) await expectMigratedExactly(uid, id);
+    for (const id of ["clean", "messy", "hl-cut", "hl-empty", "hl-missing"])
+      await expectMigratedExactly(uid, id);
 
     // Literal spot checks, independent of the parser.
     const clean = (await paths.clip(db, uid, "clean", "03_vertical").get()).data()!;
@@ -121,7 +150,9 @@ describe("runMigration", () => {
       source: "r2_migration",
       error: null,
     });
-    expect((await paths.clip(db, uid, "clean", "02_split_screen_21.25-27").get()).data()).toMatchObject({
+    expect(
+      (await paths.clip(db, uid, "clean", "02_split_screen_21.25-27").get()).data(),
+    ).toMatchObject({
       start_time: 21.25,
       end_time: 27,
       duration_seconds: 5.75,
@@ -132,7 +163,10 @@ describe("runMigration", () => {
       file_size_bytes: 0,
       error: "zero-byte clip object in R2 (failed upload)",
     });
-    expect((await paths.clip(db, uid, "messy", "09_vertical").get()).data()).toMatchObject({ scene_title: "", scene_description: "" });
+    expect((await paths.clip(db, uid, "messy", "09_vertical").get()).data()).toMatchObject({
+      scene_title: "",
+      scene_description: "",
+    });
     expect((await paths.video(db, uid, "hl-cut").get()).get("title")).toBe("");
 
     // Nothing silently dropped: every malformed key is in the report with its code.
@@ -141,12 +175,18 @@ describe("runMigration", () => {
     for (const b of broken) expect(reported[highlightsKey(uid, b.spec.videoId)]).toBe(b.code);
     for (const s of strayObjects(uid)) expect(reported[s.key]).toBe("stray_key");
     expect(report.progress.objects_unrecognized).toBe(
-      Object.values(malformed.expected).filter((c) => ["unrecognized_key", "unrecognized_clip_name", "invalid_time_range"].includes(c)).length + 2,
+      Object.values(malformed.expected).filter((c) =>
+        ["unrecognized_key", "unrecognized_clip_name", "invalid_time_range"].includes(c),
+      ).length + 2,
     );
 
     // The stored run report and the checkpoint document.
     const stored = (await db.doc(`${statePathFor(uid)}/runs/${report.runId}`).get()).data()!;
-    expect(stored).toMatchObject({ status: "completed_pass", problems_by_code: report.problemsByCode, progress: report.progress });
+    expect(stored).toMatchObject({
+      status: "completed_pass",
+      problems_by_code: report.problemsByCode,
+      progress: report.progress,
+    });
     const state = await readState(db.doc(statePathFor(uid)));
     expect(state).toMatchObject({ checkpoint: null, passesCompleted: 1, lease: null });
     expect(state.lastPass?.progress).toMatchObject({ migrated: 5 });
@@ -157,13 +197,19 @@ describe("runMigration", () => {
     const specs = bulkVideos(uid, 300, 4); // 300 × (highlights + 4 clips + 2 thumbnails) = 2100 objects
     await upload(specs);
 
-    const reports = await runToEnd(uid, { pageSize: 50, maxVideos: 120, videosPerBatch: 7, clipsPerBatch: 3 });
+    const reports = await runToEnd(uid, {
+      pageSize: 50,
+      maxVideos: 120,
+      videosPerBatch: 7,
+      clipsPerBatch: 3,
+    });
 
     expect(reports.map((r) => r.status)).toEqual(["max_videos", "max_videos", "completed_pass"]);
     expect(reports.map((r) => r.progress.migrated)).toEqual([120, 120, 60]);
     // Each run starts where the previous stopped.
-    for (let i = 1; i < reports.length; i++) expect(reports[i]!.startCheckpoint).toBe(reports[i - 1]!.checkpoint);
-    expect(reports[0]!.checkpoint).toMatch(new RegExp(`^users/${uid}/videos/v00119/`));
+    for (let i = 1; i < reports.length; i++)
+      expect(reports[i].startCheckpoint).toBe(reports[i - 1].checkpoint);
+    expect(reports[0].checkpoint).toMatch(new RegExp(`^users/${uid}/videos/v00119/`));
     expect(await videoIds(uid)).toEqual(specs.map((s) => s.videoId));
     expect(reports.reduce((n, r) => n + r.progress.clips_written, 0)).toBe(1200);
     // Batched writes: one commit per 3 clips (+ stats in the same commit), not one per clip.
@@ -182,8 +228,13 @@ describe("runMigration", () => {
     const again = await runToEnd(uid, { pageSize: 5 });
 
     expect(again).toHaveLength(1);
-    expect(again[0]!.progress).toMatchObject({ videos_seen: 3, migrated: 0, skipped: 3, clips_written: 0 });
-    expect(again[0]!.firestoreCommits).toBeLessThanOrEqual(4); // lease, checkpoint(s), release: no document of a video
+    expect(again[0].progress).toMatchObject({
+      videos_seen: 3,
+      migrated: 0,
+      skipped: 3,
+      clips_written: 0,
+    });
+    expect(again[0].firestoreCommits).toBeLessThanOrEqual(4); // lease, checkpoint(s), release: no document of a video
     expect(await snapshotAll(uid)).toEqual(before);
     const state = await readState(db.doc(statePathFor(uid)));
     expect(state.passesCompleted).toBe(2);
@@ -196,7 +247,12 @@ describe("runMigration", () => {
     const report = await run(uid, { dryRun: true, pageSize: 3 });
 
     expect(report.status).toBe("completed_pass");
-    expect(report.progress).toMatchObject({ videos_seen: 2, would_migrate: 2, migrated: 0, clips_written: 11 });
+    expect(report.progress).toMatchObject({
+      videos_seen: 2,
+      would_migrate: 2,
+      migrated: 0,
+      clips_written: 11,
+    });
     expect(report.videos.map((v) => [v.videoId, v.action, v.clips])).toEqual([
       ["a", "would_migrate", 6],
       ["b", "would_migrate", 5],
@@ -213,7 +269,11 @@ describe("runMigration", () => {
     const uid = uniqueId("mig-budget");
     await upload(bulkVideos(uid, 6, 1));
     // Every clock reading moves 1 s; a 5 s budget is spent after a few videos.
-    const first = await run(uid, { timeBudgetMs: 5_000, videosPerBatch: 2 }, { clock: new SteppingClock(Date.now(), 1000) });
+    const first = await run(
+      uid,
+      { timeBudgetMs: 5_000, videosPerBatch: 2 },
+      { clock: new SteppingClock(Date.now(), 1000) },
+    );
     expect(first.status).toBe("time_budget");
     expect(first.progress.migrated).toBeGreaterThan(0);
     expect(first.progress.migrated).toBeLessThan(6);
@@ -240,10 +300,17 @@ describe("recent objects", () => {
     const uid = uniqueId("mig-recent");
     await upload(bulkVideos(uid, 2, 1));
     const young = await run(uid, { minObjectAgeMs: 3600_000 });
-    expect(young).toMatchObject({ status: "completed_pass", progress: { videos_seen: 2, deferred: 2, migrated: 0 } });
+    expect(young).toMatchObject({
+      status: "completed_pass",
+      progress: { videos_seen: 2, deferred: 2, migrated: 0 },
+    });
     expect(young.videos.map((v) => v.action)).toEqual(["deferred_recent", "deferred_recent"]);
     expect(await videoIds(uid)).toEqual([]);
-    const later = await run(uid, { minObjectAgeMs: 3600_000 }, { clock: new ManualClock(Date.now() + 2 * 3600_000) });
+    const later = await run(
+      uid,
+      { minObjectAgeMs: 3600_000 },
+      { clock: new ManualClock(Date.now() + 2 * 3600_000) },
+    );
     expect(later.progress).toMatchObject({ deferred: 0, migrated: 2 });
   });
 });
@@ -276,9 +343,11 @@ describe("batch log lines", () => {
       expect(sum("clips")).toBe(report.progress.clips_written);
       expect(sum("r2Calls")).toBe(report.r2Calls);
       expect(lines.at(-1)!.checkpoint).toBeNull(); // pass complete
-      expect(lines[0]!.checkpoint).toMatch(new RegExp(`^users/${uid}/videos/m/`));
+      expect(lines[0].checkpoint).toMatch(new RegExp(`^users/${uid}/videos/m/`));
       for (const l of lines) expect(l.videos).toBeLessThanOrEqual(2);
-      const errors = lines.map((l) => l.errorsByCode as Record<string, number>).find((e) => Object.keys(e).length > 0);
+      const errors = lines
+        .map((l) => l.errorsByCode as Record<string, number>)
+        .find((e) => Object.keys(e).length > 0);
       expect(errors).toMatchObject({ zero_byte_clip: 1, orphan_thumbnail: 1 });
     } finally {
       spy.mockRestore();
@@ -291,15 +360,26 @@ describe("crash and resume", () => {
    * Crashes a run at the given point, then runs clean "processes" (the lease of the crashed
    * one expired) until the pass completes, and checks every video was migrated exactly once.
    */
-  async function crashThenResume(uid: string, specs: VideoSpec[], crash: (c: Crash) => Partial<Parameters<typeof deps>[0]>) {
+  async function crashThenResume(
+    uid: string,
+    specs: VideoSpec[],
+    crash: (c: Crash) => Partial<Parameters<typeof deps>[0]>,
+  ) {
     const clock = new ManualClock();
     const c = new Crash();
-    const options: RunOptions = { pageSize: 6, videosPerBatch: 2, clipsPerBatch: 2, leaseTtlMs: 60_000 };
+    const options: RunOptions = {
+      pageSize: 6,
+      videosPerBatch: 2,
+      clipsPerBatch: 2,
+      leaseTtlMs: 60_000,
+    };
     const crashed = await run(uid, options, { clock, ...crash(c) }).catch((e: unknown) => e);
     expect(c.crashed).toBe(true);
     expect(crashed instanceof Error || (crashed as RunReport).status === "failed").toBe(true);
     // Video documents as the crash left them: none of them may be written again.
-    const afterCrash = new Map((await paths.videos(db, uid).get()).docs.map((d) => [d.id, d.updateTime.toMillis()]));
+    const afterCrash = new Map(
+      (await paths.videos(db, uid).get()).docs.map((d) => [d.id, d.updateTime.toMillis()]),
+    );
     clock.advance(61_000);
     const reports: RunReport[] = [];
     for (let i = 0; i < 10; i++) {
@@ -310,10 +390,15 @@ describe("crash and resume", () => {
     expect(reports.at(-1)!.status).toBe("completed_pass");
     expect(await videoIds(uid)).toEqual(specs.map((s) => s.videoId).sort());
     const videos = (await paths.videos(db, uid).get()).docs;
-    for (const d of videos) if (afterCrash.has(d.id)) expect(d.updateTime.toMillis()).toBe(afterCrash.get(d.id));
+    for (const d of videos)
+      if (afterCrash.has(d.id)) expect(d.updateTime.toMillis()).toBe(afterCrash.get(d.id));
     for (const s of specs) await expectMigratedExactly(uid, s.videoId);
     const state = await readState(db.doc(statePathFor(uid)));
-    expect(state.lastPass?.progress).toMatchObject({ videos_seen: specs.length, migrated: specs.length, failed: 0 });
+    expect(state.lastPass?.progress).toMatchObject({
+      videos_seen: specs.length,
+      migrated: specs.length,
+      failed: 0,
+    });
     return { afterCrash, reports };
   }
 
@@ -328,35 +413,47 @@ describe("crash and resume", () => {
     await crashThenResume(uid, specs, (c) => ({ store: new FaultyStore(realStore(), n, c) }));
   });
 
-  it.each([0, 1, 3, 5, 9])("resumes after a Firestore batch commit fails at commit %i (mid-video)", async (n) => {
-    const uid = uniqueId(`crash-commit-${n}`);
-    const specs = specsFor(uid);
-    await upload(specs);
-    const { afterCrash } = await crashThenResume(uid, specs, (c) => ({ db: faultyFirestore(testFirestore(), { commits: n }, c) }));
-    if (n > 0) expect(afterCrash.size).toBeLessThan(specs.length);
-  });
+  it.each([0, 1, 3, 5, 9])(
+    "resumes after a Firestore batch commit fails at commit %i (mid-video)",
+    async (n) => {
+      const uid = uniqueId(`crash-commit-${n}`);
+      const specs = specsFor(uid);
+      await upload(specs);
+      const { afterCrash } = await crashThenResume(uid, specs, (c) => ({
+        db: faultyFirestore(testFirestore(), { commits: n }, c),
+      }));
+      if (n > 0) expect(afterCrash.size).toBeLessThan(specs.length);
+    },
+  );
 
-  it.each([1, 2, 3])("resumes after the checkpoint transaction %i fails (videos written, checkpoint not moved)", async (n) => {
-    const uid = uniqueId(`crash-ckpt-${n}`);
-    const specs = specsFor(uid);
-    await upload(specs);
-    const { afterCrash, reports } = await crashThenResume(uid, specs, (c) => ({ db: faultyFirestore(testFirestore(), { transactions: n }, c) }));
-    if (n > 1) {
-      // Videos written before the lost checkpoint are found complete and left alone, yet
-      // counted as migrated in this pass.
-      expect(afterCrash.size).toBeGreaterThan(0);
-      expect(reports.reduce((a, r) => a + r.progress.skipped, 0)).toBe(0);
-    }
-  });
+  it.each([1, 2, 3])(
+    "resumes after the checkpoint transaction %i fails (videos written, checkpoint not moved)",
+    async (n) => {
+      const uid = uniqueId(`crash-ckpt-${n}`);
+      const specs = specsFor(uid);
+      await upload(specs);
+      const { afterCrash, reports } = await crashThenResume(uid, specs, (c) => ({
+        db: faultyFirestore(testFirestore(), { transactions: n }, c),
+      }));
+      if (n > 1) {
+        // Videos written before the lost checkpoint are found complete and left alone, yet
+        // counted as migrated in this pass.
+        expect(afterCrash.size).toBeGreaterThan(0);
+        expect(reports.reduce((a, r) => a + r.progress.skipped, 0)).toBe(0);
+      }
+    },
+  );
 
   it("rewrites a half-written video without double-counting its statistics, even when R2 changed meanwhile", async () => {
     const uid = uniqueId("crash-half");
-    const spec = bulkVideos(uid, 1, 9)[0]!;
+    const spec = bulkVideos(uid, 1, 9)[0];
     await upload([spec]);
     // Four of the video's five clip batches commit, then the process dies.
     const c = new Crash();
     const options: RunOptions = { clipsPerBatch: 2, leaseTtlMs: 1000 };
-    await run(uid, options, { db: faultyFirestore(testFirestore(), { commits: 4 }, c) }).catch(() => undefined);
+    await run(uid, options, { db: faultyFirestore(testFirestore(), { commits: 4 }, c) }).catch(
+      () => undefined,
+    );
     expect(c.crashed).toBe(true);
     expect((await paths.clips(db, uid, spec.videoId).get()).size).toBe(8);
     expect((await paths.video(db, uid, spec.videoId).get()).exists).toBe(false);
@@ -364,8 +461,18 @@ describe("crash and resume", () => {
     // ledger entries, the shard of a batch that no longer exists) must go.
     const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
     const { testS3, testEnv } = await import("../support/servers-env");
-    for (const name of ["01_vertical.mp4", "02_wide_2-4.5.mp4", "03_vertical.mp4", "04_wide_4-6.5.mp4"]) {
-      await testS3().send(new DeleteObjectCommand({ Bucket: testEnv().bucket, Key: `${videoPrefix(uid, spec.videoId)}clips/${name}` }));
+    for (const name of [
+      "01_vertical.mp4",
+      "02_wide_2-4.5.mp4",
+      "03_vertical.mp4",
+      "04_wide_4-6.5.mp4",
+    ]) {
+      await testS3().send(
+        new DeleteObjectCommand({
+          Bucket: testEnv().bucket,
+          Key: `${videoPrefix(uid, spec.videoId)}clips/${name}`,
+        }),
+      );
     }
     const report = await run(uid, options, { clock: new ManualClock(Date.now() + 10_000) });
     expect(report.status).toBe("completed_pass");
@@ -373,7 +480,13 @@ describe("crash and resume", () => {
     const shards = (await paths.statsShards(db, uid, spec.videoId).get()).docs.map((d) => d.id);
     expect(shards.sort()).toEqual(["import-m0000", "import-m0001", "import-m0002"]);
     const ledger = (await paths.statsLedger(db, uid, spec.videoId).get()).docs.map((d) => d.id);
-    expect(ledger.sort()).toEqual(["05_vertical", "06_wide_6-8.5", "07_vertical", "08_wide_8-10.5", "09_vertical"]);
+    expect(ledger.sort()).toEqual([
+      "05_vertical",
+      "06_wide_6-8.5",
+      "07_vertical",
+      "08_wide_8-10.5",
+      "09_vertical",
+    ]);
   });
 });
 
@@ -393,14 +506,19 @@ describe("a video that keeps failing", () => {
     const r1 = await run(uid, options, { store: broken });
     expect(r1).toMatchObject({ status: "failed", error: expect.stringContaining("R2 says 500") });
     expect(r1.progress.migrated).toBe(1);
-    expect((await readState(db.doc(statePathFor(uid)))).blocked).toMatchObject({ prefix: videoPrefix(uid, "v00001"), attempts: 1 });
+    expect((await readState(db.doc(statePathFor(uid)))).blocked).toMatchObject({
+      prefix: videoPrefix(uid, "v00001"),
+      attempts: 1,
+    });
     const r2 = await run(uid, options, { store: broken });
     expect(r2.status).toBe("failed");
     expect((await readState(db.doc(statePathFor(uid)))).blocked).toMatchObject({ attempts: 2 });
     const r3 = await run(uid, options, { store: broken });
     expect(r3.status).toBe("completed_pass");
     expect(r3.progress).toMatchObject({ failed: 1, migrated: 1 });
-    expect(r3.problems).toEqual([expect.objectContaining({ key: videoPrefix(uid, "v00001"), code: "video_failed" })]);
+    expect(r3.problems).toEqual([
+      expect.objectContaining({ key: videoPrefix(uid, "v00001"), code: "video_failed" }),
+    ]);
     const state = await readState(db.doc(statePathFor(uid)));
     expect(state.lastPass?.progress).toMatchObject({ videos_seen: 3, migrated: 2, failed: 1 });
     expect(state.blocked).toBeNull();
@@ -418,14 +536,20 @@ describe("overlapping runs", () => {
     const specs = bulkVideos(uid, 8, 2);
     await upload(specs);
     const reports = await Promise.all(
-      Array.from({ length: 5 }, () => run(uid, { videosPerBatch: 2 }, { store: new FaultyStore(realStore(), Infinity, new Crash(), 20) })),
+      Array.from({ length: 5 }, () =>
+        run(
+          uid,
+          { videosPerBatch: 2 },
+          { store: new FaultyStore(realStore(), Infinity, new Crash(), 20) },
+        ),
+      ),
     );
     const winners = reports.filter((r) => r.status !== "lease_held");
     expect(winners).toHaveLength(1);
-    expect(winners[0]!.status).toBe("completed_pass");
-    expect(winners[0]!.progress.migrated).toBe(8);
+    expect(winners[0].status).toBe("completed_pass");
+    expect(winners[0].progress.migrated).toBe(8);
     for (const r of reports.filter((x) => x.status === "lease_held")) {
-      expect(r.leaseHolder).toBe(winners[0]!.runId);
+      expect(r.leaseHolder).toBe(winners[0].runId);
       expect(r.progress.videos_seen).toBe(0);
       expect((await db.doc(`${statePathFor(uid)}/runs/${r.runId}`).get()).exists).toBe(false);
     }
@@ -472,7 +596,8 @@ async function snapshotAll(uid: string) {
   for (const v of (await paths.videos(db, uid).get()).docs) {
     out[v.ref.path] = { data: v.data(), updated: v.updateTime.toMillis() };
     for (const sub of ["clips", "stats_ledger", "stats_shards"]) {
-      for (const d of (await v.ref.collection(sub).get()).docs) out[d.ref.path] = { data: d.data(), updated: d.updateTime.toMillis() };
+      for (const d of (await v.ref.collection(sub).get()).docs)
+        out[d.ref.path] = { data: d.data(), updated: d.updateTime.toMillis() };
     }
   }
   return out;

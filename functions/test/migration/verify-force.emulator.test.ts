@@ -33,7 +33,11 @@ async function deliverTriggerEvents(uid: string, videoId: string, clipIds: strin
   for (const clipId of clipIds) {
     const snap = await paths.clip(db, uid, videoId, clipId).get();
     const version = snap.exists ? snap.updateTime! : Timestamp.now();
-    await applyClipChange(db, { uid, videoId, clipId, after: snap.exists ? snap.data() : undefined, version }, 4);
+    await applyClipChange(
+      db,
+      { uid, videoId, clipId, after: snap.exists ? snap.data() : undefined, version },
+      4,
+    );
   }
 }
 
@@ -57,7 +61,9 @@ describe("verifyMigration", () => {
     await paths.clip(db, uid, "a", "01_vertical").delete();
     await paths.clip(db, uid, "a", "02_vertical").update({ file_size_bytes: 1 });
     const extra = (await paths.clip(db, uid, "a", "03_vertical").get()).data()!;
-    await paths.clip(db, uid, "a", "09_ghost").set({ ...extra, clip_id: "09_ghost", r2_key: `${p("a")}clips/09_ghost.mp4` });
+    await paths
+      .clip(db, uid, "a", "09_ghost")
+      .set({ ...extra, clip_id: "09_ghost", r2_key: `${p("a")}clips/09_ghost.mp4` });
     // R2 side: a new clip, a thumbnail gone, a whole new video.
     await putObjects(testS3(), testEnv().bucket, [
       { key: `${p("b")}clips/07_vertical.mp4`, body: "new" },
@@ -67,9 +73,16 @@ describe("verifyMigration", () => {
     // The video marker.
     await paths.video(db, uid, "c").update({ migrated_from_r2: false });
 
-    const report = await verifyMigration(deps(), { uid, pageSize: 5, save: true, statePath: statePathFor(uid) });
+    const report = await verifyMigration(deps(), {
+      uid,
+      pageSize: 5,
+      save: true,
+      statePath: statePathFor(uid),
+    });
 
-    const found = report.mismatches.map((m) => [m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" ")).sort();
+    const found = report.mismatches
+      .map((m) => [m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" "))
+      .sort();
     expect(found).toEqual(
       [
         "a clip_extra 09_ghost ",
@@ -84,11 +97,14 @@ describe("verifyMigration", () => {
         "d video_missing  ",
       ].sort(),
     );
-    expect(report.mismatches.find((m) => m.field === "file_size_bytes")).toMatchObject({ expected: 102, actual: 1 });
+    expect(report.mismatches.find((m) => m.field === "file_size_bytes")).toMatchObject({
+      expected: 102,
+      actual: 1,
+    });
     expect(report).toMatchObject({ videosChecked: 4, videosOk: 0 });
     const saved = await db.collection(`${statePathFor(uid)}/verifications`).get();
     expect(saved.size).toBe(1);
-    expect(saved.docs[0]!.get("mismatches")).toHaveLength(10);
+    expect(saved.docs[0].get("mismatches")).toHaveLength(10);
   });
 });
 
@@ -109,13 +125,28 @@ describe("force", () => {
     expect(plain.progress).toMatchObject({ skipped: 1, rewritten: 0, clips_written: 0 });
 
     const forced = await run(uid, { force: true });
-    expect(forced.progress).toMatchObject({ videos_seen: 1, rewritten: 1, clips_written: 4, clips_deleted: 1 });
+    expect(forced.progress).toMatchObject({
+      videos_seen: 1,
+      rewritten: 1,
+      clips_written: 4,
+      clips_deleted: 1,
+    });
     expect(forced.videos).toEqual([expect.objectContaining({ videoId: "a", action: "rewritten" })]);
     const ids = (await paths.clips(db, uid, "a").get()).docs.map((d) => d.id).sort();
-    expect(ids).toEqual(["01_split_screen_11.25-17", "01_vertical", "02_split_screen_21.25-27", "05_wide_1-3"]);
+    expect(ids).toEqual([
+      "01_split_screen_11.25-17",
+      "01_vertical",
+      "02_split_screen_21.25-27",
+      "05_wide_1-3",
+    ]);
     const after = (await paths.clip(db, uid, "a", "01_vertical").get()).data()!;
     expect(after).toMatchObject({ scene_title: "First", created_at: before.get("created_at") });
-    expect((await paths.clip(db, uid, "a", "05_wide_1-3").get()).data()).toMatchObject({ file_size_bytes: 40, scene_title: "", start_time: 1, end_time: 3 });
+    expect((await paths.clip(db, uid, "a", "05_wide_1-3").get()).data()).toMatchObject({
+      file_size_bytes: 40,
+      scene_title: "",
+      start_time: 1,
+      end_time: 3,
+    });
     expect((await paths.video(db, uid, "a").get()).get("title")).toBe("Renamed");
 
     // The trigger's events for the rewritten and deleted clips bring the statistics back in line.
@@ -128,24 +159,54 @@ describe("force", () => {
 describe("videos of the new worker (same R2 layout, Firestore is their source)", () => {
   it("are never rewritten, even forced, and not compared by the verification", async () => {
     const uid = uniqueId("worker-video");
-    await upload([goodVideo(uid, "legacy", 1), { uid, videoId: "fresh", clips: [{ scene: 1, style: "vertical" }], highlights: null }]);
+    await upload([
+      goodVideo(uid, "legacy", 1),
+      { uid, videoId: "fresh", clips: [{ scene: 1, style: "vertical" }], highlights: null },
+    ]);
     const now = new Date();
-    await paths.video(db, uid, "fresh").set(videoDocFrom({ uid, videoId: "fresh", title: "From the worker", createdAt: now, source: "worker" }, now));
-    await paths.clip(db, uid, "fresh", "01_vertical").set(clipDoc(uid, "fresh", "01_vertical", { status: "completed" }));
-    await paths.clip(db, uid, "fresh", "02_vertical").set(clipDoc(uid, "fresh", "02_vertical", { status: "processing" }));
-    const before = (await paths.clips(db, uid, "fresh").get()).docs.map((d) => [d.id, d.updateTime.toMillis()]);
+    await paths
+      .video(db, uid, "fresh")
+      .set(
+        videoDocFrom(
+          { uid, videoId: "fresh", title: "From the worker", createdAt: now, source: "worker" },
+          now,
+        ),
+      );
+    await paths
+      .clip(db, uid, "fresh", "01_vertical")
+      .set(clipDoc(uid, "fresh", "01_vertical", { status: "completed" }));
+    await paths
+      .clip(db, uid, "fresh", "02_vertical")
+      .set(clipDoc(uid, "fresh", "02_vertical", { status: "processing" }));
+    const before = (await paths.clips(db, uid, "fresh").get()).docs.map((d) => [
+      d.id,
+      d.updateTime.toMillis(),
+    ]);
 
     const forced = await run(uid, { force: true });
     expect(forced.videos.map((v) => [v.videoId, v.action])).toEqual([
       ["fresh", "kept_worker_video"],
       ["legacy", "migrated"],
     ]);
-    expect((await migrateVideo(deps(), uid, "fresh", { force: true })).outcome).toBe("kept_worker_video");
-    expect((await paths.video(db, uid, "fresh").get()).data()).toMatchObject({ source: "worker", title: "From the worker", migrated_from_r2: false });
-    expect((await paths.clips(db, uid, "fresh").get()).docs.map((d) => [d.id, d.updateTime.toMillis()])).toEqual(before);
+    expect((await migrateVideo(deps(), uid, "fresh", { force: true })).outcome).toBe(
+      "kept_worker_video",
+    );
+    expect((await paths.video(db, uid, "fresh").get()).data()).toMatchObject({
+      source: "worker",
+      title: "From the worker",
+      migrated_from_r2: false,
+    });
+    expect(
+      (await paths.clips(db, uid, "fresh").get()).docs.map((d) => [d.id, d.updateTime.toMillis()]),
+    ).toEqual(before);
 
     const verify = await verifyMigration(deps(), { uid });
-    expect(verify).toMatchObject({ videosChecked: 1, videosOk: 1, videosFromWorker: 1, mismatches: [] });
+    expect(verify).toMatchObject({
+      videosChecked: 1,
+      videosOk: 1,
+      videosFromWorker: 1,
+      mismatches: [],
+    });
   });
 });
 
@@ -154,14 +215,31 @@ describe("migrateVideo (on demand)", () => {
     const uid = uniqueId("ondemand");
     await upload([goodVideo(uid, "a", 2), goodVideo(uid, "b", 1)]);
     const first = await migrateVideo(deps(), uid, "a", { clipsPerBatch: 3 });
-    expect(first).toMatchObject({ uid, videoId: "a", outcome: "migrated", clips: 4, clipsDeleted: 0, problems: [], firestoreCommits: 2 });
+    expect(first).toMatchObject({
+      uid,
+      videoId: "a",
+      outcome: "migrated",
+      clips: 4,
+      clipsDeleted: 0,
+      problems: [],
+      firestoreCommits: 2,
+    });
     expect(first.r2Calls).toBe(2); // one listing, one highlights.json
-    expect((await paths.video(db, uid, "a").get()).data()).toMatchObject({ source: "r2_migration", migrated_from_r2: true, title: "Video a" });
+    expect((await paths.video(db, uid, "a").get()).data()).toMatchObject({
+      source: "r2_migration",
+      migrated_from_r2: true,
+      title: "Video a",
+    });
     expect((await paths.clips(db, uid, "a").get()).size).toBe(4);
     expect((await paths.video(db, uid, "b").get()).exists).toBe(false);
 
     const again = await migrateVideo(deps(), uid, "a");
-    expect(again).toMatchObject({ outcome: "already_migrated", clips: 0, r2Calls: 0, firestoreCommits: 0 });
+    expect(again).toMatchObject({
+      outcome: "already_migrated",
+      clips: 0,
+      r2Calls: 0,
+      firestoreCommits: 0,
+    });
     const report = await verifyMigration(deps(), { uid });
     expect(report.mismatches.map((m) => [m.videoId, m.code])).toEqual([["b", "video_missing"]]);
 
@@ -184,7 +262,9 @@ describe("migrateVideo (on demand)", () => {
     expect((await migrateVideo(deps(), uid, "nothing-here")).outcome).toBe("not_found");
     expect((await migrateVideo(deps(), uid, "junk")).outcome).toBe("not_a_video");
     expect((await paths.video(db, uid, "junk").get()).exists).toBe(false);
-    await expect(migrateVideo(deps(), "bad uid", "m")).rejects.toMatchObject({ code: "invalid-argument" });
+    await expect(migrateVideo(deps(), "bad uid", "m")).rejects.toMatchObject({
+      code: "invalid-argument",
+    });
   });
 
   it("takes a video the caller already built from R2, without reading R2 again", async () => {
@@ -192,20 +272,31 @@ describe("migrateVideo (on demand)", () => {
     await upload([goodVideo(uid, "a", 2)]);
     const store = realStore();
     const objects = await store.listAll(videoPrefix(uid, "a"));
-    const video = buildLegacyVideo(uid, "a", objects, await store.getText(`${videoPrefix(uid, "a")}highlights.json`));
+    const video = buildLegacyVideo(
+      uid,
+      "a",
+      objects,
+      await store.getText(`${videoPrefix(uid, "a")}highlights.json`),
+    );
     const result = await migrateVideo(deps(), uid, "a", { video });
     expect(result).toMatchObject({ outcome: "migrated", clips: 4, r2Calls: 0 });
     expect((await verifyMigration(deps(), { uid })).mismatches).toEqual([]);
-    await expect(migrateVideo(deps(), uid, "b", { video })).rejects.toMatchObject({ code: "invalid-argument" });
+    await expect(migrateVideo(deps(), uid, "b", { video })).rejects.toMatchObject({
+      code: "invalid-argument",
+    });
   });
 
   it("creates the video document once when two writers race on the same video", async () => {
     const uid = uniqueId("ondemand-race");
     await upload([goodVideo(uid, "a", 3)]);
-    const results = await Promise.all([1, 2, 3].map(() => migrateVideo(deps(), uid, "a", { clipsPerBatch: 2 })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => migrateVideo(deps(), uid, "a", { clipsPerBatch: 2 })),
+    );
     const outcomes = results.map((r) => r.outcome).sort();
     expect(outcomes.filter((o) => o === "migrated")).toHaveLength(1);
-    expect(outcomes.filter((o) => o !== "migrated").every((o) => o === "already_migrated")).toBe(true);
+    expect(outcomes.filter((o) => o !== "migrated").every((o) => o === "already_migrated")).toBe(
+      true,
+    );
     const verify = await verifyMigration(deps(), { uid });
     expect(verify.mismatches).toEqual([]);
   });

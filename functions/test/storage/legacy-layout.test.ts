@@ -71,14 +71,28 @@ describe("parseClipFileName", () => {
   it("parses the old form {scene}_{style}.{ext} without times", () => {
     expect(parseClipFileName("03_vertical.mp4")).toEqual({
       ok: true,
-      clip: { clipId: "03_vertical", sceneId: 3, style: "vertical", start: null, end: null, extension: "mp4" },
+      clip: {
+        clipId: "03_vertical",
+        sceneId: 3,
+        style: "vertical",
+        start: null,
+        end: null,
+        extension: "mp4",
+      },
     });
   });
 
   it("parses the new form {scene}_{style}_{start}-{end}.{ext} with decimal times", () => {
     expect(parseClipFileName("03_vertical_12.5-47.25.mp4")).toEqual({
       ok: true,
-      clip: { clipId: "03_vertical_12.5-47.25", sceneId: 3, style: "vertical", start: 12.5, end: 47.25, extension: "mp4" },
+      clip: {
+        clipId: "03_vertical_12.5-47.25",
+        sceneId: 3,
+        style: "vertical",
+        start: 12.5,
+        end: 47.25,
+        extension: "mp4",
+      },
     });
   });
 
@@ -86,7 +100,14 @@ describe("parseClipFileName", () => {
     const r = parseClipFileName("12_split_screen_65.5-92.mp4");
     expect(r).toEqual({
       ok: true,
-      clip: { clipId: "12_split_screen_65.5-92", sceneId: 12, style: "split_screen", start: 65.5, end: 92, extension: "mp4" },
+      clip: {
+        clipId: "12_split_screen_65.5-92",
+        sceneId: 12,
+        style: "split_screen",
+        start: 65.5,
+        end: 92,
+        extension: "mp4",
+      },
     });
     const plain = parseClipFileName("12_split_screen.webm");
     expect(plain.ok && plain.clip.style).toBe("split_screen");
@@ -98,11 +119,14 @@ describe("parseClipFileName", () => {
     expect(r.ok && r.clip.style).toBe("wide-angle");
   });
 
-  it.each(["MP4", "Mov", "WEBM"])("accepts the extension in any case (%s) and lower-cases it", (ext) => {
-    const r = parseClipFileName(`01_vertical_1-2.${ext}`);
-    expect(r.ok && r.clip.extension).toBe(ext.toLowerCase());
-    expect(r.ok && r.clip.clipId).toBe("01_vertical_1-2");
-  });
+  it.each(["MP4", "Mov", "WEBM"])(
+    "accepts the extension in any case (%s) and lower-cases it",
+    (ext) => {
+      const r = parseClipFileName(`01_vertical_1-2.${ext}`);
+      expect(r.ok && r.clip.extension).toBe(ext.toLowerCase());
+      expect(r.ok && r.clip.clipId).toBe("01_vertical_1-2");
+    },
+  );
 
   it.each([
     [".DS_Store", "unrecognized_clip_name"],
@@ -156,14 +180,30 @@ describe("parseHighlights", () => {
 
   it("reads the title and each scene's title, description and times", () => {
     const text = highlightsJson("Sunday league final", [
-      { id: 3, title: "Opening goal", description: "A long shot", start: "00:01:12.500", end: "00:01:40" },
+      {
+        id: 3,
+        title: "Opening goal",
+        description: "A long shot",
+        start: "00:01:12.500",
+        end: "00:01:40",
+      },
       { id: 4, start: 100, end: 110.5 },
     ]);
     const { highlights, problems } = parseHighlights(key, text);
     expect(problems).toEqual([]);
     expect(highlights?.title).toBe("Sunday league final");
-    expect(highlights?.scenes.get(3)).toEqual({ title: "Opening goal", description: "A long shot", start: 72.5, end: 100 });
-    expect(highlights?.scenes.get(4)).toEqual({ title: "Scene 4", description: "What happens in scene 4", start: 100, end: 110.5 });
+    expect(highlights?.scenes.get(3)).toEqual({
+      title: "Opening goal",
+      description: "A long shot",
+      start: 72.5,
+      end: 100,
+    });
+    expect(highlights?.scenes.get(4)).toEqual({
+      title: "Scene 4",
+      description: "What happens in scene 4",
+      start: 100,
+      end: 110.5,
+    });
   });
 
   it.each([
@@ -180,13 +220,19 @@ describe("parseHighlights", () => {
   });
 
   it("accepts a byte-order mark", () => {
-    const { highlights, problems } = parseHighlights(key, `\uFEFF${highlightsJson("T", [{ id: 1 }])}`);
+    const { highlights, problems } = parseHighlights(
+      key,
+      `\uFEFF${highlightsJson("T", [{ id: 1 }])}`,
+    );
     expect(problems).toEqual([]);
     expect(highlights?.title).toBe("T");
   });
 
   it("treats null times as unknown, without a problem", () => {
-    const { highlights, problems } = parseHighlights(key, highlightsJson("T", [{ id: 1, start: null, end: null }]));
+    const { highlights, problems } = parseHighlights(
+      key,
+      highlightsJson("T", [{ id: 1, start: null, end: null }]),
+    );
     expect(problems).toEqual([]);
     expect(highlights?.scenes.get(1)).toMatchObject({ start: null, end: null });
   });
@@ -221,7 +267,10 @@ describe("parseHighlights", () => {
   });
 
   it("reports highlights that is not an array, keeping the title", () => {
-    const { highlights, problems } = parseHighlights(key, JSON.stringify({ video_title: "T", highlights: {} }));
+    const { highlights, problems } = parseHighlights(
+      key,
+      JSON.stringify({ video_title: "T", highlights: {} }),
+    );
     expect(highlights?.title).toBe("T");
     expect(highlights?.scenes.size).toBe(0);
     expect(problems.map((p) => p.code)).toEqual(["highlights_invalid_shape"]);
@@ -239,10 +288,17 @@ describe("buildLegacyVideo", () => {
     const { legacy, video } = build(videoObjects(goodVideo("u", "v", 2)), "u", "v");
     expect(video.problems).toEqual([]);
     expect(video.title).toBe("Video v");
-    expect(video.createdAt).toEqual(new Date(Math.min(...legacy.map((o) => o.lastModified.getTime()))));
+    expect(video.createdAt).toEqual(
+      new Date(Math.min(...legacy.map((o) => o.lastModified.getTime()))),
+    );
     expect(video.objectKeys).toEqual(legacy.map((o) => o.key));
     const byId = new Map(video.clips.map((c) => [c.clip_id, c]));
-    expect([...byId.keys()].sort()).toEqual(["01_split_screen_11.25-17", "01_vertical", "02_split_screen_21.25-27", "02_vertical"]);
+    expect([...byId.keys()].sort()).toEqual([
+      "01_split_screen_11.25-17",
+      "01_vertical",
+      "02_split_screen_21.25-27",
+      "02_vertical",
+    ]);
     const oldForm = legacy.find((o) => o.key.endsWith("clips/01_vertical.mp4"))!;
     expect(byId.get("01_vertical")).toEqual({
       clip_id: "01_vertical",
@@ -271,13 +327,17 @@ describe("buildLegacyVideo", () => {
       duration_seconds: 5.75,
       has_thumbnail: true,
     });
-    expect(byId.get("01_split_screen_11.25-17")).toMatchObject({ has_thumbnail: false, thumbnail_key: null });
+    expect(byId.get("01_split_screen_11.25-17")).toMatchObject({
+      has_thumbnail: false,
+      thumbnail_key: null,
+    });
   });
 
   it("gives clip documents the clip schema accepts", () => {
     const { video } = build(videoObjects(goodVideo("u", "v", 3)), "u", "v");
     const now = new Date();
-    for (const clip of video.clips) expect(clipDocSchema.safeParse(clipDocFrom(clip, now, now)).success).toBe(true);
+    for (const clip of video.clips)
+      expect(clipDocSchema.safeParse(clipDocFrom(clip, now, now)).success).toBe(true);
   });
 
   it("reports every malformed case of the layout with its key, and migrates what it can", () => {
@@ -287,11 +347,34 @@ describe("buildLegacyVideo", () => {
     expect(got).toEqual(expected);
     for (const p of video.problems) expect(p.reason.length).toBeGreaterThan(0);
     const byId = new Map(video.clips.map((c) => [c.clip_id, c]));
-    expect([...byId.keys()].sort()).toEqual(["01_square", "01_vertical", "02_vertical", "02_wide_20.5-26", "09_vertical"]);
-    expect(byId.get("02_wide_20.5-26")).toMatchObject({ file_name: "02_wide_20.5-26.MOV", scene_title: "Scene 2", start_time: 20.5, end_time: 26, status: "completed" });
-    expect(byId.get("02_vertical")).toMatchObject({ status: "failed", file_size_bytes: 0, error: expect.any(String) });
-    expect(byId.get("09_vertical")).toMatchObject({ status: "completed", scene_title: "", scene_description: "" });
-    expect(byId.get("01_square")).toMatchObject({ r2_key: "users/u/videos/m/clips/01_square.mp4", file_name: "01_square.mp4" });
+    expect([...byId.keys()].sort()).toEqual([
+      "01_square",
+      "01_vertical",
+      "02_vertical",
+      "02_wide_20.5-26",
+      "09_vertical",
+    ]);
+    expect(byId.get("02_wide_20.5-26")).toMatchObject({
+      file_name: "02_wide_20.5-26.MOV",
+      scene_title: "Scene 2",
+      start_time: 20.5,
+      end_time: 26,
+      status: "completed",
+    });
+    expect(byId.get("02_vertical")).toMatchObject({
+      status: "failed",
+      file_size_bytes: 0,
+      error: expect.any(String),
+    });
+    expect(byId.get("09_vertical")).toMatchObject({
+      status: "completed",
+      scene_title: "",
+      scene_description: "",
+    });
+    expect(byId.get("01_square")).toMatchObject({
+      r2_key: "users/u/videos/m/clips/01_square.mp4",
+      file_name: "01_square.mp4",
+    });
   });
 
   it("prefers a non-empty object over a zero-byte one with the same clip id", () => {
@@ -306,9 +389,16 @@ describe("buildLegacyVideo", () => {
     });
     const { video } = build(objects, "u", "d");
     expect(video.clips).toHaveLength(1);
-    expect(video.clips[0]).toMatchObject({ r2_key: "users/u/videos/d/clips/01_vertical.mp4", status: "completed", file_size_bytes: 50 });
+    expect(video.clips[0]).toMatchObject({
+      r2_key: "users/u/videos/d/clips/01_vertical.mp4",
+      status: "completed",
+      file_size_bytes: 50,
+    });
     expect(video.problems).toEqual([
-      expect.objectContaining({ key: "users/u/videos/d/clips/01_vertical.mov", code: "duplicate_clip_id" }),
+      expect.objectContaining({
+        key: "users/u/videos/d/clips/01_vertical.mov",
+        code: "duplicate_clip_id",
+      }),
     ]);
   });
 
@@ -319,16 +409,32 @@ describe("buildLegacyVideo", () => {
       expect(video.problems.map((p) => p.code)).toEqual([code]);
       expect(video.title).toBe("");
       const byId = new Map(video.clips.map((c) => [c.clip_id, c]));
-      expect(byId.get("01_vertical")).toMatchObject({ scene_title: "", start_time: null, end_time: null, duration_seconds: null });
-      expect(byId.get("02_vertical_3-9.5")).toMatchObject({ scene_title: "", start_time: 3, end_time: 9.5, duration_seconds: 6.5 });
+      expect(byId.get("01_vertical")).toMatchObject({
+        scene_title: "",
+        start_time: null,
+        end_time: null,
+        duration_seconds: null,
+      });
+      expect(byId.get("02_vertical_3-9.5")).toMatchObject({
+        scene_title: "",
+        start_time: 3,
+        end_time: 9.5,
+        duration_seconds: 6.5,
+      });
     },
   );
 
   it("reports objects of another video passed by mistake instead of adopting them", () => {
-    const objects = [...videoObjects(goodVideo("u", "v", 1)), { key: "users/u/videos/other/clips/01_vertical.mp4", body: "x" }];
+    const objects = [
+      ...videoObjects(goodVideo("u", "v", 1)),
+      { key: "users/u/videos/other/clips/01_vertical.mp4", body: "x" },
+    ];
     const { video } = build(objects, "u", "v");
     expect(video.problems).toEqual([
-      expect.objectContaining({ key: "users/u/videos/other/clips/01_vertical.mp4", code: "unrecognized_key" }),
+      expect.objectContaining({
+        key: "users/u/videos/other/clips/01_vertical.mp4",
+        code: "unrecognized_key",
+      }),
     ]);
     expect(video.clips.every((c) => c.r2_key.startsWith("users/u/videos/v/"))).toBe(true);
   });

@@ -73,11 +73,16 @@ export interface VideoSpec {
 export function videoObjects(spec: VideoSpec): FixtureObject[] {
   const prefix = prefixOf(spec.uid, spec.videoId);
   const objects: FixtureObject[] = [];
-  if (spec.highlights !== null && spec.highlights !== undefined) objects.push({ key: `${prefix}highlights.json`, body: spec.highlights });
+  if (spec.highlights !== null && spec.highlights !== undefined)
+    objects.push({ key: `${prefix}highlights.json`, body: spec.highlights });
   if (spec.source) objects.push({ key: `${prefix}source/original.mp4`, body: "source-bytes" });
   for (const clip of spec.clips) {
-    objects.push({ key: `${prefix}clips/${clipFileName(clip)}`, body: "c".repeat(clip.size ?? 100 + clip.scene) });
-    if (clip.thumbnail) objects.push({ key: `${prefix}thumbnails/${clipIdOf(clip)}.jpg`, body: "jpg" });
+    objects.push({
+      key: `${prefix}clips/${clipFileName(clip)}`,
+      body: "c".repeat(clip.size ?? 100 + clip.scene),
+    });
+    if (clip.thumbnail)
+      objects.push({ key: `${prefix}thumbnails/${clipIdOf(clip)}.jpg`, body: "jpg" });
   }
   objects.push(...(spec.extra ?? []));
   return objects;
@@ -88,20 +93,41 @@ export function goodVideo(uid: string, videoId: string, sceneCount = 3): VideoSp
   const scenes: SceneSpec[] = [];
   const clips: ClipSpec[] = [];
   for (let i = 1; i <= sceneCount; i++) {
-    scenes.push({ id: i, start: i % 2 ? `00:00:${String(i * 10).padStart(2, "0")}.500` : i * 10, end: i * 10 + 8 });
+    scenes.push({
+      id: i,
+      start: i % 2 ? `00:00:${String(i * 10).padStart(2, "0")}.500` : i * 10,
+      end: i * 10 + 8,
+    });
     clips.push({ scene: i, style: "vertical", thumbnail: true });
-    clips.push({ scene: i, style: "split_screen", range: [i * 10 + 1.25, i * 10 + 7], thumbnail: i % 2 === 0 });
+    clips.push({
+      scene: i,
+      style: "split_screen",
+      range: [i * 10 + 1.25, i * 10 + 7],
+      thumbnail: i % 2 === 0,
+    });
   }
-  return { uid, videoId, clips, highlights: highlightsJson(`Video ${videoId}`, scenes), source: true };
+  return {
+    uid,
+    videoId,
+    clips,
+    highlights: highlightsJson(`Video ${videoId}`, scenes),
+    source: true,
+  };
 }
 
 /** What the layout doc calls malformed, one case each (key → expected problem code). */
-export function malformedVideo(uid: string, videoId: string): { spec: VideoSpec; expected: Record<string, string> } {
+export function malformedVideo(
+  uid: string,
+  videoId: string,
+): { spec: VideoSpec; expected: Record<string, string> } {
   const prefix = prefixOf(uid, videoId);
   const spec: VideoSpec = {
     uid,
     videoId,
-    highlights: highlightsJson("Malformed", [{ id: 1, start: 0, end: 10 }, { id: 2, start: "00:00:20", end: "00:00:30" }]),
+    highlights: highlightsJson("Malformed", [
+      { id: 1, start: 0, end: 10 },
+      { id: 2, start: "00:00:20", end: "00:00:30" },
+    ]),
     clips: [
       { scene: 1, style: "vertical", thumbnail: true },
       { scene: 2, style: "vertical", size: 0 }, // zero-byte: migrated as failed
@@ -139,11 +165,22 @@ export function malformedVideo(uid: string, videoId: string): { spec: VideoSpec;
 
 /** Videos whose highlights.json is missing, empty, or cut off mid-write. */
 export function brokenHighlightsVideos(uid: string): { spec: VideoSpec; code: string }[] {
-  const clips: ClipSpec[] = [{ scene: 1, style: "vertical" }, { scene: 2, style: "vertical", range: [3, 9.5] }];
+  const clips: ClipSpec[] = [
+    { scene: 1, style: "vertical" },
+    { scene: 2, style: "vertical", range: [3, 9.5] },
+  ];
   return [
     { spec: { uid, videoId: "hl-missing", clips, highlights: null }, code: "highlights_missing" },
     { spec: { uid, videoId: "hl-empty", clips, highlights: "" }, code: "highlights_empty" },
-    { spec: { uid, videoId: "hl-cut", clips, highlights: '{"video_title": "Cut", "highlights": [{"id": 1, "ti' }, code: "highlights_invalid_json" },
+    {
+      spec: {
+        uid,
+        videoId: "hl-cut",
+        clips,
+        highlights: '{"video_title": "Cut", "highlights": [{"id": 1, "ti',
+      },
+      code: "highlights_invalid_json",
+    },
   ];
 }
 
@@ -161,27 +198,55 @@ export function bulkVideos(uid: string, count: number, clipsPerVideo = 4): Video
   for (let v = 0; v < count; v++) {
     const clips: ClipSpec[] = [];
     for (let c = 1; c <= clipsPerVideo; c++) {
-      clips.push(c % 2 ? { scene: c, style: "vertical", thumbnail: true } : { scene: c, style: "wide", range: [c, c + 2.5] });
+      clips.push(
+        c % 2
+          ? { scene: c, style: "vertical", thumbnail: true }
+          : { scene: c, style: "wide", range: [c, c + 2.5] },
+      );
     }
     const scenes = clips.map((c) => ({ id: c.scene, start: c.scene, end: c.scene + 5 }));
-    specs.push({ uid, videoId: `v${String(v).padStart(5, "0")}`, clips, highlights: highlightsJson(`Bulk ${v}`, scenes) });
+    specs.push({
+      uid,
+      videoId: `v${String(v).padStart(5, "0")}`,
+      clips,
+      highlights: highlightsJson(`Bulk ${v}`, scenes),
+    });
   }
   return specs;
 }
 
 /** In-memory objects (no upload) for the pure tests. */
-export function asLegacyObjects(objects: FixtureObject[], lastModified = new Date("2025-03-01T10:00:00Z")): LegacyObject[] {
-  return objects.map((o, i) => ({ key: o.key, size: Buffer.byteLength(o.body), lastModified: new Date(lastModified.getTime() + i * 1000) }));
+export function asLegacyObjects(
+  objects: FixtureObject[],
+  lastModified = new Date("2025-03-01T10:00:00Z"),
+): LegacyObject[] {
+  return objects.map((o, i) => ({
+    key: o.key,
+    size: Buffer.byteLength(o.body),
+    lastModified: new Date(lastModified.getTime() + i * 1000),
+  }));
 }
 
 /** Uploads objects with bounded concurrency. */
-export async function putObjects(s3: S3Client, bucket: string, objects: FixtureObject[], concurrency = 16): Promise<void> {
+export async function putObjects(
+  s3: S3Client,
+  bucket: string,
+  objects: FixtureObject[],
+  concurrency = 16,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < objects.length) {
-      const o = objects[next++]!;
+      const o = objects[next++];
       const body = Buffer.from(o.body);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: body, ContentLength: body.length }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: o.key,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));
