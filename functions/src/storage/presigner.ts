@@ -46,6 +46,7 @@ export function contentDisposition(fileName: string): string {
 }
 
 type SigningKeyFn = (credentials: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array>;
+type FormatDateFn = (now: Date) => { longDate: string; shortDate: string };
 
 /**
  * SignatureV4 caches derived signing keys, but finds them again by an HMAC of the credentials
@@ -56,22 +57,52 @@ type SigningKeyFn = (credentials: unknown, region: string, shortDate: string, se
 function memoizeSigningKey(signer: SignatureV4): void {
   const target = signer as unknown as { getSigningKey: SigningKeyFn };
   const derive = target.getSigningKey.bind(signer);
-  const keys = new Map<string, Promise<Uint8Array>>();
+  let last: { id: string; key: Promise<Uint8Array> } | null = null;
   target.getSigningKey = (credentials, region, shortDate, service) => {
     const id = `${shortDate}/${region}/${service ?? ""}`;
-    let key = keys.get(id);
-    if (!key) {
-      if (keys.size > 4) keys.clear();
-      key = derive(credentials, region, shortDate, service);
-      keys.set(id, key);
-    }
-    return key;
+    if (last?.id !== id) last = { id, key: derive(credentials, region, shortDate, service) };
+    return last.key;
   };
+}
+
+/**
+ * The signer formats its date (toISOString and two regular expressions) for every URL; the
+ * result only changes once a second, so the last one is kept (the library still formats it).
+ */
+function memoizeDateFormat(signer: SignatureV4): void {
+  const target = signer as unknown as { formatDate: FormatDateFn };
+  const format = target.formatDate.bind(signer);
+  let last: { second: number; value: ReturnType<FormatDateFn> } | null = null;
+  target.formatDate = (now) => {
+    const second = Math.floor(now.getTime() / 1000);
+    if (last?.second !== second) last = { second, value: format(now) };
+    return last.value;
+  };
+}
+
+/**
+ * Encodings of the query values that repeat from URL to URL (algorithm, credential scope,
+ * signed headers, payload hash, expiry): computed once each, not per URL.
+ */
+class QueryEncoder {
+  private readonly cache = new Map<string, string>();
+
+  encode(value: string): string {
+    if (UNRESERVED.test(value)) return value;
+    let encoded = this.cache.get(value);
+    if (encoded === undefined) {
+      encoded = encodeSegment(value);
+      if (this.cache.size >= 64) this.cache.clear();
+      this.cache.set(value, encoded);
+    }
+    return encoded;
+  }
 }
 
 export function createPresigner(settings: PresignerSettings): Presigner {
   const url = new URL(settings.endpoint);
   const basePath = url.pathname.replace(/\/+$/, "");
+  const origin = `${url.protocol}//${url.host}`;
   const signer = new SignatureV4({
     service: "s3",
     region: "auto",
@@ -81,36 +112,35 @@ export function createPresigner(settings: PresignerSettings): Presigner {
     applyChecksum: false,
   });
   memoizeSigningKey(signer);
+  memoizeDateFormat(signer);
   const now = settings.now ?? (() => new Date());
+  const encoder = new QueryEncoder();
+  const port = url.port ? Number(url.port) : undefined;
   const noUnsignable = new Set<string>();
-  return {
-    async presign(bucket, key, options) {
-      const path = `${basePath}/${encodeSegment(bucket)}/${encodePath(key)}`;
-      const query: Record<string, string> = {};
-      if (options.downloadFileName !== undefined) {
-        query["response-content-disposition"] = contentDisposition(options.downloadFileName);
-      }
-      // S3 verifies presigned requests against an unsigned payload, as the AWS SDK signs them.
-      const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
-      if (options.contentType !== undefined) headers["content-type"] = options.contentType;
-      const request = new HttpRequest({
-        method: options.method ?? "GET",
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path,
-        query,
-        headers,
-      });
-      const signed = await signer.presign(request, {
-        expiresIn: options.expiresInSeconds,
-        signingDate: now(),
-        unsignableHeaders: noUnsignable,
-      });
-      const search = Object.entries(signed.query ?? {})
-        .map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(String(v))}`)
-        .join("&");
-      return `${url.protocol}//${url.host}${path}?${search}`;
-    },
+
+  const sign = async (bucket: string, key: string, options: PresignOptions, signingDate: Date): Promise<string> => {
+    const path = `${basePath}/${encodeSegment(bucket)}/${encodePath(key)}`;
+    const query: Record<string, string> = {};
+    if (options.downloadFileName !== undefined) {
+      query["response-content-disposition"] = contentDisposition(options.downloadFileName);
+    }
+    // S3 verifies presigned requests against an unsigned payload, as the AWS SDK signs them.
+    const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+    if (options.contentType !== undefined) headers["content-type"] = options.contentType;
+    // A plain object: the signer clones what it is given into its own HttpRequest anyway.
+    const request = { method: options.method ?? "GET", protocol: url.protocol, hostname: url.hostname, port, path, query, headers };
+    const signed = await signer.presign(request as HttpRequest, {
+      expiresIn: options.expiresInSeconds,
+      signingDate,
+      signingRegion: "auto",
+      unsignableHeaders: noUnsignable,
+    });
+    let search = "";
+    for (const [k, v] of Object.entries(signed.query ?? {})) {
+      search += `${search ? "&" : ""}${encoder.encode(k)}=${encoder.encode(String(v))}`;
+    }
+    return `${origin}${path}?${search}`;
   };
+
+  return { presign: (bucket, key, options) => sign(bucket, key, options, now()) };
 }
