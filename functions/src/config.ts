@@ -7,7 +7,10 @@ import { defineInt, defineSecret, defineString } from "firebase-functions/params
 export const R2_ENDPOINT = defineString("R2_ENDPOINT", {
   description: "S3 API endpoint of the R2 account, e.g. https://<account>.r2.cloudflarestorage.com",
 });
-export const R2_BUCKET = defineString("R2_BUCKET", { default: "clips", description: "R2 bucket holding clips" });
+export const R2_BUCKET = defineString("R2_BUCKET", {
+  default: "clips",
+  description: "R2 bucket holding clips",
+});
 export const R2_ACCESS_KEY_ID = defineSecret("R2_ACCESS_KEY_ID");
 export const R2_SECRET_ACCESS_KEY = defineSecret("R2_SECRET_ACCESS_KEY");
 export const R2_SECRETS = [R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY];
@@ -40,7 +43,9 @@ export const READ_MODE_CACHE_SECONDS = defineInt("READ_MODE_CACHE_SECONDS", {
 /** Shards per video for the statistics counters (see triggers/on-clip-written.ts). */
 export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 4 });
 
-export const MIGRATION_SCHEDULE = defineString("MIGRATION_SCHEDULE", { default: "every 10 minutes" });
+export const MIGRATION_SCHEDULE = defineString("MIGRATION_SCHEDULE", {
+  default: "every 10 minutes",
+});
 export const MIGRATION_MAX_VIDEOS = defineInt("MIGRATION_MAX_VIDEOS", {
   default: 200,
   description: "Videos migrated per scheduled run at most",

@@ -1,7 +1,12 @@
 /** Named structured log events (shared/STYLE.md point 4): the trailing object becomes fields. */
 import * as logger from "firebase-functions/logger";
 
-export function statsEventApplied(fields: { path: string; eventId: string; outcome: string; shard?: string }) {
+export function statsEventApplied(fields: {
+  path: string;
+  eventId: string;
+  outcome: string;
+  shard?: string;
+}) {
   logger.debug("stats event applied", fields);
 }
 

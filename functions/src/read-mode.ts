@@ -29,7 +29,11 @@ export function isReadMode(value: unknown): value is ReadMode {
 /** The read mode to use when nothing valid is stored: the param, if it is a read mode. */
 export function defaultReadMode(paramValue: string): ReadMode {
   if (isReadMode(paramValue)) return paramValue;
-  logs.readModeInvalid({ where: "DEFAULT_READ_MODE", value: paramValue, using: FALLBACK_DEFAULT_READ_MODE });
+  logs.readModeInvalid({
+    where: "DEFAULT_READ_MODE",
+    value: paramValue,
+    using: FALLBACK_DEFAULT_READ_MODE,
+  });
   return FALLBACK_DEFAULT_READ_MODE;
 }
 
@@ -41,18 +45,31 @@ export interface RuntimeReadModes {
 }
 
 /** Reads the stored switches, dropping (and logging) anything that is not a read mode. */
-export function parseRuntimeReadModes(data: Record<string, unknown> | undefined, defaultMode: ReadMode): RuntimeReadModes {
+export function parseRuntimeReadModes(
+  data: Record<string, unknown> | undefined,
+  defaultMode: ReadMode,
+): RuntimeReadModes {
   const out: RuntimeReadModes = { global: null, byUid: {} };
   if (!data) return out;
   if (data.read_mode !== undefined && data.read_mode !== null) {
     if (isReadMode(data.read_mode)) out.global = data.read_mode;
-    else logs.readModeInvalid({ where: "config/runtime.read_mode", value: data.read_mode, using: defaultMode });
+    else
+      logs.readModeInvalid({
+        where: "config/runtime.read_mode",
+        value: data.read_mode,
+        using: defaultMode,
+      });
   }
   const byUid = data.read_mode_by_uid;
   if (byUid && typeof byUid === "object" && !Array.isArray(byUid)) {
     for (const [uid, mode] of Object.entries(byUid as Record<string, unknown>)) {
       if (isReadMode(mode)) out.byUid[uid] = mode;
-      else logs.readModeInvalid({ where: `config/runtime.read_mode_by_uid.${uid}`, value: mode, using: "global read mode" });
+      else
+        logs.readModeInvalid({
+          where: `config/runtime.read_mode_by_uid.${uid}`,
+          value: mode,
+          using: "global read mode",
+        });
     }
   }
   return out;
@@ -108,7 +125,8 @@ export class ReadModeSource {
    */
   async switches(): Promise<{ value: RuntimeReadModes; cacheHit: boolean }> {
     const ttlMs = Math.max(0, this.options.cacheSeconds) * 1000;
-    if (this.cached && ttlMs > 0 && this.now() - this.cached.at < ttlMs) return { value: this.cached.value, cacheHit: true };
+    if (this.cached && ttlMs > 0 && this.now() - this.cached.at < ttlMs)
+      return { value: this.cached.value, cacheHit: true };
     const stale = this.cached;
     if (stale) {
       try {
@@ -148,10 +166,18 @@ export class ReadModeSource {
    * Sets the global mode, or one user's override when `uid` is given; `mode: null` removes the
    * setting (back to the param, or to the global mode for a user). Returns the stored switches.
    */
-  async write(mode: ReadMode | null, uid: string | null, by: string, now: Date): Promise<RuntimeReadModes> {
+  async write(
+    mode: ReadMode | null,
+    uid: string | null,
+    by: string,
+    now: Date,
+  ): Promise<RuntimeReadModes> {
     const value = mode ?? FieldValue.delete();
     const audit = { updated_at: Timestamp.fromDate(now), updated_by: by };
-    const data = uid === null ? { read_mode: value, ...audit } : { read_mode_by_uid: { [uid]: value }, ...audit };
+    const data =
+      uid === null
+        ? { read_mode: value, ...audit }
+        : { read_mode_by_uid: { [uid]: value }, ...audit };
     await this.options.ref.set(data, { merge: true });
     this.invalidate();
     const snap = await this.options.ref.get();

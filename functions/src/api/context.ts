@@ -2,7 +2,12 @@
  * What every callable shares: its dependencies (passed in, so tests drive the handlers
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
-import { HttpsError, onCall, type CallableFunction, type CallableRequest } from "firebase-functions/https";
+import {
+  HttpsError,
+  onCall,
+  type CallableFunction,
+  type CallableRequest,
+} from "firebase-functions/https";
 import type { Firestore } from "firebase-admin/firestore";
 import type { z } from "zod";
 import {
@@ -13,10 +18,20 @@ import {
   STATS_SHARDS,
   URL_TTL_SECONDS,
 } from "../config";
-import { InvalidArgumentError, PermissionDeniedError, UnauthenticatedError, toHttpsError } from "../errors";
+import {
+  InvalidArgumentError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  toHttpsError,
+} from "../errors";
 import * as logs from "../logs";
 import { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
-import { ReadModeSource, defaultReadMode, type ReadMode, type ResolvedReadMode } from "../read-mode";
+import {
+  ReadModeSource,
+  defaultReadMode,
+  type ReadMode,
+  type ResolvedReadMode,
+} from "../read-mode";
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
@@ -83,7 +98,7 @@ export function requireClaim(caller: Caller, claim: "worker" | "admin", message:
 export function parsePayload<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
   const parsed = schema.safeParse(data === undefined || data === null ? {} : data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
   const keys = (issue as { keys?: string[] }).keys;
   const field =
     issue.code === "unrecognized_keys" && keys?.length
@@ -98,7 +113,9 @@ export function parsePayload<S extends z.ZodType>(schema: S, data: unknown): z.i
 /** URL_TTL_SECONDS, kept within what R2 accepts (1 s to 7 days). */
 export function urlTtlSeconds(value: number): number {
   if (Number.isInteger(value) && value >= 1 && value <= MAX_URL_TTL_SECONDS) return value;
-  const using = Number.isFinite(value) ? Math.min(MAX_URL_TTL_SECONDS, Math.max(1, Math.round(value))) : 3600;
+  const using = Number.isFinite(value)
+    ? Math.min(MAX_URL_TTL_SECONDS, Math.max(1, Math.round(value)))
+    : 3600;
   logs.urlTtlInvalid({ value, using });
   return using;
 }
@@ -178,10 +195,17 @@ export function productionDeps(): ApiDeps {
   };
 }
 
-export type Handler<T> = (deps: ApiDeps, auth: Caller | undefined | null, data: unknown) => Promise<T>;
+export type Handler<T> = (
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+) => Promise<T>;
 
 /** A 2nd-gen callable around a handler: the thin wrapper each api/<name>.ts exports. */
-export function callable<T>(name: string, handler: Handler<T>): CallableFunction<unknown, Promise<T>> {
+export function callable<T>(
+  name: string,
+  handler: Handler<T>,
+): CallableFunction<unknown, Promise<T>> {
   return onCall({ secrets: R2_SECRETS }, (request: CallableRequest<unknown>) =>
     runHandler(name, productionDeps(), request.auth as Caller | undefined, request.data, handler),
   );

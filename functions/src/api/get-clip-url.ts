@@ -41,7 +41,11 @@ interface Found {
   source: ReadSource;
 }
 
-export async function handleGetClipUrl(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<ClipUrlResponse> {
+export async function handleGetClipUrl(
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<ClipUrlResponse> {
   const caller = requireCaller(auth);
   const { videoId, clipId, download = false } = parsePayload(payloadSchema, data);
   const { metrics } = deps;
@@ -55,7 +59,13 @@ export async function handleGetClipUrl(deps: ApiDeps, auth: Caller | undefined |
     const clip = await getClip(deps.db, caller.uid, videoId, clipId);
     metrics.firestoreReads += 1;
     if (clip && !clip.ok) throw new Error(`malformed clip document ${clip.path}: ${clip.reason}`);
-    if (clip?.ok) found = { key: clip.clip.r2_key, fileName: clip.clip.file_name, status: clip.clip.status, source: "firestore" };
+    if (clip?.ok)
+      found = {
+        key: clip.clip.r2_key,
+        fileName: clip.clip.file_name,
+        status: clip.clip.status,
+        source: "firestore",
+      };
     else if (mode === "firestore_with_r2_fallback") {
       videoInFirestore = (await paths.video(deps.db, caller.uid, videoId).get()).exists;
       metrics.firestoreReads += 1;
@@ -64,12 +74,16 @@ export async function handleGetClipUrl(deps: ApiDeps, auth: Caller | undefined |
   if (!found && (mode === "r2" || (mode === "firestore_with_r2_fallback" && !videoInFirestore))) {
     const video = await loadLegacyVideo(deps.store, caller.uid, videoId);
     const clip = video?.clips.find((c) => c.clip_id === clipId);
-    if (clip) found = { key: clip.r2_key, fileName: clip.file_name, status: clip.status, source: "r2" };
+    if (clip)
+      found = { key: clip.r2_key, fileName: clip.file_name, status: clip.status, source: "r2" };
   }
-  if (!found) throw new NotFoundError(`clip ${clipId} of video ${videoId} not found`, { videoId, clipId });
+  if (!found)
+    throw new NotFoundError(`clip ${clipId} of video ${videoId} not found`, { videoId, clipId });
   metrics.readPath = found.source;
   if (found.status !== "completed") {
-    throw new FailedPreconditionError(`clip ${clipId} is ${found.status}, not completed`, { status: found.status });
+    throw new FailedPreconditionError(`clip ${clipId} is ${found.status}, not completed`, {
+      status: found.status,
+    });
   }
 
   const expiresAt = new Date(deps.clock.now().getTime() + deps.urlTtlSeconds * 1000);
@@ -77,7 +91,15 @@ export async function handleGetClipUrl(deps: ApiDeps, auth: Caller | undefined |
     expiresInSeconds: deps.urlTtlSeconds,
     ...(download ? { downloadFileName: found.fileName } : {}),
   });
-  return { id: clipId, name: found.fileName, url, expires_at: expiresAt.toISOString(), download, source: found.source, read_mode: mode };
+  return {
+    id: clipId,
+    name: found.fileName,
+    url,
+    expires_at: expiresAt.toISOString(),
+    download,
+    source: found.source,
+    read_mode: mode,
+  };
 }
 
 export const getClipUrl = callable("getClipUrl", handleGetClipUrl);

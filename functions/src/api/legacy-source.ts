@@ -25,7 +25,8 @@ export async function listLegacyVideoIds(store: ObjectStore, uid: string): Promi
       if (SEGMENT_PATTERN.test(id)) ids.add(id);
     }
     token = page.isTruncated ? page.nextContinuationToken : undefined;
-    if (page.isTruncated && !token) throw new Error(`listing ${prefix} was truncated without a continuation token`);
+    if (page.isTruncated && !token)
+      throw new Error(`listing ${prefix} was truncated without a continuation token`);
   } while (token);
   return [...ids].sort();
 }
@@ -36,7 +37,11 @@ function isVideo(objects: LegacyObject[]): boolean {
 }
 
 /** One video built from everything under its prefix, or null when R2 has no such video. */
-export async function loadLegacyVideo(store: ObjectStore, uid: string, videoId: string): Promise<LegacyVideo | null> {
+export async function loadLegacyVideo(
+  store: ObjectStore,
+  uid: string,
+  videoId: string,
+): Promise<LegacyVideo | null> {
   const objects = await store.listAll(videoPrefix(uid, videoId));
   if (objects.length === 0 || !isVideo(objects)) return null;
   const hlKey = highlightsKey(uid, videoId);
@@ -45,13 +50,17 @@ export async function loadLegacyVideo(store: ObjectStore, uid: string, videoId: 
 }
 
 /** Runs `fn` over items, at most `limit` at a time, keeping the order of the results. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      results[i] = await fn(items[i]!);
+      results[i] = await fn(items[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));

@@ -59,13 +59,20 @@ interface Entry {
   build: () => VideoSummary | null;
 }
 
-export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<ListVideosResponse> {
+export async function handleListVideos(
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<ListVideosResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
   const limit = payload.limit ?? DEFAULT_PAGE_SIZE;
   const cursor = payload.cursor ? decodeCursor(payload.cursor) : null;
   const after = cursor ? positionOf(cursor) : null;
-  if (payload.cursor && !after) throw new InvalidArgumentError("cursor: is not a cursor returned by listVideos", { field: "cursor" });
+  if (payload.cursor && !after)
+    throw new InvalidArgumentError("cursor: is not a cursor returned by listVideos", {
+      field: "cursor",
+    });
 
   const { metrics } = deps;
   const resolved = await deps.readModes.resolve(caller.uid);
@@ -84,27 +91,39 @@ export async function handleListVideos(deps: ApiDeps, auth: Caller | undefined |
     // but yields no summary; it is reported in the log line.
     for (const bad of page.malformed) {
       logs.apiMalformedDocument({ path: bad.path, reason: bad.reason });
-      if (bad.createdAt) entries.push({ position: { createdAt: bad.createdAt, id: bad.id }, build: () => null });
+      if (bad.createdAt)
+        entries.push({ position: { createdAt: bad.createdAt, id: bad.id }, build: () => null });
     }
     if (page.malformed.length) metrics.extra.malformed_videos = page.malformed.length;
     firestoreHasMore = page.nextCursor !== null;
     firestoreCount = page.videos.length;
-    const stats = await readVideoStatsMany(deps.db, uid, page.videos.map((v) => v.video_id));
+    const stats = await readVideoStatsMany(
+      deps.db,
+      uid,
+      page.videos.map((v) => v.video_id),
+    );
     metrics.firestoreReads += page.videos.length * deps.statsShards;
     for (const doc of page.videos) {
-      entries.push({ position: { createdAt: doc.created_at, id: doc.video_id }, build: () => summaryFromDoc(doc, stats.get(doc.video_id) as VideoStats) });
+      entries.push({
+        position: { createdAt: doc.created_at, id: doc.video_id },
+        build: () => summaryFromDoc(doc, stats.get(doc.video_id) as VideoStats),
+      });
     }
   }
 
   let legacyCount = 0;
   if (mode !== "firestore") {
     let ids = await listLegacyVideoIds(deps.store, uid);
-    if (mode === "firestore_with_r2_fallback" && ids.length > 0) ids = await onlyNotInFirestore(deps, uid, ids);
-    const legacy = (await mapBounded(ids, R2_CONCURRENCY, (id) => loadLegacyVideo(deps.store, uid, id))).filter(
-      (v): v is LegacyVideo => v !== null,
-    );
+    if (mode === "firestore_with_r2_fallback" && ids.length > 0)
+      ids = await onlyNotInFirestore(deps, uid, ids);
+    const legacy = (
+      await mapBounded(ids, R2_CONCURRENCY, (id) => loadLegacyVideo(deps.store, uid, id))
+    ).filter((v): v is LegacyVideo => v !== null);
     for (const video of legacy) {
-      const position = { createdAt: Timestamp.fromDate(legacyVideoTimes(video).createdAt), id: video.videoId };
+      const position = {
+        createdAt: Timestamp.fromDate(legacyVideoTimes(video).createdAt),
+        id: video.videoId,
+      };
       if (after && comparePositions(position, after) <= 0) continue;
       legacyCount += 1;
       entries.push({ position, build: () => summaryFromLegacy(video, now) });
@@ -138,10 +157,12 @@ async function onlyNotInFirestore(deps: ApiDeps, uid: string, ids: string[]): Pr
   const missing: string[] = [];
   for (let i = 0; i < ids.length; i += 300) {
     const chunk = ids.slice(i, i + 300);
-    const snaps = await deps.db.getAll(...chunk.map((id) => paths.video(deps.db, uid, id)), { fieldMask: ["video_id"] });
+    const snaps = await deps.db.getAll(...chunk.map((id) => paths.video(deps.db, uid, id)), {
+      fieldMask: ["video_id"],
+    });
     deps.metrics.firestoreReads += chunk.length;
     snaps.forEach((snap, j) => {
-      if (!snap.exists) missing.push(chunk[j]!);
+      if (!snap.exists) missing.push(chunk[j]);
     });
   }
   return missing;

@@ -11,7 +11,14 @@ import { uidSchema, videoIdSchema } from "../model/ids";
 import { db, systemClock } from "../runtime";
 import { recomputeVideoStats as recomputeOne } from "../stats/recompute";
 import { repairRecentStats, repairUserStats, type RepairSummary } from "../stats/repair";
-import { callable, parsePayload, requireCaller, requireClaim, type ApiDeps, type Caller } from "./context";
+import {
+  callable,
+  parsePayload,
+  requireCaller,
+  requireClaim,
+  type ApiDeps,
+  type Caller,
+} from "./context";
 
 const payloadSchema = z.object({ uid: uidSchema, videoId: videoIdSchema.optional() }).strict();
 
@@ -26,7 +33,11 @@ export async function handleRecomputeVideoStats(
   const now = deps.clock.now();
   if (videoId) {
     const report = await recomputeOne(deps.db, uid, videoId, deps.statsShards, now);
-    return { videos: 1, videosWithDrift: report.drift ? 1 : 0, reports: report.drift ? [report] : [] };
+    return {
+      videos: 1,
+      videosWithDrift: report.drift ? 1 : 0,
+      reports: report.drift ? [report] : [],
+    };
   }
   return repairUserStats(deps.db, uid, deps.statsShards, now);
 }
@@ -34,15 +45,22 @@ export async function handleRecomputeVideoStats(
 export const recomputeVideoStats = callable("recomputeVideoStats", handleRecomputeVideoStats);
 
 /** Looks back a little more than the schedule's period, so no window is missed. */
-export const repairRecentVideoStats = onSchedule({ schedule: "every 60 minutes", timeoutSeconds: 540 }, async () => {
-  const now = systemClock.now();
-  const since = new Date(now.getTime() - 75 * 60 * 1000);
-  const result = await repairRecentStats(db(), since, STATS_SHARDS.value(), now);
-  logs.statsRepaired({
-    trigger: "schedule",
-    videos: result.videos,
-    videos_with_drift: result.videosWithDrift,
-    truncated: result.truncated,
-    fixed: result.reports.map((r) => ({ video: `${r.uid}/${r.videoId}`, clips: r.fixedClips, shards: r.fixedShards })),
-  });
-});
+export const repairRecentVideoStats = onSchedule(
+  { schedule: "every 60 minutes", timeoutSeconds: 540 },
+  async () => {
+    const now = systemClock.now();
+    const since = new Date(now.getTime() - 75 * 60 * 1000);
+    const result = await repairRecentStats(db(), since, STATS_SHARDS.value(), now);
+    logs.statsRepaired({
+      trigger: "schedule",
+      videos: result.videos,
+      videos_with_drift: result.videosWithDrift,
+      truncated: result.truncated,
+      fixed: result.reports.map((r) => ({
+        video: `${r.uid}/${r.videoId}`,
+        clips: r.fixedClips,
+        shards: r.fixedShards,
+      })),
+    });
+  },
+);

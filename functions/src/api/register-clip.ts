@@ -14,12 +14,25 @@
  */
 import { z } from "zod";
 import { FailedPreconditionError, NotFoundError } from "../errors";
-import { clipStatusSchema, durationSeconds, styleSchema, type ClipInput, type ClipStatus } from "../model/clip";
+import {
+  clipStatusSchema,
+  durationSeconds,
+  styleSchema,
+  type ClipInput,
+  type ClipStatus,
+} from "../model/clip";
 import { CLIP_ID_PATTERN, clipIdSchema, uidSchema, videoIdSchema } from "../model/ids";
 import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips";
 import { createVideoIfMissing } from "../repositories/videos";
 import { clipKey, thumbnailKey } from "../storage/legacy-layout";
-import { callable, parsePayload, requireCaller, requireClaim, type ApiDeps, type Caller } from "./context";
+import {
+  callable,
+  parsePayload,
+  requireCaller,
+  requireClaim,
+  type ApiDeps,
+  type Caller,
+} from "./context";
 
 /** A clip file name: a clip id plus a video extension. */
 export const CLIP_FILE_NAME_PATTERN = /^([A-Za-z0-9][A-Za-z0-9._-]{0,199})\.(mp4|mov|webm)$/i;
@@ -32,7 +45,12 @@ const upsertSchema = z
   .object({
     action: z.literal("upsert"),
     ...owner,
-    fileName: z.string().regex(CLIP_FILE_NAME_PATTERN, "must be {clipId}.mp4|.mov|.webm, clipId of A-Z a-z 0-9 . _ -"),
+    fileName: z
+      .string()
+      .regex(
+        CLIP_FILE_NAME_PATTERN,
+        "must be {clipId}.mp4|.mov|.webm, clipId of A-Z a-z 0-9 . _ -",
+      ),
     sceneId: z.number().int().nonnegative(),
     style: styleSchema,
     sceneTitle: z.string().max(1000).optional(),
@@ -46,10 +64,18 @@ const upsertSchema = z
   .strict();
 
 const setStatusSchema = z
-  .object({ action: z.literal("set_status"), ...owner, clipId: clipIdSchema, status: clipStatusSchema, error: errorText })
+  .object({
+    action: z.literal("set_status"),
+    ...owner,
+    clipId: clipIdSchema,
+    status: clipStatusSchema,
+    error: errorText,
+  })
   .strict();
 
-const deleteSchema = z.object({ action: z.literal("delete"), ...owner, clipId: clipIdSchema }).strict();
+const deleteSchema = z
+  .object({ action: z.literal("delete"), ...owner, clipId: clipIdSchema })
+  .strict();
 
 export const registerClipSchema = z
   .discriminatedUnion("action", [upsertSchema, setStatusSchema, deleteSchema])
@@ -57,10 +83,15 @@ export const registerClipSchema = z
     if (value.action !== "upsert") return;
     const { startTime, endTime } = value;
     if (startTime != null && endTime != null && !(endTime > startTime)) {
-      ctx.addIssue({ code: "custom", path: ["endTime"], message: "must be greater than startTime" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["endTime"],
+        message: "must be greater than startTime",
+      });
     }
     const clipId = CLIP_FILE_NAME_PATTERN.exec(value.fileName)?.[1] ?? "";
-    if (!CLIP_ID_PATTERN.test(clipId)) ctx.addIssue({ code: "custom", path: ["fileName"], message: "has no valid clip id" });
+    if (!CLIP_ID_PATTERN.test(clipId))
+      ctx.addIssue({ code: "custom", path: ["fileName"], message: "has no valid clip id" });
   });
 
 export type RegisterClipPayload = z.infer<typeof registerClipSchema>;
@@ -79,7 +110,11 @@ export type RegisterClipResponse =
   | { action: "set_status"; clip_id: string; status: ClipStatus }
   | { action: "delete"; clip_id: string; deleted: boolean };
 
-export async function handleRegisterClip(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<RegisterClipResponse> {
+export async function handleRegisterClip(
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<RegisterClipResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(registerClipSchema, data);
   requireClaim(caller, "worker", "Only the processing worker can register clips.");
@@ -87,12 +122,24 @@ export async function handleRegisterClip(deps: ApiDeps, auth: Caller | undefined
   const now = deps.clock.now();
   metrics.extra.action = payload.action;
   metrics.extra.owner = payload.uid;
-  if (!(await deps.users.exists(payload.uid))) throw new NotFoundError(`user ${payload.uid} not found`, { uid: payload.uid });
+  if (!(await deps.users.exists(payload.uid)))
+    throw new NotFoundError(`user ${payload.uid} not found`, { uid: payload.uid });
 
   if (payload.action === "set_status") {
-    const ok = await updateClipStatus(deps.db, payload.uid, payload.videoId, payload.clipId, payload.status, payload.error ?? null, now);
+    const ok = await updateClipStatus(
+      deps.db,
+      payload.uid,
+      payload.videoId,
+      payload.clipId,
+      payload.status,
+      payload.error ?? null,
+      now,
+    );
     metrics.firestoreWrites += 1;
-    if (!ok) throw new NotFoundError(`clip ${payload.clipId} of video ${payload.videoId} not found`, { clipId: payload.clipId });
+    if (!ok)
+      throw new NotFoundError(`clip ${payload.clipId} of video ${payload.videoId} not found`, {
+        clipId: payload.clipId,
+      });
     return { action: "set_status", clip_id: payload.clipId, status: payload.status };
   }
   if (payload.action === "delete") {
@@ -103,11 +150,14 @@ export async function handleRegisterClip(deps: ApiDeps, auth: Caller | undefined
   }
 
   const { uid, videoId, fileName } = payload;
-  const clipId = CLIP_FILE_NAME_PATTERN.exec(fileName)![1]!;
+  const clipId = CLIP_FILE_NAME_PATTERN.exec(fileName)![1];
   const key = clipKey(uid, videoId, fileName);
   const thumbKey = thumbnailKey(uid, videoId, clipId);
   const [object, thumbnail] = await Promise.all([deps.store.head(key), deps.store.head(thumbKey)]);
-  if (!object) throw new FailedPreconditionError(`clip object ${key} does not exist in R2: upload it first`, { key });
+  if (!object)
+    throw new FailedPreconditionError(`clip object ${key} does not exist in R2: upload it first`, {
+      key,
+    });
 
   const failedUpload = object.size === 0;
   const status: ClipStatus = failedUpload ? "failed" : (payload.status ?? "completed");

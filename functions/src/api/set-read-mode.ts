@@ -8,9 +8,18 @@ import { z } from "zod";
 import { uidSchema } from "../model/ids";
 import * as logs from "../logs";
 import { readModeSchema, type ReadMode } from "../read-mode";
-import { callable, parsePayload, requireCaller, requireClaim, type ApiDeps, type Caller } from "./context";
+import {
+  callable,
+  parsePayload,
+  requireCaller,
+  requireClaim,
+  type ApiDeps,
+  type Caller,
+} from "./context";
 
-const payloadSchema = z.object({ mode: readModeSchema.nullable(), uid: uidSchema.optional() }).strict();
+const payloadSchema = z
+  .object({ mode: readModeSchema.nullable(), uid: uidSchema.optional() })
+  .strict();
 
 export interface SetReadModeResponse {
   /** The global switch as stored (null: the DEFAULT_READ_MODE param applies). */
@@ -23,7 +32,11 @@ export interface SetReadModeResponse {
   effective_within_seconds: number;
 }
 
-export async function handleSetReadMode(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<SetReadModeResponse> {
+export async function handleSetReadMode(
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<SetReadModeResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
   requireClaim(caller, "admin", "Only admins can change the read mode.");

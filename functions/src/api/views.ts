@@ -13,7 +13,10 @@ import type { ObjectStore } from "../storage/object-store";
 export type ReadSource = "firestore" | "r2";
 
 /** A clip with its times as Dates: a stored document or one built from R2. */
-export type ClipRecord = Omit<ClipDoc, "created_at" | "updated_at"> & { created_at: Date; updated_at: Date };
+export type ClipRecord = Omit<ClipDoc, "created_at" | "updated_at"> & {
+  created_at: Date;
+  updated_at: Date;
+};
 
 /** The fields the existing frontend reads, plus ids, times and raw sizes. */
 export interface ClipView {
@@ -79,10 +82,16 @@ export function clipRecordFromLegacy(input: ClipInput, fallbackTime: Date): Clip
   return { ...input, error: input.error ?? null, created_at: created, updated_at: created };
 }
 
-export async function clipView(store: ObjectStore, clip: ClipRecord, expiresInSeconds: number): Promise<ClipView> {
+export async function clipView(
+  store: ObjectStore,
+  clip: ClipRecord,
+  expiresInSeconds: number,
+): Promise<ClipView> {
   const [url, thumbnail] = await Promise.all([
     store.presign(clip.r2_key, { expiresInSeconds }),
-    clip.has_thumbnail && clip.thumbnail_key ? store.presign(clip.thumbnail_key, { expiresInSeconds }) : Promise.resolve(null),
+    clip.has_thumbnail && clip.thumbnail_key
+      ? store.presign(clip.thumbnail_key, { expiresInSeconds })
+      : Promise.resolve(null),
   ]);
   return {
     id: clip.clip_id,
@@ -106,14 +115,17 @@ export async function clipView(store: ObjectStore, clip: ClipRecord, expiresInSe
 
 /** Statistics of a video built from R2, computed exactly as the trigger counts stored clips. */
 export function statsOfLegacyVideo(video: LegacyVideo, now: Date): VideoStats {
-  const totals = sumTotals(video.clips.map((c) => contributionOf(clipDocFrom(c, c.created_at ?? now, now)).totals));
+  const totals = sumTotals(
+    video.clips.map((c) => contributionOf(clipDocFrom(c, c.created_at ?? now, now)).totals),
+  );
   return toVideoStats(totals, null);
 }
 
 /** Creation and last change of a video built from R2 (its objects' LastModified range). */
 export function legacyVideoTimes(video: LegacyVideo): { createdAt: Date; updatedAt: Date } {
   let latest = video.createdAt.getTime();
-  for (const c of video.clips) if (c.created_at && c.created_at.getTime() > latest) latest = c.created_at.getTime();
+  for (const c of video.clips)
+    if (c.created_at && c.created_at.getTime() > latest) latest = c.created_at.getTime();
   return { createdAt: video.createdAt, updatedAt: new Date(latest) };
 }
 
@@ -151,12 +163,17 @@ export interface ListPosition {
 /** Negative when `a` comes before `b` in the listing (newer, or same time and greater id). */
 export function comparePositions(a: ListPosition, b: ListPosition): number {
   if (a.createdAt.seconds !== b.createdAt.seconds) return b.createdAt.seconds - a.createdAt.seconds;
-  if (a.createdAt.nanoseconds !== b.createdAt.nanoseconds) return b.createdAt.nanoseconds - a.createdAt.nanoseconds;
+  if (a.createdAt.nanoseconds !== b.createdAt.nanoseconds)
+    return b.createdAt.nanoseconds - a.createdAt.nanoseconds;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 /** The cursor format of repositories/videos.ts (decodeCursor reads it back). */
 export function encodePosition(position: ListPosition): string {
-  const value = { t: position.createdAt.seconds, n: position.createdAt.nanoseconds, id: position.id };
+  const value = {
+    t: position.createdAt.seconds,
+    n: position.createdAt.nanoseconds,
+    id: position.id,
+  };
   return Buffer.from(JSON.stringify(value)).toString("base64url");
 }

@@ -7,7 +7,9 @@ export const clipStatusSchema = z.enum(CLIP_STATUSES);
 
 /** Style names as the worker writes them: lower-case letters, digits, `_` and `-`, starting with a letter. */
 export const STYLE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
-export const styleSchema = z.string().regex(STYLE_PATTERN, "must be lower-case letters, digits, _ or -, starting with a letter");
+export const styleSchema = z
+  .string()
+  .regex(STYLE_PATTERN, "must be lower-case letters, digits, _ or -, starting with a letter");
 
 const seconds = z.number().finite().nonnegative();
 /**

@@ -10,8 +10,13 @@ export const SEGMENT_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export const CLIP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
-export const uidSchema = z.string().regex(SEGMENT_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 _ -");
+export const uidSchema = z
+  .string()
+  .regex(SEGMENT_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 _ -");
 export const videoIdSchema = uidSchema;
 export const clipIdSchema = z
   .string()
-  .regex(CLIP_ID_PATTERN, "must be 1-200 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit");
+  .regex(
+    CLIP_ID_PATTERN,
+    "must be 1-200 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+  );

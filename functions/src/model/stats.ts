@@ -103,7 +103,8 @@ export function normalizeTotals(raw: unknown): StatsTotals {
   const out = emptyTotals();
   out.clip_count = num(r.clip_count);
   for (const s of CLIP_STATUSES) out.by_status[s] = num(status[s]);
-  for (const k of Object.keys(style).sort()) if (num(style[k]) !== 0) out.by_style[k] = num(style[k]);
+  for (const k of Object.keys(style).sort())
+    if (num(style[k]) !== 0) out.by_style[k] = num(style[k]);
   out.malformed = num(r.malformed);
   out.completed_bytes = num(r.completed_bytes);
   out.completed_duration_ms = num(r.completed_duration_ms);
@@ -118,5 +119,9 @@ export interface VideoStats extends StatsTotals {
 }
 
 export function toVideoStats(t: StatsTotals, updatedAt: Date | null): VideoStats {
-  return { ...t, completed_duration_seconds: t.completed_duration_ms / 1000, updated_at: updatedAt?.toISOString() ?? null };
+  return {
+    ...t,
+    completed_duration_seconds: t.completed_duration_ms / 1000,
+    updated_at: updatedAt?.toISOString() ?? null,
+  };
 }

@@ -1,4 +1,9 @@
-import { Timestamp, type DocumentSnapshot, type Firestore, type Query } from "firebase-admin/firestore";
+import {
+  Timestamp,
+  type DocumentSnapshot,
+  type Firestore,
+  type Query,
+} from "firebase-admin/firestore";
 import { clipDocSchema, type ClipDoc, type ClipInput, type ClipStatus } from "../model/clip";
 import { paths } from "./paths";
 
@@ -10,20 +15,33 @@ export function parseClip(snap: DocumentSnapshot): ParsedClip {
   return {
     ok: false,
     path: snap.ref.path,
-    reason: parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; "),
+    reason: parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`)
+      .join("; "),
   };
 }
 
 export function clipDocFrom(input: ClipInput, createdAt: Date, now: Date): ClipDoc {
   const { created_at: _ignored, ...rest } = input;
-  return { ...rest, error: input.error ?? null, created_at: Timestamp.fromDate(createdAt), updated_at: Timestamp.fromDate(now) };
+  return {
+    ...rest,
+    error: input.error ?? null,
+    created_at: Timestamp.fromDate(createdAt),
+    updated_at: Timestamp.fromDate(now),
+  };
 }
 
 /**
  * Creates or replaces a clip by id (a retried or re-processed clip never duplicates); the
  * first `created_at` is kept. Returns whether the clip was new.
  */
-export async function upsertClip(db: Firestore, uid: string, videoId: string, input: ClipInput, now: Date): Promise<boolean> {
+export async function upsertClip(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  input: ClipInput,
+  now: Date,
+): Promise<boolean> {
   const ref = paths.clip(db, uid, videoId, input.clip_id);
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
@@ -34,7 +52,12 @@ export async function upsertClip(db: Firestore, uid: string, videoId: string, in
   });
 }
 
-export async function getClip(db: Firestore, uid: string, videoId: string, clipId: string): Promise<ParsedClip | null> {
+export async function getClip(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  clipId: string,
+): Promise<ParsedClip | null> {
   const snap = await paths.clip(db, uid, videoId, clipId).get();
   return snap.exists ? parseClip(snap) : null;
 }
@@ -45,14 +68,24 @@ export interface ClipFilter {
 }
 
 /** Clips of a video, oldest first, optionally filtered by status or style (indexed). */
-export function clipsQuery(db: Firestore, uid: string, videoId: string, filter: ClipFilter = {}): Query {
+export function clipsQuery(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  filter: ClipFilter = {},
+): Query {
   let query: Query = paths.clips(db, uid, videoId);
   if (filter.status) query = query.where("status", "==", filter.status);
   if (filter.style) query = query.where("style", "==", filter.style);
   return query.orderBy("created_at", "asc").orderBy("__name__", "asc");
 }
 
-export async function listClips(db: Firestore, uid: string, videoId: string, filter: ClipFilter = {}): Promise<ParsedClip[]> {
+export async function listClips(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  filter: ClipFilter = {},
+): Promise<ParsedClip[]> {
   const snap = await clipsQuery(db, uid, videoId, filter).get();
   return snap.docs.map(parseClip);
 }
@@ -68,7 +101,9 @@ export async function updateClipStatus(
   now: Date,
 ): Promise<boolean> {
   try {
-    await paths.clip(db, uid, videoId, clipId).update({ status, error, updated_at: Timestamp.fromDate(now) });
+    await paths
+      .clip(db, uid, videoId, clipId)
+      .update({ status, error, updated_at: Timestamp.fromDate(now) });
     return true;
   } catch (e) {
     if ((e as { code?: number }).code === 5 /* NOT_FOUND */) return false;
@@ -77,7 +112,12 @@ export async function updateClipStatus(
 }
 
 /** Deletes a clip; returns whether it existed. */
-export async function deleteClip(db: Firestore, uid: string, videoId: string, clipId: string): Promise<boolean> {
+export async function deleteClip(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  clipId: string,
+): Promise<boolean> {
   const ref = paths.clip(db, uid, videoId, clipId);
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);

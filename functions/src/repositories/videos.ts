@@ -25,21 +25,33 @@ export function videoDocFrom(input: VideoInput, now: Date): VideoDoc {
 }
 
 /** Parses a stored video; throws a readable error naming the path when it is malformed. */
-export function parseVideo(snap: QueryDocumentSnapshot | FirebaseFirestore.DocumentSnapshot): VideoDoc {
+export function parseVideo(
+  snap: QueryDocumentSnapshot | FirebaseFirestore.DocumentSnapshot,
+): VideoDoc {
   const parsed = videoDocSchema.safeParse(snap.data());
   if (!parsed.success) {
-    throw new Error(`malformed video document ${snap.ref.path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `malformed video document ${snap.ref.path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }
 
-export async function getVideo(db: Firestore, uid: string, videoId: string): Promise<VideoDoc | null> {
+export async function getVideo(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+): Promise<VideoDoc | null> {
   const snap = await paths.video(db, uid, videoId).get();
   return snap.exists ? parseVideo(snap) : null;
 }
 
 /** Creates the video document unless it exists; returns whether it created it. */
-export async function createVideoIfMissing(db: Firestore, input: VideoInput, now: Date): Promise<boolean> {
+export async function createVideoIfMissing(
+  db: Firestore,
+  input: VideoInput,
+  now: Date,
+): Promise<boolean> {
   try {
     await paths.video(db, input.uid, input.videoId).create(videoDocFrom(input, now));
     return true;
@@ -71,7 +83,12 @@ export function encodeCursor(createdAt: Timestamp, id: string): string {
 export function decodeCursor(cursor: string): CursorValue | null {
   try {
     const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorValue>;
-    if (Number.isSafeInteger(v.t) && Number.isSafeInteger(v.n) && typeof v.id === "string" && /^[A-Za-z0-9_-]{1,128}$/.test(v.id)) {
+    if (
+      Number.isSafeInteger(v.t) &&
+      Number.isSafeInteger(v.n) &&
+      typeof v.id === "string" &&
+      /^[A-Za-z0-9_-]{1,128}$/.test(v.id)
+    ) {
       return v as CursorValue;
     }
   } catch {
@@ -84,7 +101,12 @@ export function decodeCursor(cursor: string): CursorValue | null {
  * The user's videos, newest first. Ties on `created_at` are broken by document id, and the
  * cursor holds both, so a page boundary neither skips nor repeats a video.
  */
-export async function listVideos(db: Firestore, uid: string, limit: number, cursor: CursorValue | null): Promise<VideoPage> {
+export async function listVideos(
+  db: Firestore,
+  uid: string,
+  limit: number,
+  cursor: CursorValue | null,
+): Promise<VideoPage> {
   let query = paths.videos(db, uid).orderBy("created_at", "desc").orderBy("__name__", "desc");
   if (cursor) query = query.startAfter(new Timestamp(cursor.t, cursor.n), cursor.id);
   const snap = await query.limit(limit + 1).get();
@@ -108,6 +130,8 @@ export async function listVideos(db: Firestore, uid: string, limit: number, curs
   const last = docs[docs.length - 1];
   const lastCreated = last?.get("created_at") as unknown;
   const nextCursor =
-    snap.docs.length > limit && last && lastCreated instanceof Timestamp ? encodeCursor(lastCreated, last.id) : null;
+    snap.docs.length > limit && last && lastCreated instanceof Timestamp
+      ? encodeCursor(lastCreated, last.id)
+      : null;
   return { videos, malformed, nextCursor };
 }

@@ -1,4 +1,9 @@
-import { FieldValue, type DocumentData, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  type DocumentData,
+  type DocumentReference,
+  type Firestore,
+} from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
 import { contributionOf, sumTotals } from "../model/stats";
 import { paths } from "../repositories/paths";
@@ -29,7 +34,14 @@ export function importStatsWrites(
     const c = contributionOf(clip);
     writes.push({
       ref: paths.statsLedger(db, uid, videoId).doc(clip.clip_id),
-      data: ledgerData(clip.clip_id, FieldValue.serverTimestamp(), c.totals, shard, c.malformed ?? null, false),
+      data: ledgerData(
+        clip.clip_id,
+        FieldValue.serverTimestamp(),
+        c.totals,
+        shard,
+        c.malformed ?? null,
+        false,
+      ),
     });
     return c.totals;
   });

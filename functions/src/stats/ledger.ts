@@ -17,7 +17,14 @@
  */
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
-import { combineTotals, contributionOf, emptyTotals, isZero, normalizeTotals, type StatsTotals } from "../model/stats";
+import {
+  combineTotals,
+  contributionOf,
+  emptyTotals,
+  isZero,
+  normalizeTotals,
+  type StatsTotals,
+} from "../model/stats";
 import { timestampSchema } from "../model/timestamp";
 import { paths } from "../repositories/paths";
 import { shardFor } from "./shards";
@@ -41,12 +48,25 @@ export interface LedgerEntry {
 export function parseLedger(data: unknown): LedgerEntry | null {
   const parsed = ledgerSchema.safeParse(data);
   if (!parsed.success) return null;
-  return { version: parsed.data.version, contribution: normalizeTotals(parsed.data.contribution), shard: parsed.data.shard };
+  return {
+    version: parsed.data.version,
+    contribution: normalizeTotals(parsed.data.contribution),
+    shard: parsed.data.shard,
+  };
 }
 
-export function ledgerData(clipId: string, version: Timestamp | FieldValue, contribution: StatsTotals, shard: string, malformed: string | null, deleted: boolean) {
+export function ledgerData(
+  clipId: string,
+  version: Timestamp | FieldValue,
+  contribution: StatsTotals,
+  shard: string,
+  malformed: string | null,
+  deleted: boolean,
+) {
   const expireAt =
-    deleted && version instanceof Timestamp ? Timestamp.fromMillis(version.toMillis() + TOMBSTONE_TTL_MS) : null;
+    deleted && version instanceof Timestamp
+      ? Timestamp.fromMillis(version.toMillis() + TOMBSTONE_TTL_MS)
+      : null;
   return {
     clip_id: clipId,
     version,
@@ -69,9 +89,17 @@ export interface ClipChange {
   version: Timestamp;
 }
 
-export type ApplyOutcome = { outcome: "applied" | "unchanged" | "stale"; shard: string; malformed?: string };
+export type ApplyOutcome = {
+  outcome: "applied" | "unchanged" | "stale";
+  shard: string;
+  malformed?: string;
+};
 
-export async function applyClipChange(db: Firestore, change: ClipChange, shardCount: number): Promise<ApplyOutcome> {
+export async function applyClipChange(
+  db: Firestore,
+  change: ClipChange,
+  shardCount: number,
+): Promise<ApplyOutcome> {
   const ledgerRef = paths.statsLedger(db, change.uid, change.videoId).doc(change.clipId);
   const contribution = contributionOf(change.after);
   return db.runTransaction(async (tx) => {
@@ -92,8 +120,19 @@ export async function applyClipChange(db: Firestore, change: ClipChange, shardCo
     }
     tx.set(
       ledgerRef,
-      ledgerData(change.clipId, change.version, contribution.totals, shard, contribution.malformed ?? null, change.after === undefined),
+      ledgerData(
+        change.clipId,
+        change.version,
+        contribution.totals,
+        shard,
+        contribution.malformed ?? null,
+        change.after === undefined,
+      ),
     );
-    return { outcome: isZero(delta) ? ("unchanged" as const) : ("applied" as const), shard, malformed: contribution.malformed };
+    return {
+      outcome: isZero(delta) ? ("unchanged" as const) : ("applied" as const),
+      shard,
+      malformed: contribution.malformed,
+    };
   });
 }

@@ -3,7 +3,11 @@ import { normalizeTotals, sumTotals, toVideoStats, type VideoStats } from "../mo
 import { paths } from "../repositories/paths";
 
 /** A video's statistics: the sum of its counter shards (a handful of small documents). */
-export async function readVideoStats(db: Firestore, uid: string, videoId: string): Promise<VideoStats> {
+export async function readVideoStats(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+): Promise<VideoStats> {
   const snap = await paths.statsShards(db, uid, videoId).get();
   let latest: Date | null = null;
   const totals = sumTotals(
@@ -16,7 +20,13 @@ export async function readVideoStats(db: Firestore, uid: string, videoId: string
   return toVideoStats(totals, latest);
 }
 
-export async function readVideoStatsMany(db: Firestore, uid: string, videoIds: string[]): Promise<Map<string, VideoStats>> {
-  const entries = await Promise.all(videoIds.map(async (id) => [id, await readVideoStats(db, uid, id)] as const));
+export async function readVideoStatsMany(
+  db: Firestore,
+  uid: string,
+  videoIds: string[],
+): Promise<Map<string, VideoStats>> {
+  const entries = await Promise.all(
+    videoIds.map(async (id) => [id, await readVideoStats(db, uid, id)] as const),
+  );
   return new Map(entries);
 }

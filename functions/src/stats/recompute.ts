@@ -10,7 +10,12 @@
  *  2. shards vs ledger: one transaction reads every ledger entry and shard and rewrites the
  *     shards whose totals differ from the sum of the ledger entries that point to them.
  */
-import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentSnapshot,
+  type Firestore,
+} from "firebase-admin/firestore";
 import {
   combineTotals,
   contributionOf,
@@ -55,12 +60,21 @@ function sumShards(docs: DocumentSnapshot[]): StatsTotals {
   return sumTotals(docs.map((d) => normalizeTotals(d.get("totals"))));
 }
 
-export async function recomputeVideoStats(db: Firestore, uid: string, videoId: string, shardCount: number, now: Date): Promise<RepairReport> {
+export async function recomputeVideoStats(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  shardCount: number,
+  now: Date,
+): Promise<RepairReport> {
   const shardsCol = paths.statsShards(db, uid, videoId);
   const ledgerCol = paths.statsLedger(db, uid, videoId);
   const before = sumShards((await shardsCol.get()).docs);
 
-  const [clipDocs, ledgerDocs] = await Promise.all([allDocs(paths.clips(db, uid, videoId)), allDocs(ledgerCol)]);
+  const [clipDocs, ledgerDocs] = await Promise.all([
+    allDocs(paths.clips(db, uid, videoId)),
+    allDocs(ledgerCol),
+  ]);
   const clips = new Map(clipDocs.map((d) => [d.id, d]));
   const ledger = new Map(ledgerDocs.map((d) => [d.id, parseLedger(d.data())]));
   const fixedClips: RepairReport["fixedClips"] = [];
@@ -77,17 +91,34 @@ export async function recomputeVideoStats(db: Firestore, uid: string, videoId: s
       const current = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
       const contribution = contributionOf(clipSnap.exists ? clipSnap.data() : undefined);
       if (current && totalsEqual(current.contribution, contribution.totals)) return null;
-      const version = clipSnap.exists && clipSnap.updateTime ? clipSnap.updateTime : Timestamp.fromDate(now);
-      if (current && compareTimestamps(current.version, version) > 0 && clipSnap.exists) return null;
+      const version =
+        clipSnap.exists && clipSnap.updateTime ? clipSnap.updateTime : Timestamp.fromDate(now);
+      if (current && compareTimestamps(current.version, version) > 0 && clipSnap.exists)
+        return null;
       const shard = current?.shard ?? shardFor(clipId, shardCount);
       const shardRef = shardsCol.doc(shard);
       const shardSnap = await tx.get(shardRef);
       const delta = combineTotals(contribution.totals, current?.contribution ?? emptyTotals(), -1);
-      tx.set(shardRef, { totals: combineTotals(normalizeTotals(shardSnap.get("totals")), delta), updated_at: FieldValue.serverTimestamp() });
-      tx.set(ledgerRef, ledgerData(clipId, version, contribution.totals, shard, contribution.malformed ?? null, !clipSnap.exists));
+      tx.set(shardRef, {
+        totals: combineTotals(normalizeTotals(shardSnap.get("totals")), delta),
+        updated_at: FieldValue.serverTimestamp(),
+      });
+      tx.set(
+        ledgerRef,
+        ledgerData(
+          clipId,
+          version,
+          contribution.totals,
+          shard,
+          contribution.malformed ?? null,
+          !clipSnap.exists,
+        ),
+      );
       if (!ledgerSnap.exists) return "clip was never counted";
       if (current === null) return "ledger entry was unreadable";
-      return clipSnap.exists ? "counted contribution differed from the clip" : "deleted clip was still counted";
+      return clipSnap.exists
+        ? "counted contribution differed from the clip"
+        : "deleted clip was still counted";
     });
     if (reason) fixedClips.push({ clipId, reason });
   }
@@ -98,7 +129,10 @@ export async function recomputeVideoStats(db: Firestore, uid: string, videoId: s
     for (const d of ledgerSnap.docs) {
       const entry = parseLedger(d.data());
       if (!entry) continue;
-      expected.set(entry.shard, combineTotals(expected.get(entry.shard) ?? emptyTotals(), entry.contribution));
+      expected.set(
+        entry.shard,
+        combineTotals(expected.get(entry.shard) ?? emptyTotals(), entry.contribution),
+      );
     }
     const fixed: string[] = [];
     const seen = new Set<string>();
@@ -133,7 +167,11 @@ export async function recomputeVideoStats(db: Firestore, uid: string, videoId: s
 }
 
 /** Statistics recomputed from the clips alone, ignoring ledger and shards (for checks). */
-export async function statsFromClips(db: Firestore, uid: string, videoId: string): Promise<StatsTotals> {
+export async function statsFromClips(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+): Promise<StatsTotals> {
   const clips = await allDocs(paths.clips(db, uid, videoId));
   return sumTotals(clips.map((d) => contributionOf(d.data()).totals));
 }

@@ -1,5 +1,10 @@
 /** Which videos a repair pass visits: one, all of a user's, or those whose stats moved lately. */
-import { Timestamp, type DocumentSnapshot, type Firestore, type Query } from "firebase-admin/firestore";
+import {
+  Timestamp,
+  type DocumentSnapshot,
+  type Firestore,
+  type Query,
+} from "firebase-admin/firestore";
 import { paths } from "../repositories/paths";
 import { recomputeVideoStats, type RepairReport } from "./recompute";
 
@@ -10,7 +15,11 @@ export interface RepairSummary {
 }
 
 function summarize(reports: RepairReport[]): RepairSummary {
-  return { videos: reports.length, videosWithDrift: reports.filter((r) => r.drift).length, reports: reports.filter((r) => r.drift) };
+  return {
+    videos: reports.length,
+    videosWithDrift: reports.filter((r) => r.drift).length,
+    reports: reports.filter((r) => r.drift),
+  };
 }
 
 async function* pages(query: Query, pageSize = 300): AsyncGenerator<DocumentSnapshot[]> {
@@ -25,7 +34,12 @@ async function* pages(query: Query, pageSize = 300): AsyncGenerator<DocumentSnap
 }
 
 /** Every video of one user, one after the other. */
-export async function repairUserStats(db: Firestore, uid: string, shardCount: number, now: Date): Promise<RepairSummary> {
+export async function repairUserStats(
+  db: Firestore,
+  uid: string,
+  shardCount: number,
+  now: Date,
+): Promise<RepairSummary> {
   const reports: RepairReport[] = [];
   for await (const docs of pages(paths.videos(db, uid).orderBy("__name__"))) {
     for (const d of docs) reports.push(await recomputeVideoStats(db, uid, d.id, shardCount, now));
@@ -37,10 +51,19 @@ export async function repairUserStats(db: Firestore, uid: string, shardCount: nu
  * Videos whose ledger moved since `since` (a collection-group query on stats_ledger.updated_at,
  * indexed in firestore.indexes.json), each recomputed once.
  */
-export async function repairRecentStats(db: Firestore, since: Date, shardCount: number, now: Date, maxVideos = 500): Promise<RepairSummary & { truncated: boolean }> {
+export async function repairRecentStats(
+  db: Firestore,
+  since: Date,
+  shardCount: number,
+  now: Date,
+  maxVideos = 500,
+): Promise<RepairSummary & { truncated: boolean }> {
   const seen = new Set<string>();
   const reports: RepairReport[] = [];
-  const query = db.collectionGroup("stats_ledger").where("updated_at", ">=", Timestamp.fromDate(since)).orderBy("updated_at");
+  const query = db
+    .collectionGroup("stats_ledger")
+    .where("updated_at", ">=", Timestamp.fromDate(since))
+    .orderBy("updated_at");
   for await (const docs of pages(query)) {
     for (const d of docs) {
       // users/{uid}/videos/{videoId}/stats_ledger/{clipId}

@@ -34,7 +34,11 @@ export function createS3Client(settings: R2Settings): S3Client {
 
 function isNotFound(error: unknown): boolean {
   if (error instanceof S3ServiceException) {
-    return error.name === "NotFound" || error.name === "NoSuchKey" || error.$metadata.httpStatusCode === 404;
+    return (
+      error.name === "NotFound" ||
+      error.name === "NoSuchKey" ||
+      error.$metadata.httpStatusCode === 404
+    );
   }
   return false;
 }
@@ -87,7 +91,8 @@ export class R2ObjectStore implements ObjectStore {
       const page = await this.list({ prefix, continuationToken: token });
       objects.push(...page.objects);
       token = page.isTruncated ? page.nextContinuationToken : undefined;
-      if (page.isTruncated && !token) throw new Error(`listing ${prefix} was truncated without a continuation token`);
+      if (page.isTruncated && !token)
+        throw new Error(`listing ${prefix} was truncated without a continuation token`);
     } while (token);
     return objects;
   }

@@ -1,4 +1,9 @@
-import { onDocumentWritten, type Change, type DocumentSnapshot, type FirestoreEvent } from "firebase-functions/firestore";
+import {
+  onDocumentWritten,
+  type Change,
+  type DocumentSnapshot,
+  type FirestoreEvent,
+} from "firebase-functions/firestore";
 import type { Firestore } from "firebase-admin/firestore";
 import { STATS_SHARDS } from "../config";
 import * as logs from "../logs";
@@ -14,7 +19,11 @@ export type ClipWrittenEvent = FirestoreEvent<Change<DocumentSnapshot> | undefin
  * reordering cannot skew them). Throws only on infrastructure errors (contention, outage),
  * which the platform retries; a malformed clip is counted in `malformed`, never retried.
  */
-export async function handleClipWritten(firestore: Firestore, event: ClipWrittenEvent, shardCount: number): Promise<ApplyOutcome | null> {
+export async function handleClipWritten(
+  firestore: Firestore,
+  event: ClipWrittenEvent,
+  shardCount: number,
+): Promise<ApplyOutcome | null> {
   const after = event.data?.after;
   const path = `users/${event.params.uid}/videos/${event.params.videoId}/clips/${event.params.clipId}`;
   if (!event.data) {
@@ -25,7 +34,7 @@ export async function handleClipWritten(firestore: Firestore, event: ClipWritten
   const version = exists && after?.updateTime ? after.updateTime : timestampFromRfc3339(event.time);
   const result = await applyClipChange(
     firestore,
-    { ...event.params, after: exists ? after!.data() : undefined, version },
+    { ...event.params, after: exists ? after.data() : undefined, version },
     shardCount,
   );
   if (result.malformed) logs.statsMalformedClip({ path, reason: result.malformed });

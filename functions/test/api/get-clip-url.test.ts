@@ -2,7 +2,16 @@
 // clip's file name, the R2 fallback, and the checks.
 import { handleGetClipUrl } from "../../src/api/get-clip-url";
 import { runHandler } from "../../src/api/context";
-import { caller, errorOf, fetchText, fixedClock, handlerDeps, seedFirestoreVideo, seedLegacyVideo, uniqueId } from "../support/api-fixtures";
+import {
+  caller,
+  errorOf,
+  fetchText,
+  fixedClock,
+  handlerDeps,
+  seedFirestoreVideo,
+  seedLegacyVideo,
+  uniqueId,
+} from "../support/api-fixtures";
 import { testFirestore } from "../support/servers-env";
 
 const db = () => testFirestore();
@@ -11,52 +20,99 @@ describe("getClipUrl handler", () => {
   it("returns a URL serving the clip's bytes and its expiry from URL_TTL_SECONDS", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    const [clip] = await seedFirestoreVideo(db(), { uid, videoId, clips: [{ clipId: "04_vertical_1-5" }] });
+    const [clip] = await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      clips: [{ clipId: "04_vertical_1-5" }],
+    });
     const clock = fixedClock(new Date().toISOString());
     const deps = await handlerDeps({ urlTtlSeconds: 600, clock });
-    const answer = await handleGetClipUrl(deps, caller(uid), { videoId, clipId: "04_vertical_1-5" });
-    expect(answer).toMatchObject({ id: "04_vertical_1-5", name: "04_vertical_1-5.mp4", download: false, source: "firestore" });
+    const answer = await handleGetClipUrl(deps, caller(uid), {
+      videoId,
+      clipId: "04_vertical_1-5",
+    });
+    expect(answer).toMatchObject({
+      id: "04_vertical_1-5",
+      name: "04_vertical_1-5.mp4",
+      download: false,
+      source: "firestore",
+    });
     expect(Date.parse(answer.expires_at)).toBe(clock.now().getTime() + 600 * 1000);
     expect(new URL(answer.url).searchParams.get("X-Amz-Expires")).toBe("600");
     const got = await fetchText(answer.url);
     expect(got.status).toBe(200);
-    expect(got.body).toBe(clip!.body);
+    expect(got.body).toBe(clip.body);
     expect(got.headers.get("content-disposition")).toBeNull();
   });
 
   it("with download: true, the response is an attachment named after the clip file", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    const [clip] = await seedFirestoreVideo(db(), { uid, videoId, clips: [{ clipId: "05_split_screen" }] });
-    const answer = await handleGetClipUrl(await handlerDeps(), caller(uid), { videoId, clipId: "05_split_screen", download: true });
+    const [clip] = await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      clips: [{ clipId: "05_split_screen" }],
+    });
+    const answer = await handleGetClipUrl(await handlerDeps(), caller(uid), {
+      videoId,
+      clipId: "05_split_screen",
+      download: true,
+    });
     expect(answer.download).toBe(true);
     const got = await fetchText(answer.url);
-    expect(got.body).toBe(clip!.body);
-    expect(got.headers.get("content-disposition")).toContain('attachment; filename="05_split_screen.mp4"');
+    expect(got.body).toBe(clip.body);
+    expect(got.headers.get("content-disposition")).toContain(
+      'attachment; filename="05_split_screen.mp4"',
+    );
   });
 
   it("finds a clip of a video only R2 has, in fallback and r2 modes, not in firestore mode", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    const bodies = await seedLegacyVideo({ uid, videoId, clips: [{ file: "03_vertical_12.5-47.25.MOV" }, { file: "04_square.mp4", size: 0 }] });
+    const bodies = await seedLegacyVideo({
+      uid,
+      videoId,
+      clips: [{ file: "03_vertical_12.5-47.25.MOV" }, { file: "04_square.mp4", size: 0 }],
+    });
     const key = `users/${uid}/videos/${videoId}/clips/03_vertical_12.5-47.25.MOV`;
     for (const mode of ["firestore_with_r2_fallback", "r2"] as const) {
-      const answer = await handleGetClipUrl(await handlerDeps({ mode }), caller(uid), { videoId, clipId: "03_vertical_12.5-47.25", download: true });
-      expect(answer).toMatchObject({ source: "r2", name: "03_vertical_12.5-47.25.MOV", read_mode: mode });
+      const answer = await handleGetClipUrl(await handlerDeps({ mode }), caller(uid), {
+        videoId,
+        clipId: "03_vertical_12.5-47.25",
+        download: true,
+      });
+      expect(answer).toMatchObject({
+        source: "r2",
+        name: "03_vertical_12.5-47.25.MOV",
+        read_mode: mode,
+      });
       expect((await fetchText(answer.url)).body).toBe(bodies.get(key));
     }
-    const inFirestoreMode = await errorOf(handleGetClipUrl(await handlerDeps({ mode: "firestore" }), caller(uid), { videoId, clipId: "03_vertical_12.5-47.25" }));
+    const inFirestoreMode = await errorOf(
+      handleGetClipUrl(await handlerDeps({ mode: "firestore" }), caller(uid), {
+        videoId,
+        clipId: "03_vertical_12.5-47.25",
+      }),
+    );
     expect(inFirestoreMode.code).toBe("not-found");
     // A zero-byte object is a failed upload: no URL for it.
-    const failed = await errorOf(handleGetClipUrl(await handlerDeps(), caller(uid), { videoId, clipId: "04_square" }));
+    const failed = await errorOf(
+      handleGetClipUrl(await handlerDeps(), caller(uid), { videoId, clipId: "04_square" }),
+    );
     expect(failed.code).toBe("failed-precondition");
   });
 
   it("refuses a clip that is not completed", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    await seedFirestoreVideo(db(), { uid, videoId, clips: [{ clipId: "01_vertical", overrides: { status: "processing" } }] });
-    const err = await errorOf(handleGetClipUrl(await handlerDeps(), caller(uid), { videoId, clipId: "01_vertical" }));
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      clips: [{ clipId: "01_vertical", overrides: { status: "processing" } }],
+    });
+    const err = await errorOf(
+      handleGetClipUrl(await handlerDeps(), caller(uid), { videoId, clipId: "01_vertical" }),
+    );
     expect(err.code).toBe("failed-precondition");
   });
 
@@ -65,8 +121,12 @@ describe("getClipUrl handler", () => {
     const videoId = uniqueId("v");
     await seedFirestoreVideo(db(), { uid: owner, videoId, clips: [{ clipId: "01_vertical" }] });
     const deps = await handlerDeps();
-    const theirs = await errorOf(handleGetClipUrl(deps, caller(uniqueId("u")), { videoId, clipId: "01_vertical" }));
-    const missing = await errorOf(handleGetClipUrl(deps, caller(owner), { videoId, clipId: "99_vertical" }));
+    const theirs = await errorOf(
+      handleGetClipUrl(deps, caller(uniqueId("u")), { videoId, clipId: "01_vertical" }),
+    );
+    const missing = await errorOf(
+      handleGetClipUrl(deps, caller(owner), { videoId, clipId: "99_vertical" }),
+    );
     expect(theirs.code).toBe("not-found");
     expect(missing.code).toBe("not-found");
   });
@@ -80,7 +140,9 @@ describe("getClipUrl handler", () => {
     [{ videoId: "v1", clipId: "01", download: "yes" }, "download"],
     [{ videoId: "v1", clipId: "01", ttl: 99999999 }, "ttl"],
   ])("rejects %j as invalid-argument naming %s", async (data, field) => {
-    const err = await errorOf(runHandler("getClipUrl", await handlerDeps(), caller(uniqueId("u")), data, handleGetClipUrl));
+    const err = await errorOf(
+      runHandler("getClipUrl", await handlerDeps(), caller(uniqueId("u")), data, handleGetClipUrl),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });

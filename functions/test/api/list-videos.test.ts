@@ -4,12 +4,24 @@ import { handleListVideos } from "../../src/api/list-videos";
 import { runHandler } from "../../src/api/context";
 import type { ApiDeps } from "../../src/api/context";
 import { migrateVideo } from "../../src/migration/migrate-video";
-import { caller, errorOf, handlerDeps, highlights, seedFirestoreVideo, seedLegacyVideo, uniqueId } from "../support/api-fixtures";
+import {
+  caller,
+  errorOf,
+  handlerDeps,
+  highlights,
+  seedFirestoreVideo,
+  seedLegacyVideo,
+  uniqueId,
+} from "../support/api-fixtures";
 import { testFirestore } from "../support/servers-env";
 
 const db = () => testFirestore();
 
-async function allPages(deps: ApiDeps, uid: string, limit: number): Promise<{ ids: string[]; pages: number }> {
+async function allPages(
+  deps: ApiDeps,
+  uid: string,
+  limit: number,
+): Promise<{ ids: string[]; pages: number }> {
   const ids: string[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -49,15 +61,28 @@ describe("listVideos handler", () => {
 
   it("leaves a malformed video document out, reports it, and keeps listing the others", async () => {
     const uid = uniqueId("u");
-    await seedFirestoreVideo(db(), { uid, videoId: "v-good-1", createdAt: new Date("2026-03-01T00:00:00Z"), clips: [] });
-    await seedFirestoreVideo(db(), { uid, videoId: "v-good-2", createdAt: new Date("2026-01-01T00:00:00Z"), clips: [] });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId: "v-good-1",
+      createdAt: new Date("2026-03-01T00:00:00Z"),
+      clips: [],
+    });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId: "v-good-2",
+      createdAt: new Date("2026-01-01T00:00:00Z"),
+      clips: [],
+    });
     // A hand-edited document: created_at still orders it, but title is not a string.
-    await db().doc(`users/${uid}/videos/v-bad`).set({ video_id: "v-bad", created_at: new Date("2026-02-01T00:00:00Z"), title: 42 });
+    await db()
+      .doc(`users/${uid}/videos/v-bad`)
+      .set({ video_id: "v-bad", created_at: new Date("2026-02-01T00:00:00Z"), title: 42 });
     const deps = await handlerDeps({ mode: "firestore" });
     const page = await handleListVideos(deps, caller(uid), {});
     expect(page.videos.map((v) => v.id)).toEqual(["v-good-1", "v-good-2"]);
     expect(deps.metrics.extra.malformed_videos).toBe(1);
-    for (const limit of [1, 2]) expect((await allPages(deps, uid, limit)).ids).toEqual(["v-good-1", "v-good-2"]);
+    for (const limit of [1, 2])
+      expect((await allPages(deps, uid, limit)).ids).toEqual(["v-good-1", "v-good-2"]);
   });
 
   it("gives each video its statistics", async () => {
@@ -65,13 +90,21 @@ describe("listVideos handler", () => {
     await seedFirestoreVideo(db(), {
       uid,
       videoId: "v1",
-      clips: [{ clipId: "01_vertical" }, { clipId: "02_square", overrides: { style: "square", status: "failed" } }],
+      clips: [
+        { clipId: "01_vertical" },
+        { clipId: "02_square", overrides: { style: "square", status: "failed" } },
+      ],
     });
     const deps = await handlerDeps({ mode: "firestore" });
     const page = await handleListVideos(deps, caller(uid), {});
     expect(page.videos).toHaveLength(1);
-    const v = page.videos[0]!;
-    expect(v).toMatchObject({ id: "v1", title: "Video v1", source: "firestore", migrated_from_r2: false });
+    const v = page.videos[0];
+    expect(v).toMatchObject({
+      id: "v1",
+      title: "Video v1",
+      source: "firestore",
+      migrated_from_r2: false,
+    });
     expect(v.statistics.clip_count).toBe(2);
     expect(v.statistics.by_style).toEqual({ square: 1, vertical: 1 });
     expect(v.statistics.completed_bytes).toBe(1001);
@@ -80,13 +113,33 @@ describe("listVideos handler", () => {
 
   it("in fallback mode merges videos only R2 has, in order, across pages", async () => {
     const uid = uniqueId("u");
-    await seedFirestoreVideo(db(), { uid, videoId: "fs-1", createdAt: new Date("2020-01-01T00:00:00Z"), clips: [] });
-    await seedFirestoreVideo(db(), { uid, videoId: "fs-2", createdAt: new Date("2099-01-01T00:00:00Z"), clips: [] });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId: "fs-1",
+      createdAt: new Date("2020-01-01T00:00:00Z"),
+      clips: [],
+    });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId: "fs-2",
+      createdAt: new Date("2099-01-01T00:00:00Z"),
+      clips: [],
+    });
     // Uploaded now: newer than fs-1, older than fs-2.
-    await seedLegacyVideo({ uid, videoId: "r2-1", highlights: highlights("Old cup", []), clips: [{ file: "01_vertical.mp4", size: 300 }] });
+    await seedLegacyVideo({
+      uid,
+      videoId: "r2-1",
+      highlights: highlights("Old cup", []),
+      clips: [{ file: "01_vertical.mp4", size: 300 }],
+    });
     await seedLegacyVideo({ uid, videoId: "r2-2", clips: [{ file: "02_square.mp4" }] });
     // A Firestore video whose objects are also in R2 is listed once, from Firestore.
-    await seedFirestoreVideo(db(), { uid, videoId: "both", createdAt: new Date("2000-01-01T00:00:00Z"), clips: [{ clipId: "01_vertical" }] });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId: "both",
+      createdAt: new Date("2000-01-01T00:00:00Z"),
+      clips: [{ clipId: "01_vertical" }],
+    });
 
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
     const first = await handleListVideos(deps, caller(uid), {});
@@ -110,7 +163,8 @@ describe("listVideos handler", () => {
 
   it("a video migrated between two pages is neither repeated nor skipped", async () => {
     const uid = uniqueId("u");
-    for (const id of ["r-1", "r-2", "r-3", "r-4", "r-5"]) await seedLegacyVideo({ uid, videoId: id, clips: [{ file: "01_vertical.mp4" }] });
+    for (const id of ["r-1", "r-2", "r-3", "r-4", "r-5"])
+      await seedLegacyVideo({ uid, videoId: id, clips: [{ file: "01_vertical.mp4" }] });
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
     const everything = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
     expect(everything.sort()).toEqual(["r-1", "r-2", "r-3", "r-4", "r-5"]);
@@ -118,7 +172,8 @@ describe("listVideos handler", () => {
 
     const first = await handleListVideos(deps, caller(uid), { limit: 2 });
     // The migration moves the rest to Firestore, at the same place in the order.
-    for (const id of ordered.slice(1)) await migrateVideo({ db: db(), store: deps.store, clock: deps.clock }, uid, id);
+    for (const id of ordered.slice(1))
+      await migrateVideo({ db: db(), store: deps.store, clock: deps.clock }, uid, id);
     const ids = first.videos.map((v) => v.id);
     let cursor = first.next_cursor;
     const sources: string[] = [];
@@ -163,7 +218,9 @@ describe("listVideos handler", () => {
     [{ uid: "x" }, "uid"],
     ["just a string", "(payload)"],
   ])("rejects %j as invalid-argument naming %s", async (data, field) => {
-    const err = await errorOf(runHandler("listVideos", await handlerDeps(), caller(uniqueId("u")), data, handleListVideos));
+    const err = await errorOf(
+      runHandler("listVideos", await handlerDeps(), caller(uniqueId("u")), data, handleListVideos),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });

@@ -39,9 +39,21 @@ const odd: unknown[] = [
   { limit: Infinity },
   { cursor: "eyJ0IjoxLCJuIjoxLCJpZCI6Ii4uIn0" },
   { cursor: Buffer.from(JSON.stringify({ t: 1e300, n: -1, id: "x" })).toString("base64url") },
-  { cursor: Buffer.from(JSON.stringify({ t: Number.MAX_SAFE_INTEGER, n: 0, id: "x" })).toString("base64url") },
+  {
+    cursor: Buffer.from(JSON.stringify({ t: Number.MAX_SAFE_INTEGER, n: 0, id: "x" })).toString(
+      "base64url",
+    ),
+  },
   { cursor: Buffer.from(JSON.stringify({ t: 1, n: 2e9, id: "x" })).toString("base64url") },
-  { action: "upsert", uid: "u1", videoId: "v1", fileName: "01_a.mp4", sceneId: 1, style: "a", startTime: Infinity },
+  {
+    action: "upsert",
+    uid: "u1",
+    videoId: "v1",
+    fileName: "01_a.mp4",
+    sceneId: 1,
+    style: "a",
+    startTime: Infinity,
+  },
   { action: "upsert", uid: "u1", videoId: "v1", fileName: ".mp4", sceneId: 1, style: "a" },
   { action: "upsert", uid: "u1", videoId: "v1", fileName: "01_a.mp4", sceneId: 1e20, style: "a" },
   { action: ["upsert"] },
@@ -50,25 +62,36 @@ const odd: unknown[] = [
 ];
 
 describe("payloads", () => {
-  it.each(handlers)("%s never answers internal, and every invalid-argument names a field", async (name, handler) => {
-    const deps = await handlerDeps();
-    const who = caller(uniqueId("u"), { worker: true, admin: true });
-    for (const data of odd) {
-      let code = "ok";
-      let details: unknown;
-      try {
-        await runHandler(name, deps, who, data, handler);
-      } catch (e) {
-        code = String((e as { code?: string }).code);
-        details = (e as { details?: unknown }).details;
+  it.each(handlers)(
+    "%s never answers internal, and every invalid-argument names a field",
+    async (name, handler) => {
+      const deps = await handlerDeps();
+      const who = caller(uniqueId("u"), { worker: true, admin: true });
+      for (const data of odd) {
+        let code = "ok";
+        let details: unknown;
+        try {
+          await runHandler(name, deps, who, data, handler);
+        } catch (e) {
+          code = String((e as { code?: string }).code);
+          details = (e as { details?: unknown }).details;
+        }
+        expect(`${name} ${JSON.stringify(data)?.slice(0, 80)}: ${code}`).not.toMatch(/: internal$/);
+        if (code === "invalid-argument") expect(details).toEqual({ field: expect.any(String) });
       }
-      expect(`${name} ${JSON.stringify(data)?.slice(0, 80)}: ${code}`).not.toMatch(/: internal$/);
-      if (code === "invalid-argument") expect(details).toEqual({ field: expect.any(String) });
-    }
-  });
+    },
+  );
 
   it("an invalid-argument never leaks a stack or the payload's size", async () => {
-    const err = await errorOf(runHandler("getVideoInfo", await handlerDeps(), caller("u1"), { videoId: "x".repeat(5000) }, handleGetVideoInfo));
+    const err = await errorOf(
+      runHandler(
+        "getVideoInfo",
+        await handlerDeps(),
+        caller("u1"),
+        { videoId: "x".repeat(5000) },
+        handleGetVideoInfo,
+      ),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.length).toBeLessThan(200);
   });

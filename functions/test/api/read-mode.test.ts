@@ -9,17 +9,33 @@ import { testFirestore } from "../support/servers-env";
 
 function source(cacheSeconds: number, now: () => number) {
   const ref = testFirestore().doc(`config/runtime-test-${uniqueId("rt")}`);
-  return { ref, modes: new ReadModeSource({ ref, defaultMode: "firestore_with_r2_fallback", cacheSeconds, now }) };
+  return {
+    ref,
+    modes: new ReadModeSource({
+      ref,
+      defaultMode: "firestore_with_r2_fallback",
+      cacheSeconds,
+      now,
+    }),
+  };
 }
 
 describe("read mode", () => {
   it("uses the default until a mode is stored, and caches it for cacheSeconds", async () => {
     let t = 1_000_000;
     const { ref, modes } = source(30, () => t);
-    expect(await modes.resolve("u1")).toEqual({ mode: "firestore_with_r2_fallback", origin: "default", cacheHit: false });
+    expect(await modes.resolve("u1")).toEqual({
+      mode: "firestore_with_r2_fallback",
+      origin: "default",
+      cacheHit: false,
+    });
     await ref.set({ read_mode: "r2" });
     t += 29_000;
-    expect(await modes.resolve("u1")).toEqual({ mode: "firestore_with_r2_fallback", origin: "default", cacheHit: true });
+    expect(await modes.resolve("u1")).toEqual({
+      mode: "firestore_with_r2_fallback",
+      origin: "default",
+      cacheHit: true,
+    });
     t += 1_000;
     expect(await modes.resolve("u1")).toEqual({ mode: "r2", origin: "global", cacheHit: false });
   });
@@ -28,10 +44,10 @@ describe("read mode", () => {
     const { ref, modes } = source(30, () => 0);
     let reads = 0;
     const get = ref.get.bind(ref);
-    ref.get = (async () => {
+    ref.get = async () => {
       reads += 1;
       return get();
-    }) as typeof ref.get;
+    };
     const results = await Promise.all(Array.from({ length: 10 }, () => modes.resolve("u1")));
     expect(reads).toBe(1);
     expect(new Set(results.map((r) => r.mode))).toEqual(new Set(["firestore_with_r2_fallback"]));
@@ -42,10 +58,10 @@ describe("read mode", () => {
     const { ref, modes } = source(30, () => t);
     const get = ref.get.bind(ref);
     let down = true;
-    ref.get = (async () => {
+    ref.get = async () => {
       if (down) throw new Error("UNAVAILABLE");
       return get();
-    }) as typeof ref.get;
+    };
     await expect(modes.resolve("u1")).rejects.toThrow("UNAVAILABLE");
     down = false;
     await ref.set({ read_mode: "r2" });
@@ -57,12 +73,18 @@ describe("read mode", () => {
 
   it("a per-user override wins over the global mode; invalid values are ignored", async () => {
     const { ref, modes } = source(0, Date.now);
-    await ref.set({ read_mode: "firestore", read_mode_by_uid: { canary: "r2", broken: "sideways" } });
+    await ref.set({
+      read_mode: "firestore",
+      read_mode_by_uid: { canary: "r2", broken: "sideways" },
+    });
     expect((await modes.resolve("canary")).mode).toBe("r2");
     expect(await modes.resolve("broken")).toMatchObject({ mode: "firestore", origin: "global" });
     expect((await modes.resolve("anyone")).mode).toBe("firestore");
     await ref.set({ read_mode: "everything" });
-    expect(await modes.resolve("anyone")).toMatchObject({ mode: "firestore_with_r2_fallback", origin: "default" });
+    expect(await modes.resolve("anyone")).toMatchObject({
+      mode: "firestore_with_r2_fallback",
+      origin: "default",
+    });
     expect(defaultReadMode("nonsense")).toBe("firestore_with_r2_fallback");
     expect(defaultReadMode("r2")).toBe("r2");
   });
@@ -71,14 +93,23 @@ describe("read mode", () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
     await seedLegacyVideo({ uid, videoId, clips: [{ file: "01_vertical.mp4" }] });
-    const deps = await handlerDeps({ cacheSeconds: 30, migrateVideo: async () => ({}) as never });
+    const deps = await handlerDeps({
+      cacheSeconds: 30,
+      migrateVideo: () => Promise.resolve({} as never),
+    });
     const admin = caller(uniqueId("admin"), { admin: true });
 
     expect((await handleGetVideoInfo(deps, caller(uid), { videoId })).source).toBe("r2");
     const set = await handleSetReadMode(deps, admin, { mode: "firestore" });
-    expect(set).toMatchObject({ read_mode: "firestore", default_read_mode: "firestore_with_r2_fallback", effective_within_seconds: 30 });
+    expect(set).toMatchObject({
+      read_mode: "firestore",
+      default_read_mode: "firestore_with_r2_fallback",
+      effective_within_seconds: 30,
+    });
     // This instance sees its own change at once (its cache was refreshed by the write).
-    expect((await errorOf(handleGetVideoInfo(deps, caller(uid), { videoId }))).code).toBe("not-found");
+    expect((await errorOf(handleGetVideoInfo(deps, caller(uid), { videoId }))).code).toBe(
+      "not-found",
+    );
 
     const perUser = await handleSetReadMode(deps, admin, { mode: "r2", uid });
     expect(perUser.read_mode_by_uid).toEqual({ [uid]: "r2" });
@@ -87,21 +118,51 @@ describe("read mode", () => {
     const cleared = await handleSetReadMode(deps, admin, { mode: null, uid });
     expect(cleared.read_mode_by_uid).toEqual({});
     expect((await handleSetReadMode(deps, admin, { mode: null })).read_mode).toBeNull();
-    expect((await handleGetVideoInfo(deps, caller(uid), { videoId })).read_mode).toBe("firestore_with_r2_fallback");
+    expect((await handleGetVideoInfo(deps, caller(uid), { videoId })).read_mode).toBe(
+      "firestore_with_r2_fallback",
+    );
   });
 
   it("setReadMode requires the admin claim, after the payload is validated", async () => {
     const deps = await handlerDeps();
     const user = caller(uniqueId("u"));
-    expect((await errorOf(runHandler("setReadMode", deps, undefined, { mode: "r2" }, handleSetReadMode))).code).toBe("unauthenticated");
-    const bad = await errorOf(runHandler("setReadMode", deps, user, { mode: "sideways" }, handleSetReadMode));
+    expect(
+      (await errorOf(runHandler("setReadMode", deps, undefined, { mode: "r2" }, handleSetReadMode)))
+        .code,
+    ).toBe("unauthenticated");
+    const bad = await errorOf(
+      runHandler("setReadMode", deps, user, { mode: "sideways" }, handleSetReadMode),
+    );
     expect([bad.code, bad.message.split(":")[0]]).toEqual(["invalid-argument", "mode"]);
     const missing = await errorOf(runHandler("setReadMode", deps, user, {}, handleSetReadMode));
     expect([missing.code, missing.message.split(":")[0]]).toEqual(["invalid-argument", "mode"]);
-    const badUid = await errorOf(runHandler("setReadMode", deps, caller("a", { admin: true }), { mode: "r2", uid: "../x" }, handleSetReadMode));
+    const badUid = await errorOf(
+      runHandler(
+        "setReadMode",
+        deps,
+        caller("a", { admin: true }),
+        { mode: "r2", uid: "../x" },
+        handleSetReadMode,
+      ),
+    );
     expect([badUid.code, badUid.message.split(":")[0]]).toEqual(["invalid-argument", "uid"]);
-    expect((await errorOf(runHandler("setReadMode", deps, user, { mode: "r2" }, handleSetReadMode))).code).toBe("permission-denied");
-    expect((await errorOf(runHandler("setReadMode", deps, caller("w", { worker: true }), { mode: "r2" }, handleSetReadMode))).code).toBe("permission-denied");
+    expect(
+      (await errorOf(runHandler("setReadMode", deps, user, { mode: "r2" }, handleSetReadMode)))
+        .code,
+    ).toBe("permission-denied");
+    expect(
+      (
+        await errorOf(
+          runHandler(
+            "setReadMode",
+            deps,
+            caller("w", { worker: true }),
+            { mode: "r2" },
+            handleSetReadMode,
+          ),
+        )
+      ).code,
+    ).toBe("permission-denied");
   });
 
   it("URL lifetimes stay within 1 s .. 7 days", () => {

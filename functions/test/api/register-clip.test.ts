@@ -73,14 +73,28 @@ describe("registerClip handler", () => {
     const deps = await handlerDeps();
     await handleRegisterClip(deps, worker(), upsert(uid, videoId));
     const first = await getClip(db(), uid, videoId, "07_vertical_10-25.5");
-    await putObject(`users/${uid}/videos/${videoId}/clips/07_vertical_10-25.5.mp4`, "second, longer");
-    const again = await handleRegisterClip(deps, worker(), upsert(uid, videoId, { sceneTitle: "Renamed" }));
-    expect(again).toMatchObject({ created: false, video_created: false, size_bytes: 14, has_thumbnail: false });
+    await putObject(
+      `users/${uid}/videos/${videoId}/clips/07_vertical_10-25.5.mp4`,
+      "second, longer",
+    );
+    const again = await handleRegisterClip(
+      deps,
+      worker(),
+      upsert(uid, videoId, { sceneTitle: "Renamed" }),
+    );
+    expect(again).toMatchObject({
+      created: false,
+      video_created: false,
+      size_bytes: 14,
+      has_thumbnail: false,
+    });
     const clips = await listClips(db(), uid, videoId, {});
     expect(clips).toHaveLength(1);
-    const clip = clips[0]!;
+    const clip = clips[0];
     expect(clip.ok && clip.clip.scene_title).toBe("Renamed");
-    expect(clip.ok && first?.ok && clip.clip.created_at.toMillis()).toBe(first?.ok && first.clip.created_at.toMillis());
+    expect(clip.ok && first?.ok && clip.clip.created_at.toMillis()).toBe(
+      first?.ok && first.clip.created_at.toMillis(),
+    );
   });
 
   it("stores a zero-byte upload as failed", async () => {
@@ -94,7 +108,9 @@ describe("registerClip handler", () => {
   it("refuses a clip whose object is not in R2", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    const err = await errorOf(handleRegisterClip(await handlerDeps(), worker(), upsert(uid, videoId)));
+    const err = await errorOf(
+      handleRegisterClip(await handlerDeps(), worker(), upsert(uid, videoId)),
+    );
     expect(err.code).toBe("failed-precondition");
     expect(await getVideo(db(), uid, videoId)).toBeNull();
   });
@@ -106,17 +122,38 @@ describe("registerClip handler", () => {
     const deps = await handlerDeps();
     await handleRegisterClip(deps, worker(), upsert(uid, videoId));
     const clipId = "07_vertical_10-25.5";
-    expect(await handleRegisterClip(deps, worker(), { action: "set_status", uid, videoId, clipId, status: "failed", error: "encoder crashed" })).toEqual({
+    expect(
+      await handleRegisterClip(deps, worker(), {
+        action: "set_status",
+        uid,
+        videoId,
+        clipId,
+        status: "failed",
+        error: "encoder crashed",
+      }),
+    ).toEqual({
       action: "set_status",
       clip_id: clipId,
       status: "failed",
     });
     const clip = await getClip(db(), uid, videoId, clipId);
     expect(clip?.ok && [clip.clip.status, clip.clip.error]).toEqual(["failed", "encoder crashed"]);
-    expect(await handleRegisterClip(deps, worker(), { action: "delete", uid, videoId, clipId })).toEqual({ action: "delete", clip_id: clipId, deleted: true });
+    expect(
+      await handleRegisterClip(deps, worker(), { action: "delete", uid, videoId, clipId }),
+    ).toEqual({ action: "delete", clip_id: clipId, deleted: true });
     expect(await getClip(db(), uid, videoId, clipId)).toBeNull();
-    expect(await handleRegisterClip(deps, worker(), { action: "delete", uid, videoId, clipId })).toMatchObject({ deleted: false });
-    const missing = await errorOf(handleRegisterClip(deps, worker(), { action: "set_status", uid, videoId, clipId, status: "completed" }));
+    expect(
+      await handleRegisterClip(deps, worker(), { action: "delete", uid, videoId, clipId }),
+    ).toMatchObject({ deleted: false });
+    const missing = await errorOf(
+      handleRegisterClip(deps, worker(), {
+        action: "set_status",
+        uid,
+        videoId,
+        clipId,
+        status: "completed",
+      }),
+    );
     expect(missing.code).toBe("not-found");
   });
 
@@ -124,7 +161,13 @@ describe("registerClip handler", () => {
     const uid = uniqueId("ghost");
     const videoId = uniqueId("v");
     await putObject(`users/${uid}/videos/${videoId}/clips/07_vertical_10-25.5.mp4`, "clip");
-    const err = await errorOf(handleRegisterClip(await handlerDeps({ unknownUsers: [uid] }), worker(), upsert(uid, videoId)));
+    const err = await errorOf(
+      handleRegisterClip(
+        await handlerDeps({ unknownUsers: [uid] }),
+        worker(),
+        upsert(uid, videoId),
+      ),
+    );
     expect(err.code).toBe("not-found");
     expect(await getVideo(db(), uid, videoId)).toBeNull();
   });
@@ -132,13 +175,27 @@ describe("registerClip handler", () => {
   it("requires the worker claim, checked after the payload", async () => {
     const uid = uniqueId("u");
     const deps = await handlerDeps();
-    const owner = await errorOf(runHandler("registerClip", deps, caller(uid), upsert(uid, "v1"), handleRegisterClip));
+    const owner = await errorOf(
+      runHandler("registerClip", deps, caller(uid), upsert(uid, "v1"), handleRegisterClip),
+    );
     expect(owner.code).toBe("permission-denied");
-    const admin = await errorOf(runHandler("registerClip", deps, caller(uid, { admin: true }), upsert(uid, "v1"), handleRegisterClip));
+    const admin = await errorOf(
+      runHandler(
+        "registerClip",
+        deps,
+        caller(uid, { admin: true }),
+        upsert(uid, "v1"),
+        handleRegisterClip,
+      ),
+    );
     expect(admin.code).toBe("permission-denied");
-    const badPayload = await errorOf(runHandler("registerClip", deps, caller(uid), { action: "upsert" }, handleRegisterClip));
+    const badPayload = await errorOf(
+      runHandler("registerClip", deps, caller(uid), { action: "upsert" }, handleRegisterClip),
+    );
     expect(badPayload.code).toBe("invalid-argument");
-    const anonymous = await errorOf(runHandler("registerClip", deps, undefined, upsert(uid, "v1"), handleRegisterClip));
+    const anonymous = await errorOf(
+      runHandler("registerClip", deps, undefined, upsert(uid, "v1"), handleRegisterClip),
+    );
     expect(anonymous.code).toBe("unauthenticated");
   });
 
@@ -160,7 +217,9 @@ describe("registerClip handler", () => {
   ])("rejects upsert with %j as invalid-argument naming %s", async (patch, field) => {
     const data = { ...upsert("u1", "v1"), ...patch };
     if (Object.keys(patch).length === 0) delete (data as Record<string, unknown>).action;
-    const err = await errorOf(runHandler("registerClip", await handlerDeps(), worker(), data, handleRegisterClip));
+    const err = await errorOf(
+      runHandler("registerClip", await handlerDeps(), worker(), data, handleRegisterClip),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });
@@ -171,7 +230,9 @@ describe("registerClip handler", () => {
     [{ action: "delete", uid: "u1", videoId: "v1" }, "clipId"],
     [{ action: "delete", uid: "u1", videoId: "v1", clipId: "01_a", status: "failed" }, "status"],
   ])("rejects %j as invalid-argument naming %s", async (data, field) => {
-    const err = await errorOf(runHandler("registerClip", await handlerDeps(), worker(), data, handleRegisterClip));
+    const err = await errorOf(
+      runHandler("registerClip", await handlerDeps(), worker(), data, handleRegisterClip),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });

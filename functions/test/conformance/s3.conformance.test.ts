@@ -40,11 +40,20 @@ jest.setTimeout(60_000);
 
 afterAll(() => s3.destroy());
 
-async function put(Key: string, Body: Uint8Array | string = "x", ContentType?: string): Promise<void> {
+async function put(
+  Key: string,
+  Body: Uint8Array | string = "x",
+  ContentType?: string,
+): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket, Key, Body, ContentType }));
 }
 
-async function listAll(input: { Prefix: string; Delimiter?: string; MaxKeys?: number; StartAfter?: string }) {
+async function listAll(input: {
+  Prefix: string;
+  Delimiter?: string;
+  MaxKeys?: number;
+  StartAfter?: string;
+}) {
   const pages: ListObjectsV2CommandOutput[] = [];
   let ContinuationToken: string | undefined;
   do {
@@ -70,13 +79,18 @@ test("put, get, head", async () => {
   const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
   expect(head.ContentLength).toBe(body.length);
   expect(head.ETag).toBeTruthy();
-  await expect(s3.send(new HeadObjectCommand({ Bucket, Key: `${Key}.missing` }))).rejects.toMatchObject({
+  await expect(
+    s3.send(new HeadObjectCommand({ Bucket, Key: `${Key}.missing` })),
+  ).rejects.toMatchObject({
     $metadata: { httpStatusCode: 404 },
   });
 });
 
 describe("listing", () => {
-  const pageKeys = Array.from({ length: 25 }, (_, i) => `${root}/page/k${String(i).padStart(3, "0")}`);
+  const pageKeys = Array.from(
+    { length: 25 },
+    (_, i) => `${root}/page/k${String(i).padStart(3, "0")}`,
+  );
   const videos = `${root}/users/u1/videos/`;
   const treeKeys = [
     `${videos}v1/clip.mp4`,
@@ -118,7 +132,9 @@ describe("listing", () => {
     const { pages, keys, prefixes } = await listAll({ Prefix: videos, Delimiter: "/", MaxKeys: 2 });
     expect(pages.length).toBe(2);
     expect(pages[0].IsTruncated).toBe(true);
-    expect(pages.map((p) => (p.Contents?.length ?? 0) + (p.CommonPrefixes?.length ?? 0))).toEqual([2, 2]);
+    expect(pages.map((p) => (p.Contents?.length ?? 0) + (p.CommonPrefixes?.length ?? 0))).toEqual([
+      2, 2,
+    ]);
     expect(prefixes).toEqual([`${videos}v1/`, `${videos}v2/`, `${videos}v3/`]);
     expect(keys).toEqual([`${videos}readme.txt`]);
   });
@@ -137,22 +153,34 @@ describe("presigned URLs", () => {
   };
 
   test("presigned GET and PUT over HTTP", async () => {
-    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 });
+    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), {
+      expiresIn: 300,
+    });
     const res = await fetch(getUrl);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
 
     const putKey = `${root}/presigned/upload.mp4`;
     const upload = randomBytes(30_000);
-    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket, Key: putKey, ContentType: "video/mp4" }), { expiresIn: 300 });
+    const putUrl = await getSignedUrl(
+      s3,
+      new PutObjectCommand({ Bucket, Key: putKey, ContentType: "video/mp4" }),
+      { expiresIn: 300 },
+    );
     expect(putUrl).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum-algorithm/i);
-    const putRes = await fetch(putUrl, { method: "PUT", body: upload, headers: { "content-type": "video/mp4" } });
+    const putRes = await fetch(putUrl, {
+      method: "PUT",
+      body: upload,
+      headers: { "content-type": "video/mp4" },
+    });
     expect(putRes.status).toBe(200);
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: putKey }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(upload)).toBe(true);
     expect(got.ContentType).toBe("video/mp4");
 
-    const headUrl = await getSignedUrl(s3, new HeadObjectCommand({ Bucket, Key }), { expiresIn: 300 });
+    const headUrl = await getSignedUrl(s3, new HeadObjectCommand({ Bucket, Key }), {
+      expiresIn: 300,
+    });
     const head = await fetch(headUrl, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).toBe(String(body.length));
@@ -160,7 +188,11 @@ describe("presigned URLs", () => {
 
   test("presigned GET honours ResponseContentDisposition", async () => {
     const disposition = 'attachment; filename="my clip.mp4"';
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key, ResponseContentDisposition: disposition }), { expiresIn: 300 });
+    const url = await getSignedUrl(
+      s3,
+      new GetObjectCommand({ Bucket, Key, ResponseContentDisposition: disposition }),
+      { expiresIn: 300 },
+    );
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toBe(disposition);
@@ -169,16 +201,29 @@ describe("presigned URLs", () => {
 
   test("rejects a presigned URL with a tampered signature", async () => {
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 });
-    const flipped = tamper(url, "X-Amz-Signature", (sig) => (sig[0] === "0" ? "1" : "0") + sig.slice(1));
+    const flipped = tamper(
+      url,
+      "X-Amz-Signature",
+      (sig) => (sig[0] === "0" ? "1" : "0") + sig.slice(1),
+    );
     const res = await fetch(flipped);
     expect([401, 403]).toContain(res.status);
     expect(await res.text()).toContain("SignatureDoesNotMatch");
 
-    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket, Key: `${root}/presigned/tampered.mp4` }), { expiresIn: 300 });
-    const badPut = await fetch(tamper(putUrl, "X-Amz-Signature", (sig) => sig.split("").reverse().join("")), { method: "PUT", body: "nope" });
+    const putUrl = await getSignedUrl(
+      s3,
+      new PutObjectCommand({ Bucket, Key: `${root}/presigned/tampered.mp4` }),
+      { expiresIn: 300 },
+    );
+    const badPut = await fetch(
+      tamper(putUrl, "X-Amz-Signature", (sig) => sig.split("").reverse().join("")),
+      { method: "PUT", body: "nope" },
+    );
     expect([401, 403]).toContain(badPut.status);
     await badPut.arrayBuffer();
-    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: `${root}/presigned/tampered.mp4` }))).rejects.toMatchObject({
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket, Key: `${root}/presigned/tampered.mp4` })),
+    ).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
   });
@@ -188,20 +233,29 @@ describe("presigned URLs", () => {
       region: "auto",
       endpoint: env.s3Endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: env.accessKeyId, secretAccessKey: `${env.secretAccessKey}-wrong` },
+      credentials: {
+        accessKeyId: env.accessKeyId,
+        secretAccessKey: `${env.secretAccessKey}-wrong`,
+      },
     });
-    const res = await fetch(await getSignedUrl(wrong, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 }));
+    const res = await fetch(
+      await getSignedUrl(wrong, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 }),
+    );
     expect([401, 403]).toContain(res.status);
     await res.arrayBuffer();
     wrong.destroy();
 
-    const url = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 }));
+    const url = new URL(
+      await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 }),
+    );
     url.pathname = url.pathname.replace(/\.mp4$/, ".mov");
     const other = await fetch(url);
     expect([401, 403]).toContain(other.status);
     await other.arrayBuffer();
 
-    const longer = await fetch(tamper(url.toString().replace(".mov", ".mp4"), "X-Amz-Expires", () => "604800"));
+    const longer = await fetch(
+      tamper(url.toString().replace(".mov", ".mp4"), "X-Amz-Expires", () => "604800"),
+    );
     expect([401, 403]).toContain(longer.status);
     await longer.arrayBuffer();
   });
@@ -216,20 +270,30 @@ describe("presigned URLs", () => {
 
   test("serves ranges and CORS for browser playback", async () => {
     const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 300 });
-    const res = await fetch(url, { headers: { range: "bytes=10-19", origin: "http://localhost:5173" } });
+    const res = await fetch(url, {
+      headers: { range: "bytes=10-19", origin: "http://localhost:5173" },
+    });
     expect(res.status).toBe(206);
     expect(res.headers.get("content-range")).toBe(`bytes 10-19/${body.length}`);
     expect(Buffer.from(await res.arrayBuffer()).equals(body.subarray(10, 20))).toBe(true);
     expect(res.headers.get("access-control-allow-origin")).toBeTruthy();
-    expect((res.headers.get("access-control-expose-headers") ?? "").toLowerCase()).toContain("content-range");
+    expect((res.headers.get("access-control-expose-headers") ?? "").toLowerCase()).toContain(
+      "content-range",
+    );
 
     const preflight = await fetch(url, {
       method: "OPTIONS",
-      headers: { origin: "http://localhost:5173", "access-control-request-method": "GET", "access-control-request-headers": "range" },
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "range",
+      },
     });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get("access-control-allow-origin")).toBeTruthy();
-    expect((preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase()).toContain("range");
+    expect((preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase()).toContain(
+      "range",
+    );
     await preflight.arrayBuffer();
   });
 });

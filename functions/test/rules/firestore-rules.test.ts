@@ -10,7 +10,16 @@ import {
   initializeTestEnvironment,
   type RulesTestEnvironment,
 } from "@firebase/rules-unit-testing";
-import { doc, getDoc, getDocs, collection, setDoc, deleteDoc, updateDoc, type Firestore } from "firebase/firestore";
+import {
+  doc,
+  getDoc,
+  getDocs,
+  collection,
+  setDoc,
+  deleteDoc,
+  updateDoc,
+  type Firestore,
+} from "firebase/firestore";
 
 const host = process.env.FIRESTORE_EMULATOR_HOST;
 const embedded = process.env.CLIPSTORE_FIRESTORE_KIND === "embedded";
@@ -54,7 +63,11 @@ if (skipReason) {
       });
     });
 
-    const as = (who: string | null) => (who ? env.authenticatedContext(who) : env.unauthenticatedContext()).firestore() as unknown as Firestore;
+    const as = (who: string | null) =>
+      (who
+        ? env.authenticatedContext(who)
+        : env.unauthenticatedContext()
+      ).firestore() as unknown as Firestore;
 
     it("lets the owner read their video, its clips and list them", async () => {
       const db = as(uid);

@@ -37,21 +37,41 @@ function rfc3339(result: WriteResult): string {
 }
 
 /** Writes (or deletes, with `data === null`) one clip and records the event Firestore would deliver. */
-async function write(uid: string, videoId: string, clipId: string, data: Partial<ClipDoc> | Record<string, unknown> | null): Promise<RecordedEvent> {
+async function write(
+  uid: string,
+  videoId: string,
+  clipId: string,
+  data: Partial<ClipDoc> | Record<string, unknown> | null,
+): Promise<RecordedEvent> {
   const ref = paths.clip(db, uid, videoId, clipId);
   const before = await ref.get();
   const result = data === null ? await ref.delete() : await ref.set(data);
   const after = await ref.get();
-  return { id: uniqueId("evt"), time: rfc3339(result), before, after, params: { uid, videoId, clipId } };
+  return {
+    id: uniqueId("evt"),
+    time: rfc3339(result),
+    before,
+    after,
+    params: { uid, videoId, clipId },
+  };
 }
 
 function deliver(e: RecordedEvent) {
-  return wrapped({ id: e.id, time: e.time, data: fft.makeChange(e.before, e.after), params: e.params } as never);
+  return wrapped({
+    id: e.id,
+    time: e.time,
+    data: fft.makeChange(e.before, e.after),
+    params: e.params,
+  });
 }
 
 async function expectExact(uid: string, videoId: string): Promise<StatsTotals> {
   const truth = await statsFromClips(db, uid, videoId);
-  const { updated_at: _at, completed_duration_seconds, ...stats } = await readVideoStats(db, uid, videoId);
+  const {
+    updated_at: _at,
+    completed_duration_seconds,
+    ...stats
+  } = await readVideoStats(db, uid, videoId);
   expect(normalizeTotals(stats)).toEqual(truth);
   expect(completed_duration_seconds).toBe(truth.completed_duration_ms / 1000);
   return truth;
@@ -63,7 +83,7 @@ function shuffle<T>(items: T[], seed: number): T[] {
   for (let i = out.length - 1; i > 0; i--) {
     s = (s * 1103515245 + 12345) % 2 ** 31;
     const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
+    [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
 }
@@ -72,14 +92,28 @@ describe("onClipWritten", () => {
   it("counts a created, updated and deleted clip exactly", async () => {
     const uid = uniqueId("u");
     const v = "video1";
-    const e1 = await write(uid, v, "01_vertical", clipDoc(uid, v, "01_vertical", { status: "processing" }));
+    const e1 = await write(
+      uid,
+      v,
+      "01_vertical",
+      clipDoc(uid, v, "01_vertical", { status: "processing" }),
+    );
     await deliver(e1);
     let stats = await readVideoStats(db, uid, v);
     expect(stats.clip_count).toBe(1);
     expect(stats.by_status.processing).toBe(1);
     expect(stats.completed_bytes).toBe(0);
 
-    const e2 = await write(uid, v, "01_vertical", clipDoc(uid, v, "01_vertical", { status: "completed", file_size_bytes: 5000, duration_seconds: 12.345 }));
+    const e2 = await write(
+      uid,
+      v,
+      "01_vertical",
+      clipDoc(uid, v, "01_vertical", {
+        status: "completed",
+        file_size_bytes: 5000,
+        duration_seconds: 12.345,
+      }),
+    );
     await deliver(e2);
     stats = await readVideoStats(db, uid, v);
     expect(stats.by_status).toEqual({ pending: 0, processing: 0, completed: 1, failed: 0 });
@@ -115,10 +149,20 @@ describe("onClipWritten", () => {
       const v = "video1";
       const events = [
         await write(uid, v, "03_vertical", clipDoc(uid, v, "03_vertical", { status: "pending" })),
-        await write(uid, v, "03_vertical", clipDoc(uid, v, "03_vertical", { status: "processing" })),
+        await write(
+          uid,
+          v,
+          "03_vertical",
+          clipDoc(uid, v, "03_vertical", { status: "processing" }),
+        ),
         await write(uid, v, "03_vertical", clipDoc(uid, v, "03_vertical", { status: "completed" })),
         await write(uid, v, "03_vertical", null),
-        await write(uid, v, "03_vertical", clipDoc(uid, v, "03_vertical", { status: "failed", style: "wide" })),
+        await write(
+          uid,
+          v,
+          "03_vertical",
+          clipDoc(uid, v, "03_vertical", { status: "failed", style: "wide" }),
+        ),
       ];
       for (const e of shuffle(events, seed)) await deliver(e);
       const truth = await expectExact(uid, v);
@@ -150,12 +194,32 @@ describe("onClipWritten", () => {
     const uid = uniqueId("u");
     const v = "burst";
     const styles = ["vertical", "square", "split_screen", "wide"];
-    const clipIds = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(3, "0")}_${styles[i % 4]}`);
+    const clipIds = Array.from(
+      { length: 200 },
+      (_, i) => `${String(i).padStart(3, "0")}_${styles[i % 4]}`,
+    );
     // One writer per clip, all clips at once: create, then update, then for some a delete.
     const perClip = await Promise.all(
       clipIds.map(async (clipId, i) => {
-        const events = [await write(uid, v, clipId, clipDoc(uid, v, clipId, { status: "processing", style: styles[i % 4]! }))];
-        events.push(await write(uid, v, clipId, clipDoc(uid, v, clipId, { status: i % 7 === 0 ? "failed" : "completed", style: styles[i % 4]! })));
+        const events = [
+          await write(
+            uid,
+            v,
+            clipId,
+            clipDoc(uid, v, clipId, { status: "processing", style: styles[i % 4] }),
+          ),
+        ];
+        events.push(
+          await write(
+            uid,
+            v,
+            clipId,
+            clipDoc(uid, v, clipId, {
+              status: i % 7 === 0 ? "failed" : "completed",
+              style: styles[i % 4],
+            }),
+          ),
+        );
         if (i % 5 === 0) events.push(await write(uid, v, clipId, null));
         return events;
       }),
@@ -174,11 +238,22 @@ describe("onClipWritten", () => {
     const v = "video1";
     const ids = ["01_vertical", "02_vertical", "03_square", "04_square"];
     const style = (id: string) => id.slice(3);
-    for (const id of ids) await deliver(await write(uid, v, id, clipDoc(uid, v, id, { style: style(id) })));
+    for (const id of ids)
+      await deliver(await write(uid, v, id, clipDoc(uid, v, id, { style: style(id) })));
     const second = [
-      await write(uid, v, "01_vertical", clipDoc(uid, v, "01_vertical", { file_size_bytes: 77, status: "pending" })),
+      await write(
+        uid,
+        v,
+        "01_vertical",
+        clipDoc(uid, v, "01_vertical", { file_size_bytes: 77, status: "pending" }),
+      ),
       await write(uid, v, "02_vertical", null),
-      await write(uid, v, "03_square", clipDoc(uid, v, "03_square", { file_size_bytes: 99, style: "square" })),
+      await write(
+        uid,
+        v,
+        "03_square",
+        clipDoc(uid, v, "03_square", { file_size_bytes: 99, style: "square" }),
+      ),
       await write(uid, v, "05_wide", clipDoc(uid, v, "05_wide", { style: "wide" })),
       await write(uid, v, "04_square", null),
     ];
@@ -191,24 +266,38 @@ describe("onClipWritten", () => {
   it("does nothing for the events of clips imported in bulk with their stats writes", async () => {
     const uid = uniqueId("u");
     const v = "imported";
-    const clips = ["01_vertical", "02_vertical", "03_square"].map((id) => clipDoc(uid, v, id, { source: "r2_migration" }));
+    const clips = ["01_vertical", "02_vertical", "03_square"].map((id) =>
+      clipDoc(uid, v, id, { source: "r2_migration" }),
+    );
     const batch = db.batch();
     const befores = await Promise.all(clips.map((c) => paths.clip(db, uid, v, c.clip_id).get()));
     for (const c of clips) batch.set(paths.clip(db, uid, v, c.clip_id), c);
     for (const w of importStatsWrites(db, uid, v, clips, "0")) batch.set(w.ref, w.data);
     const results = await batch.commit();
     const afters = await Promise.all(clips.map((c) => paths.clip(db, uid, v, c.clip_id).get()));
-    const shardBefore = normalizeTotals((await paths.statsShards(db, uid, v).doc("import-0").get()).get("totals"));
+    const shardBefore = normalizeTotals(
+      (await paths.statsShards(db, uid, v).doc("import-0").get()).get("totals"),
+    );
     await Promise.all(
       clips.map((c, i) =>
-        deliver({ id: uniqueId("evt"), time: rfc3339(results[i]!), before: befores[i]!, after: afters[i]!, params: { uid, videoId: v, clipId: c.clip_id } }),
+        deliver({
+          id: uniqueId("evt"),
+          time: rfc3339(results[i]),
+          before: befores[i],
+          after: afters[i],
+          params: { uid, videoId: v, clipId: c.clip_id },
+        }),
       ),
     );
-    expect(normalizeTotals((await paths.statsShards(db, uid, v).doc("import-0").get()).get("totals"))).toEqual(shardBefore);
+    expect(
+      normalizeTotals((await paths.statsShards(db, uid, v).doc("import-0").get()).get("totals")),
+    ).toEqual(shardBefore);
     const truth = await expectExact(uid, v);
     expect(truth.clip_count).toBe(3);
     // A later change to an imported clip is counted on top, exactly.
-    await deliver(await write(uid, v, "03_square", clipDoc(uid, v, "03_square", { status: "failed" })));
+    await deliver(
+      await write(uid, v, "03_square", clipDoc(uid, v, "03_square", { status: "failed" })),
+    );
     expect((await expectExact(uid, v)).by_status.failed).toBe(1);
   });
 });
@@ -219,11 +308,16 @@ describe("recomputeVideoStats", () => {
     const v = "video1";
     await deliver(await write(uid, v, "01_vertical", clipDoc(uid, v, "01_vertical")));
     await write(uid, v, "02_vertical", clipDoc(uid, v, "02_vertical")); // its event is lost
-    await paths.statsShards(db, uid, v).doc("9").set({ totals: { clip_count: 5, by_status: { completed: 5 } } });
+    await paths
+      .statsShards(db, uid, v)
+      .doc("9")
+      .set({ totals: { clip_count: 5, by_status: { completed: 5 } } });
 
     const report = await recomputeVideoStats(db, uid, v, 4, new Date());
     expect(report.drift).toBe(true);
-    expect(report.fixedClips).toEqual([{ clipId: "02_vertical", reason: "clip was never counted" }]);
+    expect(report.fixedClips).toEqual([
+      { clipId: "02_vertical", reason: "clip was never counted" },
+    ]);
     expect(report.fixedShards).toContain("9");
     expect(report.before.clip_count).toBe(6);
     expect(report.after).toEqual(await statsFromClips(db, uid, v));

@@ -23,21 +23,40 @@ const deps = () => ({ db, clock, statsShards: 4 });
 async function countedClip(uid: string, videoId: string, clipId: string) {
   const ref = paths.clip(db, uid, videoId, clipId);
   const res = await ref.set(clipDoc(uid, videoId, clipId));
-  await applyClipChange(db, { uid, videoId, clipId, after: (await ref.get()).data(), version: res.writeTime }, 4);
+  await applyClipChange(
+    db,
+    { uid, videoId, clipId, after: (await ref.get()).data(), version: res.writeTime },
+    4,
+  );
 }
 
 async function video(uid: string, videoId: string) {
-  await paths.video(db, uid, videoId).set({ video_id: videoId, uid, title: "", created_at: new Date(), updated_at: new Date(), source: "worker", migrated_from_r2: false, migrated_at: null });
+  await paths.video(db, uid, videoId).set({
+    video_id: videoId,
+    uid,
+    title: "",
+    created_at: new Date(),
+    updated_at: new Date(),
+    source: "worker",
+    migrated_from_r2: false,
+    migrated_at: null,
+  });
 }
 
 describe("recomputeVideoStats callable handler", () => {
   it("rejects a signed-out caller, a bad payload, then a non-admin, in that order", async () => {
-    await expect(handleRecomputeVideoStats(deps(), undefined, {})).rejects.toMatchObject({ code: "unauthenticated" });
-    await expect(handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "../x" })).rejects.toMatchObject({
+    await expect(handleRecomputeVideoStats(deps(), undefined, {})).rejects.toMatchObject({
+      code: "unauthenticated",
+    });
+    await expect(
+      handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "../x" }),
+    ).rejects.toMatchObject({
       code: "invalid-argument",
       details: { field: "uid" },
     });
-    await expect(handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "x" })).rejects.toMatchObject({
+    await expect(
+      handleRecomputeVideoStats(deps(), { uid: "x", token: {} }, { uid: "x" }),
+    ).rejects.toMatchObject({
       code: "permission-denied",
     });
   });
@@ -47,11 +66,14 @@ describe("recomputeVideoStats callable handler", () => {
     for (const v of ["a", "b"]) {
       await video(uid, v);
       await countedClip(uid, v, "01_vertical");
-      await paths.clips(db, uid, v).doc("02_square").set(clipDoc(uid, v, "02_square", { style: "square" })); // never counted
+      await paths
+        .clips(db, uid, v)
+        .doc("02_square")
+        .set(clipDoc(uid, v, "02_square", { style: "square" })); // never counted
     }
     const one = await handleRecomputeVideoStats(deps(), admin, { uid, videoId: "a" });
     expect(one.videos).toBe(1);
-    expect(one.reports[0]!.fixedClips.map((c) => c.clipId)).toEqual(["02_square"]);
+    expect(one.reports[0].fixedClips.map((c) => c.clipId)).toEqual(["02_square"]);
     expect((await readVideoStats(db, uid, "b")).clip_count).toBe(1); // untouched until asked
     expect((await readVideoStats(db, uid, "a")).clip_count).toBe(2);
     expect(await statsFromClips(db, uid, "a")).toMatchObject({ clip_count: 2 });
@@ -71,11 +93,14 @@ describe("repairRecentStats", () => {
     await countedClip(uid, "recent", "01_vertical");
     await countedClip(uid, "recent", "02_vertical");
     // Drift the shard by hand: the scheduled pass must find and fix it.
-    await paths.statsShards(db, uid, "recent").doc("extra").set({ totals: { clip_count: 3 } });
+    await paths
+      .statsShards(db, uid, "recent")
+      .doc("extra")
+      .set({ totals: { clip_count: 3 } });
     const result = await repairRecentStats(db, since, 4, new Date());
     const mine = result.reports.filter((r) => r.uid === uid);
     expect(mine.map((r) => r.videoId)).toEqual(["recent"]);
-    expect(mine[0]!.fixedShards).toEqual(["extra"]);
+    expect(mine[0].fixedShards).toEqual(["extra"]);
     expect((await readVideoStats(db, uid, "recent")).clip_count).toBe(2);
     const later = await repairRecentStats(db, new Date(Date.now() + 60_000), 4, new Date());
     expect(later.reports.filter((r) => r.uid === uid)).toEqual([]);

@@ -21,7 +21,12 @@ export const STATS_SHARDS = 4;
 
 export function testStore(): R2ObjectStore {
   const env = testEnv();
-  const settings = { endpoint: env.s3Endpoint, bucket: env.bucket, accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey };
+  const settings = {
+    endpoint: env.s3Endpoint,
+    bucket: env.bucket,
+    accessKeyId: env.accessKeyId,
+    secretAccessKey: env.secretAccessKey,
+  };
   return new R2ObjectStore(createS3Client(settings), settings);
 }
 
@@ -54,11 +59,15 @@ export async function handlerDeps(options: DepsOptions = {}): Promise<ApiDeps> {
     db,
     store: testStore(),
     clock: options.clock ?? { now: () => new Date() },
-    readModes: new ReadModeSource({ ref, defaultMode: options.defaultMode ?? "firestore_with_r2_fallback", cacheSeconds: options.cacheSeconds ?? 0 }),
+    readModes: new ReadModeSource({
+      ref,
+      defaultMode: options.defaultMode ?? "firestore_with_r2_fallback",
+      cacheSeconds: options.cacheSeconds ?? 0,
+    }),
     urlTtlSeconds: options.urlTtlSeconds ?? 3600,
     statsShards: STATS_SHARDS,
     migrateVideo: options.migrateVideo ?? migrateVideo,
-    users: { exists: async (uid) => !(options.unknownUsers ?? []).includes(uid) },
+    users: { exists: (uid) => Promise.resolve(!(options.unknownUsers ?? []).includes(uid)) },
     metrics: new CallMetrics(),
   };
 }
@@ -70,7 +79,14 @@ export function caller(uid: string, claims: Record<string, unknown> = {}) {
 
 export async function putObject(key: string, body: string | Uint8Array): Promise<void> {
   const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-  await testS3().send(new PutObjectCommand({ Bucket: testEnv().bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+  await testS3().send(
+    new PutObjectCommand({
+      Bucket: testEnv().bucket,
+      Key: key,
+      Body: bytes,
+      ContentLength: bytes.length,
+    }),
+  );
 }
 
 /** Distinct bytes per key, so a URL that served the wrong object is caught. */
@@ -95,12 +111,24 @@ export interface FirestoreVideoSpec {
 }
 
 /** A video as the worker leaves it: documents in Firestore, objects in R2, statistics counted. */
-export async function seedFirestoreVideo(db: Firestore, spec: FirestoreVideoSpec): Promise<SeededClip[]> {
+export async function seedFirestoreVideo(
+  db: Firestore,
+  spec: FirestoreVideoSpec,
+): Promise<SeededClip[]> {
   const { uid, videoId } = spec;
   const now = new Date("2026-11-20T10:00:00.000Z");
-  await paths
-    .video(db, uid, videoId)
-    .set(videoDocFrom({ uid, videoId, title: spec.title ?? `Video ${videoId}`, createdAt: spec.createdAt ?? now, source: "worker" }, now));
+  await paths.video(db, uid, videoId).set(
+    videoDocFrom(
+      {
+        uid,
+        videoId,
+        title: spec.title ?? `Video ${videoId}`,
+        createdAt: spec.createdAt ?? now,
+        source: "worker",
+      },
+      now,
+    ),
+  );
   const seeded: SeededClip[] = [];
   for (const { clipId, overrides } of spec.clips ?? []) {
     const doc = clipDoc(uid, videoId, clipId, overrides);
@@ -136,8 +164,20 @@ export interface LegacyVideoSpec {
   extra?: string[];
 }
 
-export function highlights(title: string, scenes: { id: number; title: string; description?: string; start?: number | string; end?: number | string }[]): string {
-  return JSON.stringify({ video_title: title, highlights: scenes.map((s) => ({ description: "", ...s })) });
+export function highlights(
+  title: string,
+  scenes: {
+    id: number;
+    title: string;
+    description?: string;
+    start?: number | string;
+    end?: number | string;
+  }[],
+): string {
+  return JSON.stringify({
+    video_title: title,
+    highlights: scenes.map((s) => ({ description: "", ...s })),
+  });
 }
 
 /** A video only the old system knows: objects under users/{uid}/videos/{videoId}/ in R2. */
@@ -150,10 +190,16 @@ export async function seedLegacyVideo(spec: LegacyVideoSpec): Promise<Map<string
   };
   if (spec.highlights !== undefined) await put(`${prefix}highlights.json`, spec.highlights);
   for (const clip of spec.clips) {
-    await put(`${prefix}clips/${clip.file}`, bodyOf(`${prefix}clips/${clip.file}`, clip.size ?? 100));
+    await put(
+      `${prefix}clips/${clip.file}`,
+      bodyOf(`${prefix}clips/${clip.file}`, clip.size ?? 100),
+    );
     if (clip.thumbnail) {
       const clipId = clip.file.slice(0, clip.file.lastIndexOf("."));
-      await put(`${prefix}thumbnails/${clipId}.jpg`, bodyOf(`${prefix}thumbnails/${clipId}.jpg`, 30));
+      await put(
+        `${prefix}thumbnails/${clipId}.jpg`,
+        bodyOf(`${prefix}thumbnails/${clipId}.jpg`, 30),
+      );
     }
   }
   for (const key of spec.extra ?? []) await put(`${prefix}${key}`, bodyOf(`${prefix}${key}`, 10));
@@ -161,18 +207,27 @@ export async function seedLegacyVideo(spec: LegacyVideoSpec): Promise<Map<string
 }
 
 /** GETs a URL and returns status and body text. */
-export async function fetchText(url: string, init?: RequestInit): Promise<{ status: number; body: string; headers: Headers }> {
+export async function fetchText(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: string; headers: Headers }> {
   const response = await fetch(url, init);
   return { status: response.status, body: await response.text(), headers: response.headers };
 }
 
 /** The code of a rejected call (a DomainError, HttpsError, or a client FunctionsError). */
-export async function errorOf(promise: Promise<unknown>): Promise<{ code: string; message: string; details?: unknown }> {
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ code: string; message: string; details?: unknown }> {
   try {
     await promise;
   } catch (e) {
     const err = e as { code?: string; message?: string; details?: unknown };
-    return { code: String(err.code ?? "none").replace(/^functions\//, ""), message: String(err.message ?? ""), details: err.details };
+    return {
+      code: String(err.code ?? "none").replace(/^functions\//, ""),
+      message: String(err.message ?? ""),
+      details: err.details,
+    };
   }
   throw new Error("expected the call to fail, but it succeeded");
 }

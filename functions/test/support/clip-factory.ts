@@ -1,6 +1,6 @@
 // Small factories for clip documents as the worker and the migration write them.
 import { Timestamp } from "firebase-admin/firestore";
-import type { ClipDoc, ClipStatus } from "../../src/model/clip";
+import type { ClipDoc } from "../../src/model/clip";
 
 let counter = 0;
 
@@ -10,7 +10,12 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${process.pid}-${counter}`;
 }
 
-export function clipDoc(uid: string, videoId: string, clipId: string, overrides: Partial<ClipDoc> = {}): ClipDoc {
+export function clipDoc(
+  uid: string,
+  videoId: string,
+  clipId: string,
+  overrides: Partial<ClipDoc> = {},
+): ClipDoc {
   const scene = Number.parseInt(clipId.replace(/\D/g, "").slice(0, 6) || "1", 10);
   const now = Timestamp.fromMillis(Date.UTC(2026, 0, 1) + scene * 1000);
   return {
@@ -25,9 +30,10 @@ export function clipDoc(uid: string, videoId: string, clipId: string, overrides:
     duration_seconds: 12.5,
     file_size_bytes: 1000 + scene,
     has_thumbnail: scene % 2 === 0,
-    thumbnail_key: scene % 2 === 0 ? `users/${uid}/videos/${videoId}/thumbnails/${clipId}.jpg` : null,
+    thumbnail_key:
+      scene % 2 === 0 ? `users/${uid}/videos/${videoId}/thumbnails/${clipId}.jpg` : null,
     r2_key: `users/${uid}/videos/${videoId}/clips/${clipId}.mp4`,
-    status: "completed" as ClipStatus,
+    status: "completed",
     created_at: now,
     updated_at: now,
     source: "worker",

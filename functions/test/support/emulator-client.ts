@@ -11,13 +11,18 @@ import { uniqueId } from "./clip-factory";
 export const REGION = "us-central1";
 
 function hostPort(value: string | undefined, name: string): { host: string; port: number } {
-  if (!value) throw new Error(`${name} is not set: run the suite with npm test (scripts/test.mjs starts the emulators)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the suite with npm test (scripts/test.mjs starts the emulators)`,
+    );
   const i = value.lastIndexOf(":");
   return { host: value.slice(0, i), port: Number(value.slice(i + 1)) };
 }
 
 export function emulatorsConfigured(): boolean {
-  return Boolean(process.env.CLIPSTORE_FUNCTIONS_EMULATOR && process.env.FIREBASE_AUTH_EMULATOR_HOST);
+  return Boolean(
+    process.env.CLIPSTORE_FUNCTIONS_EMULATOR && process.env.FIREBASE_AUTH_EMULATOR_HOST,
+  );
 }
 
 function adminAuth() {
@@ -36,7 +41,10 @@ export interface Client {
 const apps: FirebaseApp[] = [];
 
 function newApp(): FirebaseApp {
-  const app = initializeApp({ projectId: process.env.GCLOUD_PROJECT ?? "demo-clipstore", apiKey: "fake" }, uniqueId("client"));
+  const app = initializeApp(
+    { projectId: process.env.GCLOUD_PROJECT ?? "demo-clipstore", apiKey: "fake" },
+    uniqueId("client"),
+  );
   apps.push(app);
   return app;
 }
@@ -56,14 +64,19 @@ function clientFor(app: FirebaseApp, uid: string | null): Client {
 }
 
 /** A new user (unique uid) signed in with email and password; claims as custom claims. */
-export async function signedInClient(claims: Record<string, unknown> = {}, uid = uniqueId("u")): Promise<Client> {
+export async function signedInClient(
+  claims: Record<string, unknown> = {},
+  uid = uniqueId("u"),
+): Promise<Client> {
   const email = `${uid.toLowerCase()}@example.test`;
   const password = "secret-password";
   await adminAuth().createUser({ uid, email, password });
   if (Object.keys(claims).length) await adminAuth().setCustomUserClaims(uid, claims);
   const app = newApp();
   const auth = getAuth(app);
-  connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST}`, { disableWarnings: true });
+  connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST}`, {
+    disableWarnings: true,
+  });
   await signInWithEmailAndPassword(auth, email, password);
   return clientFor(app, uid);
 }

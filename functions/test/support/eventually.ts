@@ -3,7 +3,12 @@
  * caller asserts on it): for effects that land asynchronously, like a trigger's statistics or
  * a read-mode switch reaching every instance.
  */
-export async function eventually<T>(attempt: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 45_000, pauseMs = 250): Promise<T> {
+export async function eventually<T>(
+  attempt: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 45_000,
+  pauseMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await attempt();

@@ -26,14 +26,16 @@ export function testEnv(): TestEnv {
 }
 
 function required(value: string, name: string): string {
-  if (!value) throw new Error(`${name} is not set: start the local servers (scripts/servers/) and export it`);
+  if (!value)
+    throw new Error(`${name} is not set: start the local servers (scripts/servers/) and export it`);
   return value;
 }
 
 export function testFirestore(): Firestore {
   const env = testEnv();
   required(env.firestoreHost, "FIRESTORE_EMULATOR_HOST");
-  const app = getApps().find((a) => a.name === "[DEFAULT]") ?? initializeApp({ projectId: env.projectId });
+  const app =
+    getApps().find((a) => a.name === "[DEFAULT]") ?? initializeApp({ projectId: env.projectId });
   return getFirestore(app);
 }
 

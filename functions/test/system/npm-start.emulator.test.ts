@@ -15,7 +15,8 @@ import { emulatorsConfigured } from "../support/emulator-client";
 import { eventually } from "../support/eventually";
 
 const root = path.resolve(__dirname, "../../..");
-const describeIfEmulators = emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
+const describeIfEmulators =
+  emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,14 +51,18 @@ describeIfEmulators("npm start", () => {
   const apps: FirebaseApp[] = [];
 
   async function signedIn(email: string, password: string) {
-    const app = initializeApp({ projectId: "demo-clipstore", apiKey: "fake" }, `npm-start-${apps.length}`);
+    const app = initializeApp(
+      { projectId: "demo-clipstore", apiKey: "fake" },
+      `npm-start-${apps.length}`,
+    );
     apps.push(app);
     const auth = getAuth(app);
     connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
     await signInWithEmailAndPassword(auth, email, password);
     const functions = getFunctions(app, "us-central1");
     connectFunctionsEmulator(functions, "127.0.0.1", ports.functions);
-    return <T>(name: string, data: unknown) => httpsCallable(functions, name, { timeout: 60_000 })(data).then((r) => r.data as T);
+    return <T>(name: string, data: unknown) =>
+      httpsCallable(functions, name, { timeout: 60_000 })(data).then((r) => r.data as T);
   }
 
   beforeAll(async () => {
@@ -73,13 +78,24 @@ describeIfEmulators("npm start", () => {
       CLIPSTORE_EMBEDDED_FIRESTORE: process.env.CLIPSTORE_FIRESTORE_KIND === "embedded" ? "1" : "",
     };
     // The system under test starts its own servers: none of the suite's may leak into it.
-    for (const k of ["FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST", "R2_ENDPOINT", "GCLOUD_PROJECT"]) delete env[k];
-    child = spawn(process.execPath, [path.join(root, "scripts/start.mjs")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    for (const k of [
+      "FIRESTORE_EMULATOR_HOST",
+      "FIREBASE_AUTH_EMULATOR_HOST",
+      "R2_ENDPOINT",
+      "GCLOUD_PROJECT",
+    ])
+      delete env[k];
+    child = spawn(process.execPath, [path.join(root, "scripts/start.mjs")], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     const deadline = Date.now() + 150_000;
     while (!output.includes("clipstore is running")) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`npm start did not come up:\n${output}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }, 180_000);
@@ -101,10 +117,12 @@ describeIfEmulators("npm start", () => {
     const call = await signedIn("demo@clipstore.test", "demo-password");
     const list = await call<{ videos: { id: string; source: string }[] }>("listVideos", {});
     const ids = list.videos.map((v) => v.id);
-    expect(ids).toEqual(expect.arrayContaining(["sunday-league-final", "skate-park-session", "legacy-beach-cup"]));
+    expect(ids).toEqual(
+      expect.arrayContaining(["sunday-league-final", "skate-park-session", "legacy-beach-cup"]),
+    );
     const info = await call<VideoInfo>("getVideoInfo", { videoId: "sunday-league-final" });
     expect(info.source).toBe("firestore");
-    const res = await fetch(info.clips[0]!.url);
+    const res = await fetch(info.clips[0].url);
     expect(res.status).toBe(200);
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
   });
@@ -125,7 +143,13 @@ describeIfEmulators("npm start", () => {
       responseChecksumValidation: "WHEN_REQUIRED",
     });
     const body = Buffer.alloc(4321, 7);
-    await s3.send(new PutObjectCommand({ Bucket: "clips", Key: "users/demo-user/videos/skate-park-session/clips/20_square_400-410.mp4", Body: body }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "clips",
+        Key: "users/demo-user/videos/skate-park-session/clips/20_square_400-410.mp4",
+        Body: body,
+      }),
+    );
     await worker("registerClip", {
       action: "upsert",
       uid: "demo-user",
@@ -142,12 +166,14 @@ describeIfEmulators("npm start", () => {
       (v) => v.statistics.clip_count === before.statistics.clip_count + 1,
     );
     expect(after.statistics.clip_count).toBe(before.statistics.clip_count + 1);
-    expect(after.statistics.by_status.completed).toBe(before.statistics.by_status.completed! + 1);
+    expect(after.statistics.by_status.completed).toBe(before.statistics.by_status.completed + 1);
     expect(after.statistics.completed_bytes).toBe(before.statistics.completed_bytes + 4321);
   });
 
   it("stops everything on Ctrl-C and leaves no server listening", async () => {
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once("exit", (code) => resolve(code)),
+    );
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     for (const port of Object.values(ports)) expect(await accepts(port)).toBe(false);
