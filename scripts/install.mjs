@@ -48,7 +48,12 @@ if (ensureInstalled(root, patchDigest) && patches) {
 }
 ensureInstalled(path.join(root, "functions"));
 log("building functions (tsc)");
-execFileSync(process.execPath, [path.join(root, "functions/node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-  cwd: path.join(root, "functions"),
-  stdio: "inherit",
-});
+try {
+  execFileSync(process.execPath, [path.join(root, "functions/node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+    cwd: path.join(root, "functions"),
+    stdio: "inherit",
+  });
+} catch {
+  console.error("[install] the functions do not compile (errors above)");
+  process.exit(1);
+}
