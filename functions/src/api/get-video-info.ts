@@ -180,12 +180,17 @@ function lastPositioned(docs: QueryDocumentSnapshot[]): ClipPosition | null {
 }
 
 async function fromFirestore(deps: ApiDeps, uid: string, videoId: string, page: PageRequest): Promise<Loaded | null> {
-  const video = await getVideo(deps.db, uid, videoId);
+  // The video, its page of clips and its statistics in one round trip, not two: a video that
+  // does not exist costs two empty queries (one read each) on top of its document read.
+  const [video, listed, statistics] = await Promise.all([
+    getVideo(deps.db, uid, videoId),
+    listClipsPage(deps.db, uid, videoId, page),
+    readVideoStats(deps.db, uid, videoId),
+  ]);
   deps.metrics.firestoreReads += 1;
-  if (!video) return null;
-  const [listed, statistics] = await Promise.all([listClipsPage(deps.db, uid, videoId, page), readVideoStats(deps.db, uid, videoId)]);
   deps.metrics.query(listed.docsRead);
-  deps.metrics.firestoreReads += deps.statsShards;
+  deps.metrics.firestoreReads += video ? deps.statsShards : 1;
+  if (!video) return null;
   const clips: ClipRecord[] = [];
   for (const p of listed.clips) {
     if (p.ok) clips.push(clipRecordFromDoc(p.clip));

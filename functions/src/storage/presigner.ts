@@ -6,7 +6,6 @@
  */
 import { SignatureV4 } from "@smithy/signature-v4";
 import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
 import type { PresignOptions } from "./object-store";
 
 export interface PresignerSettings {
@@ -23,7 +22,7 @@ export interface Presigner {
 
 class Sha256 extends Hash {
   constructor(secret?: Parameters<typeof Hash.prototype.update>[0]) {
-    super("sha256", secret as never);
+    super("sha256", secret);
   }
 }
 
@@ -33,7 +32,10 @@ const UNRESERVED_PATH = /^[A-Za-z0-9\-._~/]*$/;
 /** RFC 3986 encoding of one path segment, as SigV4 wants it for S3 (no double encoding). */
 function encodeSegment(segment: string): string {
   if (UNRESERVED.test(segment)) return segment;
-  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(segment).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function encodePath(key: string): string {
@@ -45,7 +47,12 @@ export function contentDisposition(fileName: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeSegment(fileName)}`;
 }
 
-type SigningKeyFn = (credentials: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array>;
+type SigningKeyFn = (
+  credentials: unknown,
+  region: string,
+  shortDate: string,
+  service?: string,
+) => Promise<Uint8Array>;
 type FormatDateFn = (now: Date) => { longDate: string; shortDate: string };
 
 /**
@@ -118,18 +125,34 @@ export function createPresigner(settings: PresignerSettings): Presigner {
   const port = url.port ? Number(url.port) : undefined;
   const noUnsignable = new Set<string>();
 
-  const sign = async (bucket: string, key: string, options: PresignOptions, signingDate: Date): Promise<string> => {
+  const sign = async (
+    bucket: string,
+    key: string,
+    options: PresignOptions,
+    signingDate: Date,
+  ): Promise<string> => {
     const path = `${basePath}/${encodeSegment(bucket)}/${encodePath(key)}`;
     const query: Record<string, string> = {};
     if (options.downloadFileName !== undefined) {
       query["response-content-disposition"] = contentDisposition(options.downloadFileName);
     }
     // S3 verifies presigned requests against an unsigned payload, as the AWS SDK signs them.
-    const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+    const headers: Record<string, string> = {
+      host: url.host,
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    };
     if (options.contentType !== undefined) headers["content-type"] = options.contentType;
     // A plain object: the signer clones what it is given into its own HttpRequest anyway.
-    const request = { method: options.method ?? "GET", protocol: url.protocol, hostname: url.hostname, port, path, query, headers };
-    const signed = await signer.presign(request as HttpRequest, {
+    const request = {
+      method: options.method ?? "GET",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port,
+      path,
+      query,
+      headers,
+    };
+    const signed = await signer.presign(request, {
       expiresIn: options.expiresInSeconds,
       signingDate,
       signingRegion: "auto",
