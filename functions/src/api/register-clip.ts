@@ -23,8 +23,8 @@ import {
 } from "../model/clip";
 import { CLIP_ID_PATTERN, clipIdSchema, uidSchema, videoIdSchema } from "../model/ids";
 import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips";
-import { createVideoIfMissing } from "../repositories/videos";
-import { clipKey, thumbnailKey } from "../storage/legacy-layout";
+import { createVideoIfMissing, getVideo } from "../repositories/videos";
+import { clipKey, thumbnailKey, videoPrefix } from "../storage/legacy-layout";
 import {
   callable,
   parsePayload,
@@ -181,6 +181,8 @@ export async function handleRegisterClip(
     source: "worker",
     error: failedUpload ? "zero-byte clip object in R2 (failed upload)" : (payload.error ?? null),
   };
+  const legacyMigration = await migrateLegacyVideoFirst(deps, uid, videoId, [key, thumbKey], now);
+  if (legacyMigration) metrics.extra.legacy_migration = legacyMigration;
   const videoCreated = await createVideoIfMissing(
     deps.db,
     { uid, videoId, title: payload.videoTitle ?? "", createdAt: now, source: "worker" },
@@ -199,6 +201,41 @@ export async function handleRegisterClip(
     size_bytes: object.size,
     has_thumbnail: thumbnail !== null,
   };
+}
+
+/** Objects older than this under a video's prefix are the old system's, not this upload's. */
+export const LEGACY_OBJECT_MIN_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * A clip registered for a video that Firestore does not know yet, while older objects of the
+ * old system sit under its prefix (a legacy video re-processed by the new worker): the legacy
+ * video is migrated first, so the worker's video document never hides its legacy clips from
+ * reads and from the migration. Objects the worker uploaded just now (this clip, its
+ * thumbnail, its siblings of the same run) are younger than LEGACY_OBJECT_MIN_AGE_MS and do not
+ * count. Returns the migration's outcome, or null when none was needed.
+ */
+async function migrateLegacyVideoFirst(
+  deps: ApiDeps,
+  uid: string,
+  videoId: string,
+  ownKeys: string[],
+  now: Date,
+): Promise<string | null> {
+  deps.metrics.firestoreReads += 1;
+  if (await getVideo(deps.db, uid, videoId)) return null;
+  const page = await deps.store.list({ prefix: videoPrefix(uid, videoId), maxKeys: 1000 });
+  const cutoff = now.getTime() - LEGACY_OBJECT_MIN_AGE_MS;
+  const legacy = page.objects.some(
+    (o) => !ownKeys.includes(o.key) && o.lastModified.getTime() < cutoff,
+  );
+  if (!legacy) return null;
+  const result = await deps.migrateVideo(
+    { db: deps.db, store: deps.store, clock: deps.clock },
+    uid,
+    videoId,
+  );
+  deps.metrics.firestoreWrites += result.firestoreWrites;
+  return result.outcome;
 }
 
 export const registerClip = callable("registerClip", handleRegisterClip);

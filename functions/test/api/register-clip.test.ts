@@ -4,7 +4,16 @@ import { handleRegisterClip } from "../../src/api/register-clip";
 import { runHandler } from "../../src/api/context";
 import { getClip, listClips } from "../../src/repositories/clips";
 import { getVideo } from "../../src/repositories/videos";
-import { bodyOf, caller, errorOf, handlerDeps, putObject, uniqueId } from "../support/api-fixtures";
+import {
+  bodyOf,
+  caller,
+  errorOf,
+  handlerDeps,
+  highlights,
+  putObject,
+  seedLegacyVideo,
+  uniqueId,
+} from "../support/api-fixtures";
 import { testFirestore } from "../support/servers-env";
 
 const db = () => testFirestore();
@@ -64,6 +73,53 @@ describe("registerClip handler", () => {
     });
     const video = await getVideo(db(), uid, videoId);
     expect(video).toMatchObject({ title: "Derby", source: "worker", migrated_from_r2: false });
+  });
+
+  it("migrates a legacy video first when the worker registers a clip for it", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    await seedLegacyVideo({
+      uid,
+      videoId,
+      clips: [{ file: "01_vertical.mp4" }, { file: "02_square_5-9.mp4" }],
+      highlights: highlights("Old final", [{ id: 1, title: "Kick-off", start: 0, end: 4 }]),
+    });
+    await putObject(
+      `users/${uid}/videos/${videoId}/clips/07_vertical_10-25.5.mp4`,
+      bodyOf("clip", 99),
+    );
+    // Two hours later, the legacy objects are old; the worker's upload is this call's own.
+    const later = new Date(Date.now() + 2 * 3600 * 1000);
+    const deps = await handlerDeps({ clock: { now: () => later } });
+    await handleRegisterClip(deps, worker(), upsert(uid, videoId));
+    expect(deps.metrics.extra.legacy_migration).toBe("migrated");
+    const video = await getVideo(db(), uid, videoId);
+    expect(video).toMatchObject({
+      title: "Old final",
+      source: "r2_migration",
+      migrated_from_r2: true,
+    });
+    const clips = (await listClips(db(), uid, videoId)).map((c) =>
+      c.ok ? [c.clip.clip_id, c.clip.source] : c.path,
+    );
+    expect(clips.sort()).toEqual([
+      ["01_vertical", "r2_migration"],
+      ["02_square_5-9", "r2_migration"],
+      ["07_vertical_10-25.5", "worker"],
+    ]);
+  });
+
+  it("does not treat the worker's own fresh uploads of a new video as legacy", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    const prefix = `users/${uid}/videos/${videoId}/`;
+    await putObject(`${prefix}clips/07_vertical_10-25.5.mp4`, bodyOf("clip", 10));
+    await putObject(`${prefix}clips/08_square.mp4`, bodyOf("sibling", 10));
+    const deps = await handlerDeps();
+    await handleRegisterClip(deps, worker(), upsert(uid, videoId));
+    expect(deps.metrics.extra.legacy_migration).toBeUndefined();
+    expect(await getVideo(db(), uid, videoId)).toMatchObject({ source: "worker" });
+    expect((await listClips(db(), uid, videoId)).length).toBe(1);
   });
 
   it("a retried registration updates the same clip and keeps its creation time", async () => {
