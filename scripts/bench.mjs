@@ -12,6 +12,9 @@ import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
 import { benchPresign } from "./bench/presign.mjs";
 import { benchStatsBurst } from "./bench/stats.mjs";
+import { benchVideoInfo } from "./bench/video-info.mjs";
+import { benchMigration } from "./bench/migration.mjs";
+import { quietly } from "./bench/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.env.CLIPSTORE_BENCH_ONLY?.split(",");
@@ -38,6 +41,7 @@ const results = {
     date: new Date().toISOString(),
     firestore: "embedded Node Firestore server (patched @firestore-emulator/server)",
     r2: "s3rver",
+    load_before: os.loadavg().map((x) => +x.toFixed(2)),
   },
   sections: {},
 };
@@ -58,13 +62,18 @@ try {
 
   const sections = [
     ["presign", "Presigning one GET URL", () => benchPresign(ctx)],
+    ["video-info", "getVideoInfo: Firestore path against the legacy R2 path", () => benchVideoInfo(ctx)],
     ["stats", "Statistics: 200-clip burst from concurrent writers", () => benchStatsBurst(ctx)],
+    ["migration", "Migration: the runner against one write per commit", () => quietly(() => benchMigration(ctx))],
   ];
   for (const [name, title, run] of sections) {
     if (!want(name)) continue;
-    console.error(`[bench] ${title}…`);
-    results.sections[name] = { title, rows: await run() };
+    console.error(`[bench] ${title}… (load ${os.loadavg()[0].toFixed(2)})`);
+    const loadBefore = os.loadavg()[0];
+    const rows = await run();
+    results.sections[name] = { title, load_1min: [+loadBefore.toFixed(2), +os.loadavg()[0].toFixed(2)], rows };
   }
+  results.machine.load_after = os.loadavg().map((x) => +x.toFixed(2));
 } finally {
   while (stops.length) await stops.pop()();
 }
@@ -74,7 +83,8 @@ const md = [
   `# Benchmarks`,
   ``,
   `Run ${m.date} on ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}; Firestore: ${m.firestore}; R2: ${m.r2}.`,
-  ...Object.values(results.sections).flatMap((s) => [``, `## ${s.title}`, ``, table(s.rows)]),
+  `Load average (1/5/15 min) before: ${m.load_before.join(" / ")}; after: ${m.load_after.join(" / ")}.`,
+  ...Object.values(results.sections).flatMap((s) => [``, `## ${s.title}`, ``, `1-min load during the section: ${s.load_1min.join(" → ")}.`, ``, table(s.rows)]),
   ``,
 ].join("\n");
 mkdirSync(path.join(root, "bench", "results"), { recursive: true });
