@@ -6,8 +6,9 @@
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
-// Extra arguments go to Jest (npm test -- test/api).
-import { spawn } from "node:child_process";
+// Extra arguments go to Jest (npm test -- test/api); without them (the whole suite, as CI runs
+// it) ESLint and Prettier check functions/ first.
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +35,19 @@ async function stopAll() {
 }
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => stopAll().finally(() => process.exit(130)));
+}
+
+if (process.argv.length <= 2) {
+  try {
+    console.log("[test] lint: eslint + prettier --check (functions/)");
+    execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "lint"], {
+      cwd: path.join(root, "functions"),
+      stdio: "inherit",
+    });
+  } catch {
+    console.error("[test] lint failed (npm --prefix functions run format fixes formatting)");
+    process.exit(1);
+  }
 }
 
 try {
