@@ -89,25 +89,41 @@ interface Loaded {
   legacy?: LegacyVideo;
 }
 
-export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined | null, data: unknown): Promise<VideoInfoResponse> {
+export async function handleGetVideoInfo(
+  deps: ApiDeps,
+  auth: Caller | undefined | null,
+  data: unknown,
+): Promise<VideoInfoResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
   const after = payload.cursor ? decodeClipCursor(payload.cursor) : null;
-  if (payload.cursor && !after) throw new InvalidArgumentError("cursor: is not a cursor returned by getVideoInfo", { field: "cursor" });
+  if (payload.cursor && !after)
+    throw new InvalidArgumentError("cursor: is not a cursor returned by getVideoInfo", {
+      field: "cursor",
+    });
   const { metrics } = deps;
   const resolved = await deps.readModes.resolve(caller.uid);
   metrics.readModeResolved(resolved);
   const mode = resolved.mode;
-  const status: ClipStatus | undefined = payload.status === "all" ? undefined : (payload.status ?? "completed");
-  const page: PageRequest = { filter: { status, style: payload.style }, limit: payload.limit ?? DEFAULT_CLIP_PAGE_SIZE, after };
+  const status: ClipStatus | undefined =
+    payload.status === "all" ? undefined : (payload.status ?? "completed");
+  const page: PageRequest = {
+    filter: { status, style: payload.style },
+    limit: payload.limit ?? DEFAULT_CLIP_PAGE_SIZE,
+    after,
+  };
 
   let loaded = mode === "r2" ? null : await fromFirestore(deps, caller.uid, payload.videoId, page);
-  if (!loaded && mode !== "firestore") loaded = await fromR2(deps, caller.uid, payload.videoId, page);
-  if (!loaded) throw new NotFoundError(`video ${payload.videoId} not found`, { videoId: payload.videoId });
+  if (!loaded && mode !== "firestore")
+    loaded = await fromR2(deps, caller.uid, payload.videoId, page);
+  if (!loaded)
+    throw new NotFoundError(`video ${payload.videoId} not found`, { videoId: payload.videoId });
   metrics.readPath = loaded.source;
 
   const now = deps.clock.now();
-  const clips = await Promise.all(loaded.clips.map((c) => clipView(deps.store, c, deps.urlTtlSeconds)));
+  const clips = await Promise.all(
+    loaded.clips.map((c) => clipView(deps.store, c, deps.urlTtlSeconds)),
+  );
   const response: VideoInfoResponse = {
     id: loaded.id,
     title: loaded.title,
@@ -124,7 +140,8 @@ export async function handleGetVideoInfo(deps: ApiDeps, auth: Caller | undefined
   metrics.extra.clips = clips.length;
   metrics.extra.page_limit = page.limit;
   metrics.extra.has_more = loaded.nextCursor !== null;
-  if (loaded.legacy && mode === "firestore_with_r2_fallback") await migrateOnRead(deps, loaded.legacy);
+  if (loaded.legacy && mode === "firestore_with_r2_fallback")
+    await migrateOnRead(deps, loaded.legacy);
   return response;
 }
 
@@ -141,8 +158,17 @@ export function encodeClipCursor(position: ClipPosition): string {
 /** The cursor's fields, or null when it is not one (the format of repositories/videos.ts). */
 export function decodeClipCursor(cursor: string): ClipPosition | null {
   try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { t?: unknown; n?: unknown; id?: unknown };
-    if (typeof v.t === "number" && typeof v.n === "number" && typeof v.id === "string" && CLIP_ID_PATTERN.test(v.id)) {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
+      t?: unknown;
+      n?: unknown;
+      id?: unknown;
+    };
+    if (
+      typeof v.t === "number" &&
+      typeof v.n === "number" &&
+      typeof v.id === "string" &&
+      CLIP_ID_PATTERN.test(v.id)
+    ) {
       return { createdAt: new Timestamp(v.t, v.n), id: v.id }; // throws on an out-of-range time
     }
   } catch {
@@ -173,13 +199,18 @@ export async function listClipsPage(
 
 function lastPositioned(docs: QueryDocumentSnapshot[]): ClipPosition | null {
   for (let i = docs.length - 1; i >= 0; i--) {
-    const createdAt = docs[i]!.get("created_at") as unknown;
-    if (createdAt instanceof Timestamp) return { createdAt, id: docs[i]!.id };
+    const createdAt = docs[i].get("created_at") as unknown;
+    if (createdAt instanceof Timestamp) return { createdAt, id: docs[i].id };
   }
   return null;
 }
 
-async function fromFirestore(deps: ApiDeps, uid: string, videoId: string, page: PageRequest): Promise<Loaded | null> {
+async function fromFirestore(
+  deps: ApiDeps,
+  uid: string,
+  videoId: string,
+  page: PageRequest,
+): Promise<Loaded | null> {
   // The video, its page of clips and its statistics in one round trip, not two: a video that
   // does not exist costs two empty queries (one read each) on top of its document read.
   const [video, listed, statistics] = await Promise.all([
@@ -211,20 +242,32 @@ async function fromFirestore(deps: ApiDeps, uid: string, videoId: string, page: 
 
 /** Negative when `a` comes first in the clips' order (created_at, then id). */
 function compareClipPositions(a: ClipPosition, b: ClipPosition): number {
-  return a.createdAt.seconds - b.createdAt.seconds || a.createdAt.nanoseconds - b.createdAt.nanoseconds || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return (
+    a.createdAt.seconds - b.createdAt.seconds ||
+    a.createdAt.nanoseconds - b.createdAt.nanoseconds ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 /**
  * The same page from the legacy layout. Sorting by creation time needs every object of the
  * video, so this lists all of them whatever the page size: the cost the Firestore path removes.
  */
-async function fromR2(deps: ApiDeps, uid: string, videoId: string, page: PageRequest): Promise<Loaded | null> {
+async function fromR2(
+  deps: ApiDeps,
+  uid: string,
+  videoId: string,
+  page: PageRequest,
+): Promise<Loaded | null> {
   const video = await loadLegacyVideo(deps.store, uid, videoId);
   if (!video) return null;
   const now = deps.clock.now();
   const { createdAt, updatedAt } = legacyVideoTimes(video);
   const { status, style } = page.filter;
-  const position = (c: ClipRecord): ClipPosition => ({ createdAt: Timestamp.fromDate(c.created_at), id: c.clip_id });
+  const position = (c: ClipRecord): ClipPosition => ({
+    createdAt: Timestamp.fromDate(c.created_at),
+    id: c.clip_id,
+  });
   const sorted = video.clips
     .map((c) => clipRecordFromLegacy(c, createdAt))
     .filter((c) => (!status || c.status === status) && (!style || c.style === style))
@@ -253,13 +296,22 @@ async function fromR2(deps: ApiDeps, uid: string, videoId: string, page: PageReq
 async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
   const { uid, videoId } = video;
   try {
-    const result = await deps.migrateVideo({ db: deps.db, store: deps.store, clock: deps.clock }, uid, videoId, { video });
+    const result = await deps.migrateVideo(
+      { db: deps.db, store: deps.store, clock: deps.clock },
+      uid,
+      videoId,
+      { video },
+    );
     deps.metrics.firestoreReads += 1;
     deps.metrics.firestoreWrites += result.firestoreWrites;
     deps.metrics.extra.migrated_on_read = result.outcome;
   } catch (error) {
     deps.metrics.extra.migrated_on_read = "error";
-    logs.apiMigrationOnReadFailed({ uid, videoId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    logs.apiMigrationOnReadFailed({
+      uid,
+      videoId,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
   }
 }
 

@@ -21,7 +21,11 @@ import { testFirestore } from "../support/servers-env";
 const db = () => testFirestore();
 
 /** Every page of a video's clips, following next_cursor. */
-async function allPages(deps: () => Promise<Awaited<ReturnType<typeof handlerDeps>>>, uid: string, data: object) {
+async function allPages(
+  deps: () => Promise<Awaited<ReturnType<typeof handlerDeps>>>,
+  uid: string,
+  data: object,
+) {
   const pages: Awaited<ReturnType<typeof handleGetVideoInfo>>[] = [];
   let cursor: string | null = null;
   do {
@@ -54,10 +58,17 @@ describe("getVideoInfo handler", () => {
     expect(info.id).toBe(videoId);
     expect(info.clips.map((c) => c.id)).toEqual(["01_vertical", "02_vertical"]);
     expect(info.statistics.clip_count).toBe(3);
-    expect(info.statistics.by_status).toEqual({ pending: 0, processing: 1, completed: 2, failed: 0 });
-    expect(info.statistics.completed_bytes).toBe(seeded[0]!.doc.file_size_bytes + seeded[1]!.doc.file_size_bytes);
+    expect(info.statistics.by_status).toEqual({
+      pending: 0,
+      processing: 1,
+      completed: 2,
+      failed: 0,
+    });
+    expect(info.statistics.completed_bytes).toBe(
+      seeded[0].doc.file_size_bytes + seeded[1].doc.file_size_bytes,
+    );
 
-    const goal = info.clips[1]!;
+    const goal = info.clips[1];
     expect(goal).toMatchObject({
       name: "02_vertical.mp4",
       title: "Goal",
@@ -71,9 +82,9 @@ describe("getVideoInfo handler", () => {
       has_thumbnail: true,
       status: "completed",
     });
-    expect((await fetchText(goal.url)).body).toBe(seeded[1]!.body);
-    expect((await fetchText(goal.thumbnail!)).body).toBe(seeded[1]!.thumbnailBody);
-    expect(info.clips[0]!.thumbnail).toBeNull();
+    expect((await fetchText(goal.url)).body).toBe(seeded[1].body);
+    expect((await fetchText(goal.thumbnail!)).body).toBe(seeded[1].thumbnailBody);
+    expect(info.clips[0].thumbnail).toBeNull();
     expect(Date.parse(info.urls_expire_at) - Date.now()).toBeGreaterThan(3500 * 1000);
     expect(deps.metrics.readPath).toBe("firestore");
   });
@@ -91,7 +102,8 @@ describe("getVideoInfo handler", () => {
       ],
     });
     const deps = await handlerDeps();
-    const ids = async (data: object) => (await handleGetVideoInfo(deps, caller(uid), { videoId, ...data })).clips.map((c) => c.id);
+    const ids = async (data: object) =>
+      (await handleGetVideoInfo(deps, caller(uid), { videoId, ...data })).clips.map((c) => c.id);
     expect(await ids({ style: "square" })).toEqual(["02_square"]);
     expect(await ids({ status: "failed" })).toEqual(["03_square"]);
     expect(await ids({ status: "all" })).toEqual(["01_vertical", "02_square", "03_square"]);
@@ -105,10 +117,20 @@ describe("getVideoInfo handler", () => {
       uid,
       videoId,
       highlights: highlights("Sunday league", [
-        { id: 3, title: "Opening goal", description: "A long shot", start: "00:01:12.500", end: "00:01:40" },
+        {
+          id: 3,
+          title: "Opening goal",
+          description: "A long shot",
+          start: "00:01:12.500",
+          end: "00:01:40",
+        },
         { id: 12, title: "Late winner" },
       ]),
-      clips: [{ file: "03_vertical.mp4", size: 1500, thumbnail: true }, { file: "12_split_screen_65.5-92.mp4" }, { file: "07_square.webm", size: 0 }],
+      clips: [
+        { file: "03_vertical.mp4", size: 1500, thumbnail: true },
+        { file: "12_split_screen_65.5-92.mp4" },
+        { file: "07_square.webm", size: 0 },
+      ],
       extra: ["source/original.mp4", "clips/.DS_Store"],
     });
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
@@ -131,10 +153,20 @@ describe("getVideoInfo handler", () => {
       style: "vertical",
       has_thumbnail: true,
     });
-    expect((await fetchText(opening.url)).body).toBe(bodies.get(`users/${uid}/videos/${videoId}/clips/03_vertical.mp4`));
-    expect((await fetchText(opening.thumbnail!)).body).toBe(bodies.get(`users/${uid}/videos/${videoId}/thumbnails/03_vertical.jpg`));
+    expect((await fetchText(opening.url)).body).toBe(
+      bodies.get(`users/${uid}/videos/${videoId}/clips/03_vertical.mp4`),
+    );
+    expect((await fetchText(opening.thumbnail!)).body).toBe(
+      bodies.get(`users/${uid}/videos/${videoId}/thumbnails/03_vertical.jpg`),
+    );
     const late = info.clips.find((c) => c.id === "12_split_screen_65.5-92")!;
-    expect(late).toMatchObject({ title: "Late winner", style: "split_screen", start_time: 65.5, end_time: 92, thumbnail: null });
+    expect(late).toMatchObject({
+      title: "Late winner",
+      style: "split_screen",
+      start_time: 65.5,
+      end_time: 92,
+      thumbnail: null,
+    });
     // The zero-byte upload is a failed clip: counted, not listed among completed ones.
     expect(info.statistics.clip_count).toBe(3);
     expect(info.statistics.by_status.failed).toBe(1);
@@ -149,8 +181,14 @@ describe("getVideoInfo handler", () => {
     const again = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId });
     expect(again.source).toBe("firestore");
     expect(again.migrated_from_r2).toBe(true);
-    const strip = (c: (typeof info.clips)[number]) => ({ ...c, url: undefined, thumbnail: c.thumbnail === null ? null : "x" });
-    expect(again.clips.map(strip).sort((a, b) => a.id.localeCompare(b.id))).toEqual(info.clips.map(strip).sort((a, b) => a.id.localeCompare(b.id)));
+    const strip = (c: (typeof info.clips)[number]) => ({
+      ...c,
+      url: undefined,
+      thumbnail: c.thumbnail === null ? null : "x",
+    });
+    expect(again.clips.map(strip).sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      info.clips.map(strip).sort((a, b) => a.id.localeCompare(b.id)),
+    );
     expect(again.title).toBe(info.title);
     expect(again.created_at).toBe(info.created_at);
   });
@@ -160,9 +198,7 @@ describe("getVideoInfo handler", () => {
     const videoId = uniqueId("v");
     await seedLegacyVideo({ uid, videoId, clips: [{ file: "01_vertical.mp4" }] });
     const deps = await handlerDeps({
-      migrateVideo: async () => {
-        throw new Error("Firestore is down");
-      },
+      migrateVideo: () => Promise.reject(new Error("Firestore is down")),
     });
     const info = await handleGetVideoInfo(deps, caller(uid), { videoId });
     expect(info.source).toBe("r2");
@@ -176,14 +212,26 @@ describe("getVideoInfo handler", () => {
     const videoId = uniqueId("v");
     await seedLegacyVideo({ uid, videoId, clips: [{ file: "01_vertical.mp4" }] });
     const deps = await handlerDeps({ mode: "firestore" });
-    expect((await errorOf(handleGetVideoInfo(deps, caller(uid), { videoId }))).code).toBe("not-found");
+    expect((await errorOf(handleGetVideoInfo(deps, caller(uid), { videoId }))).code).toBe(
+      "not-found",
+    );
   });
 
   it("in mode r2, reads R2 even when Firestore has the video, and migrates nothing", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    await seedFirestoreVideo(db(), { uid, videoId, title: "From Firestore", clips: [{ clipId: "01_vertical" }] });
-    await seedLegacyVideo({ uid, videoId: `${videoId}-old`, highlights: highlights("From R2", []), clips: [{ file: "01_vertical.mp4" }] });
+    await seedFirestoreVideo(db(), {
+      uid,
+      videoId,
+      title: "From Firestore",
+      clips: [{ clipId: "01_vertical" }],
+    });
+    await seedLegacyVideo({
+      uid,
+      videoId: `${videoId}-old`,
+      highlights: highlights("From R2", []),
+      clips: [{ file: "01_vertical.mp4" }],
+    });
     const deps = await handlerDeps({ mode: "r2" });
     // The worker-written video has its clip object in R2 under the same layout.
     const info = await handleGetVideoInfo(deps, caller(uid), { videoId });
@@ -199,15 +247,25 @@ describe("getVideoInfo handler", () => {
     const other = uniqueId("u");
     const videoId = uniqueId("v");
     await seedFirestoreVideo(db(), { uid: owner, videoId, clips: [{ clipId: "01_vertical" }] });
-    await seedLegacyVideo({ uid: owner, videoId: `${videoId}-r2`, clips: [{ file: "01_vertical.mp4" }] });
+    await seedLegacyVideo({
+      uid: owner,
+      videoId: `${videoId}-r2`,
+      clips: [{ file: "01_vertical.mp4" }],
+    });
     const deps = await handlerDeps();
     const theirs = await errorOf(handleGetVideoInfo(deps, caller(other), { videoId }));
-    const theirsR2 = await errorOf(handleGetVideoInfo(deps, caller(other), { videoId: `${videoId}-r2` }));
-    const missing = await errorOf(handleGetVideoInfo(deps, caller(other), { videoId: "no-such-video" }));
+    const theirsR2 = await errorOf(
+      handleGetVideoInfo(deps, caller(other), { videoId: `${videoId}-r2` }),
+    );
+    const missing = await errorOf(
+      handleGetVideoInfo(deps, caller(other), { videoId: "no-such-video" }),
+    );
     expect(theirs.code).toBe("not-found");
     expect(theirsR2.code).toBe("not-found");
     expect(missing.code).toBe("not-found");
-    expect(theirs.message.replace(videoId, "X")).toBe(missing.message.replace("no-such-video", "X"));
+    expect(theirs.message.replace(videoId, "X")).toBe(
+      missing.message.replace("no-such-video", "X"),
+    );
   });
 
   it("pages a Firestore video's clips in created_at, id order, neither repeating nor skipping", async () => {
@@ -228,7 +286,11 @@ describe("getVideoInfo handler", () => {
       ],
     });
     const pages = await allPages(() => handlerDeps(), uid, { videoId, limit: 2 });
-    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([["01_vertical", "05_a"], ["05_b", "05_c"], ["12_vertical"]]);
+    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([
+      ["01_vertical", "05_a"],
+      ["05_b", "05_c"],
+      ["12_vertical"],
+    ]);
     expect(pages.map((p) => p.next_cursor === null)).toEqual([false, false, true]);
     // Statistics describe the whole video on every page.
     for (const p of pages) expect(p.statistics.clip_count).toBe(6);
@@ -255,8 +317,14 @@ describe("getVideoInfo handler", () => {
     // video + (limit + 1) clips + stats shards + the read mode: never the whole video.
     expect(deps.metrics.firestoreReads).toBe(1 + 51 + 4 + 1);
     expect(deps.store.calls - before).toBe(0); // presigning calls no R2 API
-    const rest = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, cursor: first.next_cursor, limit: 200 });
-    expect(rest.clips.map((c) => c.id)).toEqual(Array.from({ length: 10 }, (_, i) => `${String(50 + i).padStart(3, "0")}_vertical`));
+    const rest = await handleGetVideoInfo(await handlerDeps(), caller(uid), {
+      videoId,
+      cursor: first.next_cursor,
+      limit: 200,
+    });
+    expect(rest.clips.map((c) => c.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `${String(50 + i).padStart(3, "0")}_vertical`),
+    );
     expect(rest.next_cursor).toBeNull();
   });
 
@@ -266,7 +334,13 @@ describe("getVideoInfo handler", () => {
     await seedLegacyVideo({
       uid,
       videoId,
-      clips: ["01_vertical.mp4", "02_square.mp4", "03_vertical.mp4", "04_split_screen.mp4", "05_vertical.mp4"].map((file) => ({ file })),
+      clips: [
+        "01_vertical.mp4",
+        "02_square.mp4",
+        "03_vertical.mp4",
+        "04_split_screen.mp4",
+        "05_vertical.mp4",
+      ].map((file) => ({ file })),
     });
     // Mode r2: every page from R2, nothing migrated.
     const fromR2 = await allPages(() => handlerDeps({ mode: "r2" }), uid, { videoId, limit: 2 });
@@ -278,11 +352,23 @@ describe("getVideoInfo handler", () => {
     expect(await getVideo(db(), uid, videoId)).toBeNull();
 
     // Fallback: the first page comes from R2 and migrates the video; its cursor goes on in Firestore.
-    const first = await handleGetVideoInfo(await handlerDeps({ mode: "firestore_with_r2_fallback" }), caller(uid), { videoId, limit: 2 });
+    const first = await handleGetVideoInfo(
+      await handlerDeps({ mode: "firestore_with_r2_fallback" }),
+      caller(uid),
+      { videoId, limit: 2 },
+    );
     expect(first.source).toBe("r2");
-    const second = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, limit: 2, cursor: first.next_cursor });
+    const second = await handleGetVideoInfo(await handlerDeps(), caller(uid), {
+      videoId,
+      limit: 2,
+      cursor: first.next_cursor,
+    });
     expect(second.source).toBe("firestore");
-    const third = await handleGetVideoInfo(await handlerDeps(), caller(uid), { videoId, limit: 2, cursor: second.next_cursor });
+    const third = await handleGetVideoInfo(await handlerDeps(), caller(uid), {
+      videoId,
+      limit: 2,
+      cursor: second.next_cursor,
+    });
     expect([...first.clips, ...second.clips, ...third.clips].map((c) => c.id)).toEqual(ids);
     expect(third.next_cursor).toBeNull();
   });
@@ -295,11 +381,25 @@ describe("getVideoInfo handler", () => {
     [{ videoId: "v1", cursor: "" }, "cursor"],
     [{ videoId: "v1", cursor: 7 }, "cursor"],
     [{ videoId: "v1", cursor: "not-a-cursor" }, "cursor"],
-    [{ videoId: "v1", cursor: Buffer.from(JSON.stringify({ t: 1, n: 0, id: "../x" })).toString("base64url") }, "cursor"],
-    [{ videoId: "v1", cursor: Buffer.from(JSON.stringify({ t: 1e15, n: 0, id: "01_a" })).toString("base64url") }, "cursor"],
+    [
+      {
+        videoId: "v1",
+        cursor: Buffer.from(JSON.stringify({ t: 1, n: 0, id: "../x" })).toString("base64url"),
+      },
+      "cursor",
+    ],
+    [
+      {
+        videoId: "v1",
+        cursor: Buffer.from(JSON.stringify({ t: 1e15, n: 0, id: "01_a" })).toString("base64url"),
+      },
+      "cursor",
+    ],
   ])("rejects the page %j as invalid-argument naming %s", async (data, field) => {
     const deps = await handlerDeps();
-    const err = await errorOf(runHandler("getVideoInfo", deps, caller(uniqueId("u")), data, handleGetVideoInfo));
+    const err = await errorOf(
+      runHandler("getVideoInfo", deps, caller(uniqueId("u")), data, handleGetVideoInfo),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
     expect(err.details).toEqual({ field });
@@ -316,7 +416,9 @@ describe("getVideoInfo handler", () => {
     [{ videoId: "v1", uid: "someone-else" }, "uid"],
   ])("rejects %j as invalid-argument naming %s", async (data, field) => {
     const deps = await handlerDeps();
-    const err = await errorOf(runHandler("getVideoInfo", deps, caller(uniqueId("u")), data, handleGetVideoInfo));
+    const err = await errorOf(
+      runHandler("getVideoInfo", deps, caller(uniqueId("u")), data, handleGetVideoInfo),
+    );
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
     expect(err.details).toEqual({ field });
@@ -324,6 +426,12 @@ describe("getVideoInfo handler", () => {
 
   it("checks the caller before the payload", async () => {
     const deps = await handlerDeps();
-    expect((await errorOf(runHandler("getVideoInfo", deps, undefined, { videoId: "../x" }, handleGetVideoInfo))).code).toBe("unauthenticated");
+    expect(
+      (
+        await errorOf(
+          runHandler("getVideoInfo", deps, undefined, { videoId: "../x" }, handleGetVideoInfo),
+        )
+      ).code,
+    ).toBe("unauthenticated");
   });
 });
