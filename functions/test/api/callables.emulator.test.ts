@@ -2,8 +2,23 @@
 // Auth emulator, through firebase-tools' Functions emulator running the built functions, with
 // Firestore seeded by firebase-admin and R2 by the S3 SDK. Every URL is fetched over HTTP.
 import { eventually } from "../support/eventually";
-import { errorOf as failure, fetchText, highlights, seedFirestoreVideo, seedLegacyVideo, putObject, bodyOf, uniqueId } from "../support/api-fixtures";
-import { anonymousClient, closeAllClients, emulatorsConfigured, signedInClient, type Client } from "../support/emulator-client";
+import {
+  errorOf as failure,
+  fetchText,
+  highlights,
+  seedFirestoreVideo,
+  seedLegacyVideo,
+  putObject,
+  bodyOf,
+  uniqueId,
+} from "../support/api-fixtures";
+import {
+  anonymousClient,
+  closeAllClients,
+  emulatorsConfigured,
+  signedInClient,
+  type Client,
+} from "../support/emulator-client";
 import { testFirestore } from "../support/servers-env";
 import type { ListVideosResponse } from "../../src/api/list-videos";
 import type { VideoInfoResponse } from "../../src/api/get-video-info";
@@ -14,7 +29,11 @@ import { getVideo } from "../../src/repositories/videos";
 
 const db = () => testFirestore();
 
-const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: { code?: string }) => ({ ok: false as const, code: String(error.code) }));
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: { code?: string }) => ({ ok: false as const, code: String(error.code) }),
+  );
 
 const describeEmulators = emulatorsConfigured() ? describe : describe.skip;
 
@@ -39,7 +58,9 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
       ["registerClip", { action: "delete", uid: "u1", videoId: "v1", clipId: "01_a" }],
       ["setReadMode", { mode: "r2" }],
     ] as const) {
-      expect(`${name}: ${(await failure(anonymous.call(name, data))).code}`).toBe(`${name}: unauthenticated`);
+      expect(`${name}: ${(await failure(anonymous.call(name, data))).code}`).toBe(
+        `${name}: unauthenticated`,
+      );
     }
   });
 
@@ -52,27 +73,66 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     await putObject(`${prefix}clips/02_vertical_3-9.mp4`, clipBody);
     await putObject(`${prefix}thumbnails/02_vertical_3-9.jpg`, "thumbnail-bytes");
 
-    const payload = { action: "upsert", uid, videoId, fileName: "02_vertical_3-9.mp4", sceneId: 2, style: "vertical", sceneTitle: "Save", startTime: 3, endTime: 9, videoTitle: "Training" };
+    const payload = {
+      action: "upsert",
+      uid,
+      videoId,
+      fileName: "02_vertical_3-9.mp4",
+      sceneId: 2,
+      style: "vertical",
+      sceneTitle: "Save",
+      startTime: 3,
+      endTime: 9,
+      videoTitle: "Training",
+    };
     const registered = await worker.call<RegisterClipResponse>("registerClip", payload);
-    expect(registered).toMatchObject({ action: "upsert", clip_id: "02_vertical_3-9", created: true, video_created: true, size_bytes: 2500, has_thumbnail: true });
+    expect(registered).toMatchObject({
+      action: "upsert",
+      clip_id: "02_vertical_3-9",
+      created: true,
+      video_created: true,
+      size_bytes: 2500,
+      has_thumbnail: true,
+    });
     // The owner the worker names must be a user.
-    expect((await failure(worker.call("registerClip", { ...payload, uid: uniqueId("nobody") }))).code).toBe("not-found");
+    expect(
+      (await failure(worker.call("registerClip", { ...payload, uid: uniqueId("nobody") }))).code,
+    ).toBe("not-found");
     // A retry by the worker changes nothing.
-    expect(await worker.call<RegisterClipResponse>("registerClip", payload)).toMatchObject({ created: false, video_created: false });
+    expect(await worker.call<RegisterClipResponse>("registerClip", payload)).toMatchObject({
+      created: false,
+      video_created: false,
+    });
 
     const list = await user.call<ListVideosResponse>("listVideos", {});
-    expect(list.videos.map((v) => [v.id, v.title, v.source])).toEqual([[videoId, "Training", "firestore"]]);
-    expect(list.videos[0]!.statistics).toHaveProperty("clip_count");
+    expect(list.videos.map((v) => [v.id, v.title, v.source])).toEqual([
+      [videoId, "Training", "firestore"],
+    ]);
+    expect(list.videos[0].statistics).toHaveProperty("clip_count");
 
     const info = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
     expect(info.source).toBe("firestore");
     expect(info.clips).toHaveLength(1);
-    const clip = info.clips[0]!;
-    expect(clip).toMatchObject({ id: "02_vertical_3-9", name: "02_vertical_3-9.mp4", title: "Save", size: "2.5 KB", size_bytes: 2500, style: "vertical", start_time: 3, end_time: 9, duration: 6 });
+    const clip = info.clips[0];
+    expect(clip).toMatchObject({
+      id: "02_vertical_3-9",
+      name: "02_vertical_3-9.mp4",
+      title: "Save",
+      size: "2.5 KB",
+      size_bytes: 2500,
+      style: "vertical",
+      start_time: 3,
+      end_time: 9,
+      duration: 6,
+    });
     expect((await fetchText(clip.url)).body).toBe(clipBody);
     expect((await fetchText(clip.thumbnail!)).body).toBe("thumbnail-bytes");
 
-    const download = await user.call<ClipUrlResponse>("getClipUrl", { videoId, clipId: "02_vertical_3-9", download: true });
+    const download = await user.call<ClipUrlResponse>("getClipUrl", {
+      videoId,
+      clipId: "02_vertical_3-9",
+      download: true,
+    });
     expect(Date.parse(download.expires_at) - Date.now()).toBeGreaterThan(3000 * 1000);
     expect(Date.parse(download.expires_at) - Date.now()).toBeLessThanOrEqual(3600 * 1000);
     const fetched = await fetchText(download.url);
@@ -80,21 +140,40 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     expect(fetched.headers.get("content-disposition")).toContain('filename="02_vertical_3-9.mp4"');
 
     // The worker deletes the clip; the owner no longer gets a URL for it.
-    expect(await worker.call("registerClip", { action: "delete", uid, videoId, clipId: "02_vertical_3-9" })).toMatchObject({ deleted: true });
-    expect((await failure(user.call("getClipUrl", { videoId, clipId: "02_vertical_3-9" }))).code).toBe("not-found");
+    expect(
+      await worker.call("registerClip", {
+        action: "delete",
+        uid,
+        videoId,
+        clipId: "02_vertical_3-9",
+      }),
+    ).toMatchObject({ deleted: true });
+    expect(
+      (await failure(user.call("getClipUrl", { videoId, clipId: "02_vertical_3-9" }))).code,
+    ).toBe("not-found");
   });
 
   it("pages through a user's videos, newest first, with statistics", async () => {
     const user = await signedInClient();
     const uid = user.uid!;
     const same = new Date("2026-03-03T03:03:03.000Z");
-    for (const id of ["a", "b", "c", "d"]) await seedFirestoreVideo(db(), { uid, videoId: `v-${id}`, createdAt: same, clips: [{ clipId: "01_vertical" }] });
+    for (const id of ["a", "b", "c", "d"])
+      await seedFirestoreVideo(db(), {
+        uid,
+        videoId: `v-${id}`,
+        createdAt: same,
+        clips: [{ clipId: "01_vertical" }],
+      });
     const ids: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: ListVideosResponse = await user.call<ListVideosResponse>("listVideos", { limit: 3, cursor });
+      const page: ListVideosResponse = await user.call<ListVideosResponse>("listVideos", {
+        limit: 3,
+        cursor,
+      });
       ids.push(...page.videos.map((v) => v.id));
-      for (const v of page.videos) expect(v.statistics).toMatchObject({ clip_count: 1, completed_bytes: 1001 });
+      for (const v of page.videos)
+        expect(v.statistics).toMatchObject({ clip_count: 1, completed_bytes: 1001 });
       cursor = page.next_cursor;
     } while (cursor);
     expect(ids).toEqual(["v-d", "v-c", "v-b", "v-a"]);
@@ -108,20 +187,29 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
       uid,
       videoId,
       highlights: highlights("Beach cup", [{ id: 1, title: "Kick-off", start: 0, end: 8 }]),
-      clips: [{ file: "01_vertical.mp4", size: 700, thumbnail: true }, { file: "02_square_8-20.webm", size: 900 }],
+      clips: [
+        { file: "01_vertical.mp4", size: 700, thumbnail: true },
+        { file: "02_square_8-20.webm", size: 900 },
+      ],
     });
     const listed = await user.call<ListVideosResponse>("listVideos", {});
-    expect(listed.videos.map((v) => [v.id, v.source, v.title])).toEqual([[videoId, "r2", "Beach cup"]]);
+    expect(listed.videos.map((v) => [v.id, v.source, v.title])).toEqual([
+      [videoId, "r2", "Beach cup"],
+    ]);
 
     const first = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
     expect(first.source).toBe("r2");
     expect(first.statistics).toMatchObject({ clip_count: 2, completed_bytes: 1600 });
     for (const clip of first.clips) {
-      expect((await fetchText(clip.url)).body).toBe(bodies.get(`users/${uid}/videos/${videoId}/clips/${clip.name}`));
+      expect((await fetchText(clip.url)).body).toBe(
+        bodies.get(`users/${uid}/videos/${videoId}/clips/${clip.name}`),
+      );
     }
     const kickoff = first.clips.find((c) => c.id === "01_vertical")!;
     expect(kickoff).toMatchObject({ title: "Kick-off", start_time: 0, end_time: 8, duration: 8 });
-    expect((await fetchText(kickoff.thumbnail!)).body).toBe(bodies.get(`users/${uid}/videos/${videoId}/thumbnails/01_vertical.jpg`));
+    expect((await fetchText(kickoff.thumbnail!)).body).toBe(
+      bodies.get(`users/${uid}/videos/${videoId}/thumbnails/01_vertical.jpg`),
+    );
 
     // Migrated on demand before the answer returned.
     expect((await getVideo(db(), uid, videoId))?.migrated_from_r2).toBe(true);
@@ -139,7 +227,10 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     await seedLegacyVideo({ uid, videoId: legacyId, clips: [{ file: "01_vertical.mp4" }] });
     await seedFirestoreVideo(db(), { uid, videoId: storedId, clips: [{ clipId: "01_vertical" }] });
     try {
-      const toFirestore = await admin.call<SetReadModeResponse>("setReadMode", { mode: "firestore", uid });
+      const toFirestore = await admin.call<SetReadModeResponse>("setReadMode", {
+        mode: "firestore",
+        uid,
+      });
       expect(toFirestore.read_mode_by_uid[uid]).toBe("firestore");
       // Wait on a video every mode can read (opening the legacy one in fallback mode would migrate it).
       const switched = await eventually(
@@ -147,8 +238,14 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
         (r) => r.read_mode === "firestore",
       );
       expect(switched.source).toBe("firestore");
-      expect(await settle(user.call("getVideoInfo", { videoId: legacyId }))).toEqual({ ok: false, code: "functions/not-found" });
-      const clipUrl = await eventually(() => settle(user.call("getClipUrl", { videoId: legacyId, clipId: "01_vertical" })), (r) => !r.ok);
+      expect(await settle(user.call("getVideoInfo", { videoId: legacyId }))).toEqual({
+        ok: false,
+        code: "functions/not-found",
+      });
+      const clipUrl = await eventually(
+        () => settle(user.call("getClipUrl", { videoId: legacyId, clipId: "01_vertical" })),
+        (r) => !r.ok,
+      );
       expect(clipUrl).toEqual({ ok: false, code: "functions/not-found" });
       // Each function's instances cache the switch on their own.
       const listed = await eventually(
@@ -185,11 +282,20 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
 
   it("the global switch is admin-only and reports what is stored", async () => {
     const user = await signedInClient();
-    expect((await failure(user.call("setReadMode", { mode: "firestore" }))).code).toBe("permission-denied");
-    expect((await failure(worker.call("setReadMode", { mode: "firestore" }))).code).toBe("permission-denied");
+    expect((await failure(user.call("setReadMode", { mode: "firestore" }))).code).toBe(
+      "permission-denied",
+    );
+    expect((await failure(worker.call("setReadMode", { mode: "firestore" }))).code).toBe(
+      "permission-denied",
+    );
     // Setting the global mode to the default changes nothing for concurrently running tests.
-    const set = await admin.call<SetReadModeResponse>("setReadMode", { mode: "firestore_with_r2_fallback" });
-    expect(set).toMatchObject({ read_mode: "firestore_with_r2_fallback", default_read_mode: "firestore_with_r2_fallback" });
+    const set = await admin.call<SetReadModeResponse>("setReadMode", {
+      mode: "firestore_with_r2_fallback",
+    });
+    expect(set).toMatchObject({
+      read_mode: "firestore_with_r2_fallback",
+      default_read_mode: "firestore_with_r2_fallback",
+    });
     const cleared = await admin.call<SetReadModeResponse>("setReadMode", { mode: null });
     expect(cleared.read_mode).toBeNull();
   });
@@ -199,9 +305,19 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     const intruder = await signedInClient();
     const videoId = uniqueId("v");
     const legacyId = uniqueId("legacy");
-    await seedFirestoreVideo(db(), { uid: owner.uid!, videoId, clips: [{ clipId: "01_vertical" }] });
-    await seedLegacyVideo({ uid: owner.uid!, videoId: legacyId, clips: [{ file: "01_vertical.mp4" }] });
-    expect((await owner.call<VideoInfoResponse>("getVideoInfo", { videoId })).clips).toHaveLength(1);
+    await seedFirestoreVideo(db(), {
+      uid: owner.uid!,
+      videoId,
+      clips: [{ clipId: "01_vertical" }],
+    });
+    await seedLegacyVideo({
+      uid: owner.uid!,
+      videoId: legacyId,
+      clips: [{ file: "01_vertical.mp4" }],
+    });
+    expect((await owner.call<VideoInfoResponse>("getVideoInfo", { videoId })).clips).toHaveLength(
+      1,
+    );
 
     for (const [name, data] of [
       ["getVideoInfo", { videoId }],
@@ -209,16 +325,20 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
       ["getClipUrl", { videoId, clipId: "01_vertical" }],
       ["getClipUrl", { videoId: legacyId, clipId: "01_vertical" }],
     ] as const) {
-      expect(`${name}: ${(await failure(intruder.call(name, data))).code}`).toBe(`${name}: not-found`);
+      expect(`${name}: ${(await failure(intruder.call(name, data))).code}`).toBe(
+        `${name}: not-found`,
+      );
     }
     expect((await intruder.call<ListVideosResponse>("listVideos", {})).videos).toEqual([]);
     // The owner's id in the payload changes nothing: the uid comes from the token.
-    expect((await failure(intruder.call("getVideoInfo", { videoId, uid: owner.uid }))).code).toBe("invalid-argument");
+    expect((await failure(intruder.call("getVideoInfo", { videoId, uid: owner.uid }))).code).toBe(
+      "invalid-argument",
+    );
     // Only a worker may register clips, even for its own videos.
     const own = { action: "delete", uid: owner.uid, videoId, clipId: "01_vertical" };
     expect((await failure(owner.call("registerClip", own))).code).toBe("permission-denied");
     expect((await failure(intruder.call("registerClip", own))).code).toBe("permission-denied");
-    expect((await getVideo(db(), owner.uid!, legacyId))).toBeNull();
+    expect(await getVideo(db(), owner.uid!, legacyId)).toBeNull();
   });
 
   it("pages a video's clips with limit and next_cursor, every URL serving its clip", async () => {
@@ -228,18 +348,30 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     const seeded = await seedFirestoreVideo(db(), {
       uid,
       videoId,
-      clips: ["01_vertical", "02_vertical", "03_square", "04_vertical", "05_vertical"].map((clipId) => ({ clipId })),
+      clips: ["01_vertical", "02_vertical", "03_square", "04_vertical", "05_vertical"].map(
+        (clipId) => ({ clipId }),
+      ),
     });
     const pages: VideoInfoResponse[] = [];
     let cursor: string | null = null;
     do {
-      const page: VideoInfoResponse = await user.call<VideoInfoResponse>("getVideoInfo", { videoId, limit: 2, cursor });
+      const page: VideoInfoResponse = await user.call<VideoInfoResponse>("getVideoInfo", {
+        videoId,
+        limit: 2,
+        cursor,
+      });
       pages.push(page);
       cursor = page.next_cursor;
     } while (cursor);
-    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([["01_vertical", "02_vertical"], ["03_square", "04_vertical"], ["05_vertical"]]);
+    expect(pages.map((p) => p.clips.map((c) => c.id))).toEqual([
+      ["01_vertical", "02_vertical"],
+      ["03_square", "04_vertical"],
+      ["05_vertical"],
+    ]);
     for (const clip of pages.flatMap((p) => p.clips)) {
-      expect((await fetchText(clip.url)).body).toBe(seeded.find((s) => s.doc.clip_id === clip.id)!.body);
+      expect((await fetchText(clip.url)).body).toBe(
+        seeded.find((s) => s.doc.clip_id === clip.id)!.body,
+      );
     }
   });
 
@@ -260,20 +392,52 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
       [user, "getClipUrl", { videoId: "v1", clipId: "01_a", download: 1 }, "download"],
       [worker, "registerClip", { action: "upsert" }, "uid"],
       [worker, "registerClip", { action: "explode", uid: "u1" }, "action"],
-      [worker, "registerClip", { action: "upsert", uid: "u/1", videoId: "v1", fileName: "01_a.mp4", sceneId: 1, style: "a" }, "uid"],
-      [worker, "registerClip", { action: "upsert", uid: "u1", videoId: "v1", fileName: "../01_a.mp4", sceneId: 1, style: "a" }, "fileName"],
-      [worker, "registerClip", { action: "set_status", uid: "u1", videoId: "v1", clipId: "01_a", status: "gone" }, "status"],
+      [
+        worker,
+        "registerClip",
+        {
+          action: "upsert",
+          uid: "u/1",
+          videoId: "v1",
+          fileName: "01_a.mp4",
+          sceneId: 1,
+          style: "a",
+        },
+        "uid",
+      ],
+      [
+        worker,
+        "registerClip",
+        {
+          action: "upsert",
+          uid: "u1",
+          videoId: "v1",
+          fileName: "../01_a.mp4",
+          sceneId: 1,
+          style: "a",
+        },
+        "fileName",
+      ],
+      [
+        worker,
+        "registerClip",
+        { action: "set_status", uid: "u1", videoId: "v1", clipId: "01_a", status: "gone" },
+        "status",
+      ],
       [admin, "setReadMode", { mode: "sometimes" }, "mode"],
       [admin, "setReadMode", { mode: "r2", uid: "a b" }, "uid"],
     ];
     for (const [client, name, data, field] of cases) {
       const err = await failure(client.call(name, data));
-      expect(`${name} ${JSON.stringify(data)}: ${err.code} ${err.message.split(":")[0]}`).toBe(`${name} ${JSON.stringify(data)}: invalid-argument ${field}`);
+      expect(`${name} ${JSON.stringify(data)}: ${err.code} ${err.message.split(":")[0]}`).toBe(
+        `${name} ${JSON.stringify(data)}: invalid-argument ${field}`,
+      );
       expect(err.details).toEqual({ field });
     }
   });
 });
 
 if (!emulatorsConfigured()) {
-  it.skip("callables through the emulators: CLIPSTORE_FUNCTIONS_EMULATOR / FIREBASE_AUTH_EMULATOR_HOST not set (run npm test)", () => undefined);
+  it.skip("callables through the emulators: CLIPSTORE_FUNCTIONS_EMULATOR / FIREBASE_AUTH_EMULATOR_HOST not set (run npm test)", () =>
+    undefined);
 }
