@@ -316,6 +316,8 @@ describe("getVideoInfo handler", () => {
     expect(first.next_cursor).not.toBeNull();
     // video + (limit + 1) clips + stats shards + the read mode: never the whole video.
     expect(deps.metrics.firestoreReads).toBe(1 + 51 + 4 + 1);
+    // The log line says which page was served.
+    expect(deps.metrics.extra).toMatchObject({ clips: 50, page_limit: 50, has_more: true });
     expect(deps.store.calls - before).toBe(0); // presigning calls no R2 API
     const rest = await handleGetVideoInfo(await handlerDeps(), caller(uid), {
       videoId,
