@@ -13,7 +13,7 @@
  * there is built from the legacy R2 layout in the fallback mode (then migrated on demand, after
  * the answer is built, never failing it) and always in mode `r2`. `source` says which.
  */
-import { Timestamp, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import { InvalidArgumentError, NotFoundError } from "../errors";
 import * as logs from "../logs";
@@ -21,7 +21,8 @@ import { CLIP_STATUSES, styleSchema, type ClipStatus } from "../model/clip";
 import { CLIP_ID_PATTERN, videoIdSchema } from "../model/ids";
 import type { VideoStats } from "../model/stats";
 import type { ReadMode } from "../read-mode";
-import { clipsQuery, parseClip, type ClipFilter, type ParsedClip } from "../repositories/clips";
+import { listClipsPage, type ClipPageRequest } from "../repositories/clips";
+import { decodePosition, encodePosition, type Position } from "../repositories/cursor";
 import { getVideo } from "../repositories/videos";
 import { readVideoStats } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
@@ -31,7 +32,6 @@ import {
   clipRecordFromDoc,
   clipRecordFromLegacy,
   clipView,
-  encodePosition,
   legacyVideoTimes,
   statsOfLegacyVideo,
   type ClipRecord,
@@ -53,10 +53,7 @@ const payloadSchema = z
   .strict();
 
 /** Where a page starts: after the clip with this created_at and id. */
-interface ClipPosition {
-  createdAt: Timestamp;
-  id: string;
-}
+type ClipPosition = Position;
 
 export interface VideoInfoResponse {
   id: string;
@@ -96,7 +93,7 @@ export async function handleGetVideoInfo(
 ): Promise<VideoInfoResponse> {
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
-  const after = payload.cursor ? decodeClipCursor(payload.cursor) : null;
+  const after = payload.cursor ? decodePosition(payload.cursor, CLIP_ID_PATTERN) : null;
   if (payload.cursor && !after)
     throw new InvalidArgumentError("cursor: is not a cursor returned by getVideoInfo", {
       field: "cursor",
@@ -145,65 +142,7 @@ export async function handleGetVideoInfo(
   return response;
 }
 
-interface PageRequest {
-  filter: ClipFilter;
-  limit: number;
-  after: ClipPosition | null;
-}
-
-export function encodeClipCursor(position: ClipPosition): string {
-  return encodePosition(position);
-}
-
-/** The cursor's fields, or null when it is not one (the format of repositories/videos.ts). */
-export function decodeClipCursor(cursor: string): ClipPosition | null {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as {
-      t?: unknown;
-      n?: unknown;
-      id?: unknown;
-    };
-    if (
-      typeof v.t === "number" &&
-      typeof v.n === "number" &&
-      typeof v.id === "string" &&
-      CLIP_ID_PATTERN.test(v.id)
-    ) {
-      return { createdAt: new Timestamp(v.t, v.n), id: v.id }; // throws on an out-of-range time
-    }
-  } catch {
-    // not a cursor
-  }
-  return null;
-}
-
-/**
- * One page of a video's clips from the indexed clips query: `limit + 1` documents, the extra
- * one only telling whether another page follows.
- */
-export async function listClipsPage(
-  db: Firestore,
-  uid: string,
-  videoId: string,
-  page: PageRequest,
-): Promise<{ clips: ParsedClip[]; docsRead: number; nextCursor: string | null }> {
-  let query = clipsQuery(db, uid, videoId, page.filter);
-  if (page.after) query = query.startAfter(page.after.createdAt, page.after.id);
-  const snap = await query.limit(page.limit + 1).get();
-  const docs = snap.docs.slice(0, page.limit);
-  // The cursor is the page's last document, parsed or not, so no page repeats it.
-  const last = lastPositioned(docs);
-  const nextCursor = snap.docs.length > page.limit && last ? encodeClipCursor(last) : null;
-  return { clips: docs.map(parseClip), docsRead: snap.docs.length, nextCursor };
-}
-
-function lastPositioned(docs: QueryDocumentSnapshot[]): ClipPosition | null {
-  for (let i = docs.length - 1; i >= 0; i--) {
-    const createdAt = docs[i].get("created_at") as unknown;
-    if (createdAt instanceof Timestamp) return { createdAt, id: docs[i].id };
-  }
-  return null;
-}
+type PageRequest = ClipPageRequest;
 
 async function fromFirestore(
   deps: ApiDeps,
@@ -286,7 +225,7 @@ async function fromR2(
     migratedFromR2: false,
     statistics: statsOfLegacyVideo(video, now),
     clips,
-    nextCursor: rest.length > page.limit && last ? encodeClipCursor(position(last)) : null,
+    nextCursor: rest.length > page.limit && last ? encodePosition(position(last)) : null,
     source: "r2",
     legacy: video,
   };

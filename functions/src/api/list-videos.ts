@@ -17,16 +17,17 @@ import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import * as logs from "../logs";
 import { InvalidArgumentError } from "../errors";
+import { SEGMENT_PATTERN } from "../model/ids";
 import type { VideoStats } from "../model/stats";
 import { paths } from "../repositories/paths";
-import { decodeCursor, listVideos as listVideoDocs } from "../repositories/videos";
+import { decodePosition, encodePosition } from "../repositories/cursor";
+import { listVideos as listVideoDocs } from "../repositories/videos";
 import { readVideoStatsMany } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { listLegacyVideoIds, loadLegacyVideo, mapBounded } from "./legacy-source";
 import {
   comparePositions,
-  encodePosition,
   legacyVideoTimes,
   summaryFromDoc,
   summaryFromLegacy,
@@ -67,8 +68,7 @@ export async function handleListVideos(
   const caller = requireCaller(auth);
   const payload = parsePayload(payloadSchema, data);
   const limit = payload.limit ?? DEFAULT_PAGE_SIZE;
-  const cursor = payload.cursor ? decodeCursor(payload.cursor) : null;
-  const after = cursor ? positionOf(cursor) : null;
+  const after = payload.cursor ? decodePosition(payload.cursor, SEGMENT_PATTERN) : null;
   if (payload.cursor && !after)
     throw new InvalidArgumentError("cursor: is not a cursor returned by listVideos", {
       field: "cursor",
@@ -85,7 +85,7 @@ export async function handleListVideos(
   let firestoreHasMore = false;
   let firestoreCount = 0;
   if (mode !== "r2") {
-    const page = await listVideoDocs(deps.db, uid, limit, cursor);
+    const page = await listVideoDocs(deps.db, uid, limit, after);
     metrics.query(page.videos.length + page.malformed.length + (page.nextCursor ? 1 : 0));
     // A malformed document keeps its place in the order (so cursors neither skip nor stall)
     // but yields no summary; it is reported in the log line.
@@ -141,15 +141,6 @@ export async function handleListVideos(
     next_cursor: hasMore && last ? encodePosition(last.position) : null,
     read_mode: mode,
   };
-}
-
-/** Where a cursor points; null when its time is not a Firestore timestamp. */
-function positionOf(cursor: { t: number; n: number; id: string }): ListPosition | null {
-  try {
-    return { createdAt: new Timestamp(cursor.t, cursor.n), id: cursor.id };
-  } catch {
-    return null;
-  }
 }
 
 /** The ids among `ids` that have no Firestore video document (read 300 at a time). */

@@ -2,7 +2,7 @@
  * What the callables answer, built the same way from a Firestore document or from the legacy
  * R2 layout, so a client cannot tell the two apart except by `source`.
  */
-import { Timestamp } from "firebase-admin/firestore";
+import type { Position } from "../repositories/cursor";
 import type { ClipDoc, ClipInput, ClipStatus } from "../model/clip";
 import { contributionOf, sumTotals, toVideoStats, type VideoStats } from "../model/stats";
 import type { VideoDoc } from "../model/video";
@@ -155,10 +155,8 @@ export function summaryFromLegacy(video: LegacyVideo, now: Date): VideoSummary {
 }
 
 /** The position of a video in "newest first" order: created_at desc, then id desc. */
-export interface ListPosition {
-  createdAt: Timestamp;
-  id: string;
-}
+/** A place in the newest-first listing (repositories/cursor.ts). */
+export type ListPosition = Position;
 
 /** Negative when `a` comes before `b` in the listing (newer, or same time and greater id). */
 export function comparePositions(a: ListPosition, b: ListPosition): number {
@@ -166,14 +164,4 @@ export function comparePositions(a: ListPosition, b: ListPosition): number {
   if (a.createdAt.nanoseconds !== b.createdAt.nanoseconds)
     return b.createdAt.nanoseconds - a.createdAt.nanoseconds;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
-}
-
-/** The cursor format of repositories/videos.ts (decodeCursor reads it back). */
-export function encodePosition(position: ListPosition): string {
-  const value = {
-    t: position.createdAt.seconds,
-    n: position.createdAt.nanoseconds,
-    id: position.id,
-  };
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
 }

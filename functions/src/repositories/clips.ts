@@ -5,6 +5,7 @@ import {
   type Query,
 } from "firebase-admin/firestore";
 import { clipDocSchema, type ClipDoc, type ClipInput, type ClipStatus } from "../model/clip";
+import { encodePosition, lastPosition, type Position } from "./cursor";
 import { paths } from "./paths";
 
 export type ParsedClip = { ok: true; clip: ClipDoc } | { ok: false; path: string; reason: string };
@@ -78,6 +79,33 @@ export function clipsQuery(
   if (filter.status) query = query.where("status", "==", filter.status);
   if (filter.style) query = query.where("style", "==", filter.style);
   return query.orderBy("created_at", "asc").orderBy("__name__", "asc");
+}
+
+export interface ClipPageRequest {
+  filter: ClipFilter;
+  limit: number;
+  /** Start after this clip (created_at, id), or at the beginning. */
+  after: Position | null;
+}
+
+/**
+ * One page of a video's clips from the indexed clips query: `limit + 1` documents, the extra
+ * one only telling whether another page follows. The cursor is the page's last document,
+ * parsed or not, so no page repeats it.
+ */
+export async function listClipsPage(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  page: ClipPageRequest,
+): Promise<{ clips: ParsedClip[]; docsRead: number; nextCursor: string | null }> {
+  let query = clipsQuery(db, uid, videoId, page.filter);
+  if (page.after) query = query.startAfter(page.after.createdAt, page.after.id);
+  const snap = await query.limit(page.limit + 1).get();
+  const docs = snap.docs.slice(0, page.limit);
+  const last = lastPosition(docs);
+  const nextCursor = snap.docs.length > page.limit && last ? encodePosition(last) : null;
+  return { clips: docs.map(parseClip), docsRead: snap.docs.length, nextCursor };
 }
 
 export async function listClips(

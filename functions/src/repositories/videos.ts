@@ -1,5 +1,6 @@
 import { Timestamp, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { videoDocSchema, type VideoDoc } from "../model/video";
+import { encodePosition, lastPosition, type Position } from "./cursor";
 import { paths } from "./paths";
 
 export interface VideoInput {
@@ -69,34 +70,6 @@ export interface VideoPage {
   nextCursor: string | null;
 }
 
-interface CursorValue {
-  t: number; // created_at, seconds
-  n: number; // created_at, nanoseconds
-  id: string;
-}
-
-export function encodeCursor(createdAt: Timestamp, id: string): string {
-  const value: CursorValue = { t: createdAt.seconds, n: createdAt.nanoseconds, id };
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
-}
-
-export function decodeCursor(cursor: string): CursorValue | null {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorValue>;
-    if (
-      Number.isSafeInteger(v.t) &&
-      Number.isSafeInteger(v.n) &&
-      typeof v.id === "string" &&
-      /^[A-Za-z0-9_-]{1,128}$/.test(v.id)
-    ) {
-      return v as CursorValue;
-    }
-  } catch {
-    // fall through
-  }
-  return null;
-}
-
 /**
  * The user's videos, newest first. Ties on `created_at` are broken by document id, and the
  * cursor holds both, so a page boundary neither skips nor repeats a video.
@@ -105,10 +78,10 @@ export async function listVideos(
   db: Firestore,
   uid: string,
   limit: number,
-  cursor: CursorValue | null,
+  after: Position | null,
 ): Promise<VideoPage> {
   let query = paths.videos(db, uid).orderBy("created_at", "desc").orderBy("__name__", "desc");
-  if (cursor) query = query.startAfter(new Timestamp(cursor.t, cursor.n), cursor.id);
+  if (after) query = query.startAfter(after.createdAt, after.id);
   const snap = await query.limit(limit + 1).get();
   const docs = snap.docs.slice(0, limit);
   const videos: VideoDoc[] = [];
@@ -127,11 +100,7 @@ export async function listVideos(
     }
   }
   // The cursor is the last document of the page, parsed or not, so no page repeats it.
-  const last = docs[docs.length - 1];
-  const lastCreated = last?.get("created_at") as unknown;
-  const nextCursor =
-    snap.docs.length > limit && last && lastCreated instanceof Timestamp
-      ? encodeCursor(lastCreated, last.id)
-      : null;
+  const last = lastPosition(docs);
+  const nextCursor = snap.docs.length > limit && last ? encodePosition(last) : null;
   return { videos, malformed, nextCursor };
 }
