@@ -68,7 +68,7 @@ export interface ApiDeps {
   readModes: ReadModeSource;
   /** Lifetime of presigned URLs, already validated (see urlTtlSeconds). */
   urlTtlSeconds: number;
-  /** Shard documents per video's statistics: what reading them costs at most. */
+  /** Counter shards per video for statistics the API repairs (STATS_SHARDS). */
   statsShards: number;
   /** The on-demand migration run after a fallback read (the real one unless a test swaps it). */
   migrateVideo: MigrateVideoFn;

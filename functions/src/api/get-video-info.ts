@@ -24,7 +24,7 @@ import type { ReadMode } from "../read-mode";
 import { listClipsPage, type ClipPageRequest } from "../repositories/clips";
 import { decodePosition, encodePosition, type Position } from "../repositories/cursor";
 import { getVideo } from "../repositories/videos";
-import { readVideoStats } from "../stats/read";
+import { readVideoStatsCounted } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyVideo } from "./legacy-source";
@@ -152,14 +152,15 @@ async function fromFirestore(
 ): Promise<Loaded | null> {
   // The video, its page of clips and its statistics in one round trip, not two: a video that
   // does not exist costs two empty queries (one read each) on top of its document read.
-  const [video, listed, statistics] = await Promise.all([
+  const [video, listed, counted] = await Promise.all([
     getVideo(deps.db, uid, videoId),
     listClipsPage(deps.db, uid, videoId, page),
-    readVideoStats(deps.db, uid, videoId),
+    readVideoStatsCounted(deps.db, uid, videoId),
   ]);
+  const statistics = counted.stats;
   deps.metrics.firestoreReads += 1;
   deps.metrics.query(listed.docsRead);
-  deps.metrics.firestoreReads += video ? deps.statsShards : 1;
+  deps.metrics.firestoreReads += counted.reads;
   if (!video) return null;
   const clips: ClipRecord[] = [];
   for (const p of listed.clips) {

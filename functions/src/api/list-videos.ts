@@ -97,12 +97,12 @@ export async function handleListVideos(
     if (page.malformed.length) metrics.extra.malformed_videos = page.malformed.length;
     firestoreHasMore = page.nextCursor !== null;
     firestoreCount = page.videos.length;
-    const stats = await readVideoStatsMany(
+    const { stats, reads } = await readVideoStatsMany(
       deps.db,
       uid,
       page.videos.map((v) => v.video_id),
     );
-    metrics.firestoreReads += page.videos.length * deps.statsShards;
+    metrics.firestoreReads += reads;
     for (const doc of page.videos) {
       entries.push({
         position: { createdAt: doc.created_at, id: doc.video_id },

@@ -314,8 +314,10 @@ describe("getVideoInfo handler", () => {
     const first = await handleGetVideoInfo(deps, caller(uid), { videoId });
     expect(first.clips).toHaveLength(50); // the default page
     expect(first.next_cursor).not.toBeNull();
-    // video + (limit + 1) clips + stats shards + the read mode: never the whole video.
-    expect(deps.metrics.firestoreReads).toBe(1 + 51 + 4 + 1);
+    // video + (limit + 1) clips + the stats shards (none yet: an empty query bills one read) +
+    // the read mode: never the whole video.
+    expect((await paths.statsShards(db(), uid, videoId).get()).size).toBe(0);
+    expect(deps.metrics.firestoreReads).toBe(1 + 51 + 1 + 1);
     // The log line says which page was served.
     expect(deps.metrics.extra).toMatchObject({ clips: 50, page_limit: 50, has_more: true });
     expect(deps.store.calls - before).toBe(0); // presigning calls no R2 API
