@@ -42,7 +42,7 @@ export async function readVideoStatsMany(
 ): Promise<{ stats: Map<string, VideoStats>; reads: number }> {
   const counted = await Promise.all(videoIds.map((id) => readVideoStatsCounted(db, uid, id)));
   return {
-    stats: new Map(counted.map((c, i) => [videoIds[i]!, c.stats])),
+    stats: new Map(counted.map((c, i) => [videoIds[i], c.stats])),
     reads: counted.reduce((n, c) => n + c.reads, 0),
   };
 }
