@@ -48,21 +48,3 @@ export async function loadLegacyVideo(
   const text = objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
   return buildLegacyVideo(uid, videoId, objects, text);
 }
-
-/** Runs `fn` over items, at most `limit` at a time, keeping the order of the results. */
-export async function mapBounded<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -25,7 +25,8 @@ import { listVideos as listVideoDocs } from "../repositories/videos";
 import { readVideoStatsMany } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
-import { listLegacyVideoIds, loadLegacyVideo, mapBounded } from "./legacy-source";
+import { mapWithConcurrency } from "../concurrency";
+import { listLegacyVideoIds, loadLegacyVideo } from "./legacy-source";
 import {
   comparePositions,
   legacyVideoTimes,
@@ -117,7 +118,7 @@ export async function handleListVideos(
     if (mode === "firestore_with_r2_fallback" && ids.length > 0)
       ids = await onlyNotInFirestore(deps, uid, ids);
     const legacy = (
-      await mapBounded(ids, R2_CONCURRENCY, (id) => loadLegacyVideo(deps.store, uid, id))
+      await mapWithConcurrency(ids, R2_CONCURRENCY, (id) => loadLegacyVideo(deps.store, uid, id))
     ).filter((v): v is LegacyVideo => v !== null);
     for (const video of legacy) {
       const position = {

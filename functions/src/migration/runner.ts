@@ -26,7 +26,7 @@ import {
   LEGACY_ROOT,
   parseLegacyKey,
 } from "../storage/legacy-layout";
-import { mapWithConcurrency } from "./concurrency";
+import { mapWithConcurrency } from "../concurrency";
 import type { MigrationDeps } from "./deps";
 import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
 import { emptyProgress, ProblemLog, type Progress, type RunProblem } from "./report";

@@ -12,7 +12,7 @@ import { contributionOf, normalizeTotals, sumTotals, totalsEqual } from "../mode
 import { paths } from "../repositories/paths";
 import { readVideoStats } from "../stats/read";
 import { buildLegacyVideo, LEGACY_ROOT } from "../storage/legacy-layout";
-import { mapWithConcurrency } from "./concurrency";
+import { mapWithConcurrency } from "../concurrency";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
 import { isVideo, ListingGrouper, type VideoGroup } from "./planner";

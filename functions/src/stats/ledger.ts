@@ -15,7 +15,13 @@
  * clips spreads over several documents instead of contending on one (~1 write/s each);
  * readers sum the shards (src/stats/read.ts).
  */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type Firestore,
+  type Transaction,
+} from "firebase-admin/firestore";
 import { z } from "zod";
 import {
   combineTotals,
@@ -79,6 +85,22 @@ export function ledgerData(
   };
 }
 
+/**
+ * Adds `delta` to a counter shard inside a transaction (read, then write: call it after the
+ * transaction's other reads and before its other writes).
+ */
+export async function moveShard(
+  tx: Transaction,
+  shardRef: DocumentReference,
+  delta: StatsTotals,
+): Promise<void> {
+  const shardSnap = await tx.get(shardRef);
+  tx.set(shardRef, {
+    totals: combineTotals(normalizeTotals(shardSnap.get("totals")), delta),
+    updated_at: FieldValue.serverTimestamp(),
+  });
+}
+
 export interface ClipChange {
   uid: string;
   videoId: string;
@@ -111,12 +133,7 @@ export async function applyClipChange(
     }
     const delta = combineTotals(contribution.totals, previous?.contribution ?? emptyTotals(), -1);
     if (!isZero(delta)) {
-      const shardRef = paths.statsShards(db, change.uid, change.videoId).doc(shard);
-      const shardSnap = await tx.get(shardRef);
-      tx.set(shardRef, {
-        totals: combineTotals(normalizeTotals(shardSnap.get("totals")), delta),
-        updated_at: FieldValue.serverTimestamp(),
-      });
+      await moveShard(tx, paths.statsShards(db, change.uid, change.videoId).doc(shard), delta);
     }
     tx.set(
       ledgerRef,

@@ -26,7 +26,7 @@ import {
   type StatsTotals,
 } from "../model/stats";
 import { paths } from "../repositories/paths";
-import { ledgerData, parseLedger } from "./ledger";
+import { ledgerData, moveShard, parseLedger } from "./ledger";
 import { shardFor } from "./shards";
 import { compareTimestamps } from "./versions";
 
@@ -96,13 +96,8 @@ export async function recomputeVideoStats(
       if (current && compareTimestamps(current.version, version) > 0 && clipSnap.exists)
         return null;
       const shard = current?.shard ?? shardFor(clipId, shardCount);
-      const shardRef = shardsCol.doc(shard);
-      const shardSnap = await tx.get(shardRef);
       const delta = combineTotals(contribution.totals, current?.contribution ?? emptyTotals(), -1);
-      tx.set(shardRef, {
-        totals: combineTotals(normalizeTotals(shardSnap.get("totals")), delta),
-        updated_at: FieldValue.serverTimestamp(),
-      });
+      await moveShard(tx, shardsCol.doc(shard), delta);
       tx.set(
         ledgerRef,
         ledgerData(
