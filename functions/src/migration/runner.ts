@@ -306,6 +306,7 @@ export async function runMigration(
     }
     writes.commits++;
     writes.writes += 2;
+    writes.reads += 1; // the state document, read in the lease transaction
     state = taken;
   }
   let leaseExpiresAt = state.lease?.expiresAt ?? new Date(0);
@@ -382,6 +383,7 @@ export async function runMigration(
       if (videos.length > 0) {
         const refs = videos.map((v) => paths.video(db, v.uid, v.videoId));
         const got = await db.getAll(...refs);
+        writes.reads += refs.length;
         got.forEach((snap, i) => snaps.set(videos[i].prefix, snap));
       }
       // highlights.json of the videos that will be written, read with bounded concurrency.
@@ -503,6 +505,7 @@ export async function runMigration(
           leaseExpiresAt = (await renewLease(db, stateRef, runId, clock.now(), ttl)).expiresAt;
           writes.commits++;
           writes.writes++;
+          writes.reads++;
         }
         const hlKey = highlightsKey(uid, videoId);
         let outcome: WriteOutcome;
@@ -592,26 +595,28 @@ export async function runMigration(
         leaseExpiresAt = next.lease?.expiresAt ?? leaseExpiresAt;
         writes.commits++;
         writes.writes += 2;
+        writes.reads++;
         sync();
       }
       logs.migrationBatchDone({
-        runId,
+        run_id: runId,
         batch: report.batches,
-        dryRun,
+        dry_run: dryRun,
         videos: batchProgress.videos_seen,
         migrated: batchProgress.migrated,
         rewritten: batchProgress.rewritten,
-        wouldMigrate: batchProgress.would_migrate,
+        would_migrate: batchProgress.would_migrate,
         skipped: batchProgress.skipped,
         failed: batchProgress.failed,
         clips: batchProgress.clips_written,
-        clipsDeleted: batchProgress.clips_deleted,
+        clips_deleted: batchProgress.clips_deleted,
         objects: batchProgress.objects_listed,
-        firestoreCommits: writes.commits - writesBefore.commits,
-        firestoreWrites: writes.writes - writesBefore.writes,
-        r2Calls: store.calls - batchMark.calls,
-        latencyMs: Date.now() - batchMark.at,
-        errorsByCode: batchProblems.byCode,
+        firestore_reads: writes.reads - writesBefore.reads,
+        firestore_commits: writes.commits - writesBefore.commits,
+        firestore_writes: writes.writes - writesBefore.writes,
+        r2_calls: store.calls - batchMark.calls,
+        latency_ms: Date.now() - batchMark.at,
+        errors_by_code: batchProblems.byCode,
         checkpoint: report.checkpoint,
       });
       batchMark = { at: Date.now(), calls: store.calls };

@@ -33,14 +33,18 @@ export const MAX_CLIPS_PER_BATCH = Math.floor((MAX_BATCH_OPS - 2) / 2);
 /** Prefix of the counter shards written by imports (stats/import.ts). */
 const IMPORT_SHARD_PREFIX = "import-";
 
-/** Counts Firestore commits and written documents, for the batch log line and the reports. */
+/**
+ * Counts Firestore commits, written documents and read documents (billed reads: a query counts
+ * its results, at least one), for the batch log line and the reports.
+ */
 export interface WriteCounter {
   commits: number;
   writes: number;
+  reads: number;
 }
 
 export function newWriteCounter(): WriteCounter {
-  return { commits: 0, writes: 0 };
+  return { commits: 0, writes: 0, reads: 0 };
 }
 
 export type WriteOutcome =
@@ -161,7 +165,9 @@ export async function writeLegacyVideo(
   const wanted = new Set(clipDocs.map((c) => c.clip_id));
   // Clips already in Firestore: leftovers of a crashed attempt (no video document yet) or the
   // previous migration (force). Those no longer in R2 are deleted.
-  const existingClips = (await paths.clips(db, uid, videoId).get()).docs.map((d) => d.id);
+  const existingSnap = await paths.clips(db, uid, videoId).get();
+  counter.reads += Math.max(1, existingSnap.size);
+  const existingClips = existingSnap.docs.map((d) => d.id);
   const stale = existingClips.filter((id) => !wanted.has(id)).sort();
   const videoRef = paths.video(db, uid, videoId);
   const videoDoc = videoDocFrom(
@@ -209,6 +215,7 @@ export async function writeLegacyVideo(
     // the sum of the ledger entries pointing to them.
     const tags = new Set(chunks.map((_, i) => `${IMPORT_SHARD_PREFIX}${batchTag(i)}`));
     const shards = await paths.statsShards(db, uid, videoId).get();
+    counter.reads += Math.max(1, shards.size);
     const staleShards = shards.docs
       .map((d) => d.id)
       .filter((id) => id.startsWith(IMPORT_SHARD_PREFIX) && !tags.has(id));
@@ -227,6 +234,7 @@ export async function writeLegacyVideo(
     const last = index === chunks.length - 1;
     // Another writer (the on-demand migration, an overlapping run) may have completed the
     // video meanwhile: stop rather than rewrite a finished video's clips and statistics.
+    counter.reads += index > 0 ? 1 : 0;
     if (index > 0 && (await videoRef.get()).exists)
       return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
     for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);

@@ -322,7 +322,7 @@ describe("batch log lines", () => {
     const spy = jest.spyOn(logs, "migrationBatchDone");
     try {
       const report = await run(uid, { videosPerBatch: 2, pageSize: 6 });
-      const lines = spy.mock.calls.map((c) => c[0]).filter((f) => f.runId === report.runId);
+      const lines = spy.mock.calls.map((c) => c[0]).filter((f) => f.run_id === report.runId);
       expect(lines).toHaveLength(report.batches);
       expect(lines.length).toBeGreaterThanOrEqual(3); // 2 videos per batch at most
       for (const line of lines) {
@@ -330,23 +330,27 @@ describe("batch log lines", () => {
           expect.objectContaining({
             videos: expect.any(Number),
             clips: expect.any(Number),
-            firestoreCommits: expect.any(Number),
-            firestoreWrites: expect.any(Number),
-            r2Calls: expect.any(Number),
-            latencyMs: expect.any(Number),
-            errorsByCode: expect.any(Object),
+            firestore_reads: expect.any(Number),
+            firestore_commits: expect.any(Number),
+            firestore_writes: expect.any(Number),
+            r2_calls: expect.any(Number),
+            latency_ms: expect.any(Number),
+            errors_by_code: expect.any(Object),
           }),
         );
       }
       const sum = (k: string) => lines.reduce((n, l) => n + (l[k] as number), 0);
       expect(sum("videos")).toBe(5);
       expect(sum("clips")).toBe(report.progress.clips_written);
-      expect(sum("r2Calls")).toBe(report.r2Calls);
+      expect(sum("r2_calls")).toBe(report.r2Calls);
+      // Each batch reads at least its videos' documents (one getAll) and the state document.
+      for (const l of lines)
+        expect(l.firestore_reads as number).toBeGreaterThanOrEqual((l.videos as number) + 1);
       expect(lines.at(-1)!.checkpoint).toBeNull(); // pass complete
       expect(lines[0].checkpoint).toMatch(new RegExp(`^users/${uid}/videos/m/`));
       for (const l of lines) expect(l.videos).toBeLessThanOrEqual(2);
       const errors = lines
-        .map((l) => l.errorsByCode as Record<string, number>)
+        .map((l) => l.errors_by_code as Record<string, number>)
         .find((e) => Object.keys(e).length > 0);
       expect(errors).toMatchObject({ zero_byte_clip: 1, orphan_thumbnail: 1 });
     } finally {
