@@ -18,14 +18,6 @@ export function statsRepaired(fields: Record<string, unknown>) {
   logger.info("stats repaired", fields);
 }
 
-export function callableDone(fields: Record<string, unknown>) {
-  logger.info("callable done", fields);
-}
-
-export function callableFailed(fields: Record<string, unknown>) {
-  logger.error("callable failed", fields);
-}
-
 export function migrationBatchDone(fields: Record<string, unknown>) {
   logger.info("migration batch done", fields);
 }
@@ -38,8 +30,9 @@ export function migrationProblem(fields: { key: string; reason: string; [k: stri
 export interface ApiCallFields {
   function: string;
   latency_ms: number;
-  firestore_reads: number;
-  firestore_writes: number;
+  /** Billed document reads and writes (left out where a call reports its cost elsewhere). */
+  firestore_reads?: number;
+  firestore_writes?: number;
   r2_calls: number;
   /** Where the answer came from, for read callables. */
   read_path?: "firestore" | "r2" | "mixed";

@@ -32,10 +32,14 @@ export async function handleAdminCall<S extends z.ZodType, R>(
   return handler(deps, payload, caller);
 }
 
+/** What a call cost in Firestore, read off its result (for the one `api call` line). */
+export type CostOf<R> = (result: R) => { firestore_reads?: number; firestore_writes?: number };
+
 export function adminCallable<S extends z.ZodType, R>(
   name: string,
   schema: S,
   handler: AdminHandler<S, R>,
+  costOf: CostOf<R> = () => ({}),
 ): CallableFunction<unknown, Promise<R>> {
   return onCall(
     { secrets: R2_SECRETS, timeoutSeconds: 540, memory: "512MiB" },
@@ -51,20 +55,25 @@ export function adminCallable<S extends z.ZodType, R>(
           request.auth as Caller | undefined,
           request.data,
         );
-        logs.callableDone({
+        logs.apiCall({
           function: name,
           latency_ms: Date.now() - started,
+          ...costOf(result),
           r2_calls: deps.store.calls - r2Before,
+          read_mode_cache_hits: 0,
           uid: request.auth?.uid,
         });
         return result;
       } catch (error) {
         const httpsError = toHttpsError(error);
-        logs.callableFailed({
+        logs.apiCall({
           function: name,
-          code: httpsError.code,
           latency_ms: Date.now() - started,
-          error: String(error),
+          r2_calls: deps.store.calls - r2Before,
+          read_mode_cache_hits: 0,
+          uid: request.auth?.uid,
+          code: httpsError.code,
+          error: httpsError.code === "internal" ? String(error) : httpsError.message,
         });
         throw httpsError;
       }

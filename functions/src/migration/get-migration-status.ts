@@ -101,4 +101,9 @@ export const getMigrationStatus = adminCallable(
   "getMigrationStatus",
   getMigrationStatusSchema,
   (deps, payload) => getMigrationStatusHandler(deps, payload),
+  // The state document, its last runs and its last verification (an empty query bills one).
+  (status) => ({
+    firestore_reads: 1 + Math.max(1, status.runs.length) + 1,
+    firestore_writes: 0,
+  }),
 );

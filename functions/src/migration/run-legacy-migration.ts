@@ -82,4 +82,12 @@ export const runLegacyMigration = adminCallable(
       defaultMaxVideos: MIGRATION_MAX_VIDEOS.value(),
       timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
     }),
+  // A run reports its own cost (and each batch logs it); a verification is logged by verify.ts.
+  (result) =>
+    result.kind === "run"
+      ? {
+          firestore_reads: result.report.firestoreReads,
+          firestore_writes: result.report.firestoreWrites,
+        }
+      : {},
 );

@@ -136,6 +136,7 @@ export interface RunReport {
   batches: number;
   firestoreCommits: number;
   firestoreWrites: number;
+  firestoreReads: number;
   r2Calls: number;
   error: string | null;
   leaseHolder: string | null;
@@ -201,6 +202,7 @@ function reportData(
     batches: r.batches,
     firestore_commits: r.firestoreCommits,
     firestore_writes: r.firestoreWrites,
+    firestore_reads: r.firestoreReads,
     r2_calls: r.r2Calls,
     error: r.error,
     updated_at: FieldValue.serverTimestamp(),
@@ -263,6 +265,7 @@ export async function runMigration(
     batches: 0,
     firestoreCommits: 0,
     firestoreWrites: 0,
+    firestoreReads: 0,
     r2Calls: 0,
     error: null,
     leaseHolder: null,
@@ -271,6 +274,7 @@ export async function runMigration(
     report.problemsDropped = problems.dropped;
     report.firestoreCommits = writes.commits;
     report.firestoreWrites = writes.writes;
+    report.firestoreReads = writes.reads;
     report.r2Calls = store.calls - callsAtStart;
   };
 
