@@ -2,7 +2,7 @@
 // npm run bench: measures the local stack side by side, prints a Markdown table and writes
 // bench/results/latest.md and latest.json. Timings are reported, never asserted.
 // CLIPSTORE_BENCH_ONLY=presign,stats,... runs a subset.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -91,4 +91,27 @@ mkdirSync(path.join(root, "bench", "results"), { recursive: true });
 writeFileSync(path.join(root, "bench", "results", "latest.json"), JSON.stringify(results, null, 2) + "\n");
 writeFileSync(path.join(root, "bench", "results", "latest.md"), md);
 console.log(md);
+
+// `npm run bench -- --readme`: paste this run into README.md between its bench markers, so
+// the README's numbers always come from a real run of the whole benchmark.
+if (process.argv.includes("--readme")) {
+  if (only) {
+    console.error("[bench] --readme needs the whole benchmark (unset CLIPSTORE_BENCH_ONLY)");
+    process.exit(1);
+  }
+  const readme = path.join(root, "README.md");
+  const text = readFileSync(readme, "utf8");
+  const begin = "<!-- bench:latest -->\n";
+  const end = "<!-- /bench:latest -->";
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) {
+    console.error("[bench] README.md has no bench markers");
+    process.exit(1);
+  }
+  // The run's own headings move two levels down, under the README's "Latest results".
+  const body = md.split("\n").slice(2).map((l) => (l.startsWith("## ") ? `#### ${l.slice(3)}` : l)).join("\n");
+  writeFileSync(readme, text.slice(0, i + begin.length) + body.trim() + "\n" + text.slice(j));
+  console.error("[bench] README.md updated");
+}
 process.exit(0);
