@@ -3,14 +3,8 @@
  * `firestore_with_r2_fallback`): the same parsing as the migration (storage/legacy-layout.ts).
  */
 import { SEGMENT_PATTERN } from "../model/ids";
-import {
-  buildLegacyVideo,
-  highlightsKey,
-  parseLegacyKey,
-  videoPrefix,
-  type LegacyObject,
-  type LegacyVideo,
-} from "../storage/legacy-layout";
+import { isVideo, type LegacyVideo } from "../storage/legacy-layout";
+import { readLegacyVideo } from "../storage/legacy-reader";
 import type { ObjectStore } from "../storage/object-store";
 
 /** Ids of the user's videos in R2: the common prefixes under `users/{uid}/videos/`. */
@@ -31,20 +25,12 @@ export async function listLegacyVideoIds(store: ObjectStore, uid: string): Promi
   return [...ids].sort();
 }
 
-/** Whether the objects form a video at all (not only keys the layout does not know). */
-function isVideo(objects: LegacyObject[]): boolean {
-  return objects.some((o) => parseLegacyKey(o.key).kind !== "unrecognized");
-}
-
 /** One video built from everything under its prefix, or null when R2 has no such video. */
 export async function loadLegacyVideo(
   store: ObjectStore,
   uid: string,
   videoId: string,
 ): Promise<LegacyVideo | null> {
-  const objects = await store.listAll(videoPrefix(uid, videoId));
-  if (objects.length === 0 || !isVideo(objects)) return null;
-  const hlKey = highlightsKey(uid, videoId);
-  const text = objects.some((o) => o.key === hlKey) ? await store.getText(hlKey) : undefined;
-  return buildLegacyVideo(uid, videoId, objects, text);
+  const read = await readLegacyVideo(store, uid, videoId);
+  return read && isVideo(read.objects) ? read.video : null;
 }

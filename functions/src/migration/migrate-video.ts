@@ -7,15 +7,9 @@ import { InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
 import { SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
-import {
-  buildLegacyVideo,
-  highlightsKey,
-  videoPrefix,
-  type LegacyVideo,
-  type Problem,
-} from "../storage/legacy-layout";
+import { isVideo, type LegacyVideo, type Problem } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
-import { isVideo } from "./planner";
+import { readLegacyVideo } from "../storage/legacy-reader";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
 
 export interface MigrateVideoOptions {
@@ -103,13 +97,9 @@ export async function migrateVideo(
     }
     return write(deps, options.video, exists, options, counter, result);
   }
-  const objects = await store.listAll(videoPrefix(uid, videoId));
-  if (objects.length === 0) return result("not_found");
-  const hlKey = highlightsKey(uid, videoId);
-  const highlightsText = objects.some((o) => o.key === hlKey)
-    ? await store.getText(hlKey)
-    : undefined;
-  const video = buildLegacyVideo(uid, videoId, objects, highlightsText);
+  const read = await readLegacyVideo(store, uid, videoId);
+  if (!read) return result("not_found");
+  const { objects, video } = read;
   if (!isVideo(objects)) {
     for (const p of video.problems)
       logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });

@@ -7,7 +7,7 @@
  * another group (or the end of the listing) has been seen: never earlier.
  */
 import { SEGMENT_PATTERN } from "../model/ids";
-import { parseLegacyKey, videoPrefix, type LegacyObject } from "../storage/legacy-layout";
+import { videoPrefix, type LegacyObject } from "../storage/legacy-layout";
 
 export interface VideoGroup {
   kind: "video";
@@ -52,14 +52,7 @@ export function videoOfKey(key: string): { uid: string; videoId: string } | { re
   return { uid, videoId };
 }
 
-/**
- * Whether a group is a video at all: at least one of its objects is a highlights.json, a clip
- * (even one whose name does not parse), a thumbnail or a source upload. A group of only
- * unrecognized keys is reported, not turned into an empty video.
- */
-export function isVideo(objects: LegacyObject[]): boolean {
-  return objects.some((o) => parseLegacyKey(o.key).kind !== "unrecognized");
-}
+export { isVideo } from "../storage/legacy-layout";
 
 /**
  * Groups a listing, fed page by page. `push` returns the items completed by the page; the

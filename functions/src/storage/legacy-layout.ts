@@ -102,6 +102,15 @@ export function parseLegacyKey(key: string): ParsedKey {
   };
 }
 
+/**
+ * Whether a group is a video at all: at least one of its objects is a highlights.json, a clip
+ * (even one whose name does not parse), a thumbnail or a source upload. A group of only
+ * unrecognized keys is reported, not turned into an empty video.
+ */
+export function isVideo(objects: LegacyObject[]): boolean {
+  return objects.some((o) => parseLegacyKey(o.key).kind !== "unrecognized");
+}
+
 export interface ParsedClipName {
   clipId: string;
   sceneId: number;
