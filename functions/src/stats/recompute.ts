@@ -25,6 +25,7 @@ import {
   totalsEqual,
   type StatsTotals,
 } from "../model/stats";
+import { allDocs } from "../repositories/pages";
 import { paths } from "../repositories/paths";
 import { ledgerData, moveShard, parseLedger } from "./ledger";
 import { shardFor } from "./shards";
@@ -41,19 +42,6 @@ export interface RepairReport {
   before: StatsTotals;
   after: StatsTotals;
   drift: boolean;
-}
-
-async function allDocs(query: FirebaseFirestore.Query): Promise<DocumentSnapshot[]> {
-  const out: DocumentSnapshot[] = [];
-  let last: DocumentSnapshot | undefined;
-  for (;;) {
-    let q = query.orderBy("__name__").limit(500);
-    if (last) q = q.startAfter(last);
-    const snap = await q.get();
-    out.push(...snap.docs);
-    if (snap.size < 500) return out;
-    last = snap.docs[snap.docs.length - 1];
-  }
 }
 
 function sumShards(docs: DocumentSnapshot[]): StatsTotals {

@@ -1,10 +1,6 @@
 /** Which videos a repair pass visits: one, all of a user's, or those whose stats moved lately. */
-import {
-  Timestamp,
-  type DocumentSnapshot,
-  type Firestore,
-  type Query,
-} from "firebase-admin/firestore";
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { pages } from "../repositories/pages";
 import { paths } from "../repositories/paths";
 import { recomputeVideoStats, type RepairReport } from "./recompute";
 
@@ -22,17 +18,6 @@ function summarize(reports: RepairReport[]): RepairSummary {
   };
 }
 
-async function* pages(query: Query, pageSize = 300): AsyncGenerator<DocumentSnapshot[]> {
-  let last: DocumentSnapshot | undefined;
-  for (;;) {
-    const snap = await (last ? query.startAfter(last) : query).limit(pageSize).get();
-    if (snap.empty) return;
-    yield snap.docs;
-    if (snap.size < pageSize) return;
-    last = snap.docs[snap.docs.length - 1];
-  }
-}
-
 /** Every video of one user, one after the other. */
 export async function repairUserStats(
   db: Firestore,
@@ -41,7 +26,7 @@ export async function repairUserStats(
   now: Date,
 ): Promise<RepairSummary> {
   const reports: RepairReport[] = [];
-  for await (const docs of pages(paths.videos(db, uid).orderBy("__name__"))) {
+  for await (const docs of pages(paths.videos(db, uid).orderBy("__name__"), 300)) {
     for (const d of docs) reports.push(await recomputeVideoStats(db, uid, d.id, shardCount, now));
   }
   return summarize(reports);
@@ -64,7 +49,7 @@ export async function repairRecentStats(
     .collectionGroup("stats_ledger")
     .where("updated_at", ">=", Timestamp.fromDate(since))
     .orderBy("updated_at");
-  for await (const docs of pages(query)) {
+  for await (const docs of pages(query, 300)) {
     for (const d of docs) {
       // users/{uid}/videos/{videoId}/stats_ledger/{clipId}
       const [, uid, , videoId] = d.ref.path.split("/");
