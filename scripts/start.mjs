@@ -94,7 +94,7 @@ try {
   const require = createRequire(path.join(root, "functions", "package.json"));
   const { getFirestore } = require("firebase-admin/firestore");
   const { getAuth } = require("firebase-admin/auth");
-  const { S3Client, PutObjectCommand, HeadObjectCommand, CreateBucketCommand } = require("@aws-sdk/client-s3");
+  const { PutObjectCommand, HeadObjectCommand, CreateBucketCommand } = require("@aws-sdk/client-s3");
 
   let bridge;
   if (embedded) {
@@ -105,14 +105,9 @@ try {
   const { initializeApp, getApps } = require("firebase-admin/app");
   if (!getApps().length) initializeApp({ projectId });
 
-  const s3Client = new S3Client({
-    region: "auto",
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  // The product's own R2 client settings (functions/src/storage/r2.ts).
+  const { createS3Client } = require(path.join(root, "functions", "lib", "storage", "r2.js"));
+  const s3Client = createS3Client({ endpoint: s3.endpoint, bucket: "clips", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
   const summary = await loadDemoData({
     root,
     firestore: getFirestore(),

@@ -1,5 +1,6 @@
 // Where the tests find the local servers (started by scripts/test.mjs or by hand, never by a test).
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../src/storage/r2";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { Firestore, getFirestore } from "firebase-admin/firestore";
 
@@ -39,14 +40,13 @@ export function testFirestore(): Firestore {
   return getFirestore(app);
 }
 
+/** An S3 client for the stand-in, configured exactly as the product configures R2's. */
 export function testS3(): S3Client {
   const env = testEnv();
-  return new S3Client({
-    region: "auto",
+  return createS3Client({
     endpoint: required(env.s3Endpoint, "R2_ENDPOINT"),
-    forcePathStyle: true,
-    credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
+    bucket: env.bucket,
+    accessKeyId: env.accessKeyId,
+    secretAccessKey: env.secretAccessKey,
   });
 }

@@ -10,7 +10,8 @@ import path from "node:path";
 import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
 import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { createS3Client } from "../../src/storage/r2";
 import { emulatorsConfigured } from "../support/emulator-client";
 import { eventually } from "../support/eventually";
 
@@ -134,13 +135,11 @@ describeIfEmulators("npm start", () => {
       () => demo<VideoInfo>("getVideoInfo", { videoId: "skate-park-session" }),
       (v) => v.statistics.clip_count > 0,
     );
-    const s3 = new S3Client({
-      region: "auto",
+    const s3 = createS3Client({
       endpoint: `http://127.0.0.1:${ports.r2}`,
-      forcePathStyle: true,
-      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
+      bucket: "clips",
+      accessKeyId: "S3RVER",
+      secretAccessKey: "S3RVER",
     });
     const body = Buffer.alloc(4321, 7);
     await s3.send(
