@@ -30,33 +30,61 @@ const ABORTED = 10;
 const MiB = 1_048_576;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
-const refused = (code: number, message: RegExp) => expect.objectContaining({ code, message: expect.stringMatching(message) });
+const refused = (code: number, message: RegExp) =>
+  expect.objectContaining({ code, message: expect.stringMatching(message) });
 
 // --- probes: each asserts production's behaviour ------------------------------------------------
-const probes: Record<Exclude<Relaxation, "contention" | "timestamps">, (db: Firestore) => Promise<void>> = {
+const probes: Record<
+  Exclude<Relaxation, "contention" | "timestamps">,
+  (db: Firestore) => Promise<void>
+> = {
   async indexes(db) {
     const items = db.collection("items");
     await items.doc("i1").set({ a: 1, b: 2, c: 3, t: 1, u: 1, tags: ["x"], blob: "z" });
     // served: a composite; two composites merged; single-field indexes merged; a single-field order
     await expect(items.where("a", "==", 1).orderBy("t").get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where("a", "==", 1).where("b", "==", 2).orderBy("t").get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where("a", "==", 1).where("c", "==", 3).get()).resolves.toHaveProperty("size", 1);
+    await expect(
+      items.where("a", "==", 1).where("b", "==", 2).orderBy("t").get(),
+    ).resolves.toHaveProperty("size", 1);
+    await expect(items.where("a", "==", 1).where("c", "==", 3).get()).resolves.toHaveProperty(
+      "size",
+      1,
+    );
     await expect(items.orderBy("t", "desc").get()).resolves.toHaveProperty("size", 1);
     await expect(items.where("t", ">", 0).get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where("tags", "array-contains", "x").orderBy("t", "desc").get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where(Filter.or(Filter.where("a", "==", 1), Filter.where("b", "==", 9))).orderBy("t").get()).resolves.toHaveProperty("size", 1);
-    await expect(db.collectionGroup("events").where("at", ">=", 0).orderBy("at").get()).resolves.toHaveProperty("size", 0);
+    await expect(
+      items.where("tags", "array-contains", "x").orderBy("t", "desc").get(),
+    ).resolves.toHaveProperty("size", 1);
+    await expect(
+      items
+        .where(Filter.or(Filter.where("a", "==", 1), Filter.where("b", "==", 9)))
+        .orderBy("t")
+        .get(),
+    ).resolves.toHaveProperty("size", 1);
+    await expect(
+      db.collectionGroup("events").where("at", ">=", 0).orderBy("at").get(),
+    ).resolves.toHaveProperty("size", 0);
     await expect(db.collectionGroup("items").get()).resolves.toHaveProperty("size", 1);
     // refused, naming the index to add
-    const missing = refused(FAILED_PRECONDITION, /requires an index.*"fieldPath":"c".*"fieldPath":"t"/);
+    const missing = refused(
+      FAILED_PRECONDITION,
+      /requires an index.*"fieldPath":"c".*"fieldPath":"t"/,
+    );
     await expect(items.where("c", "==", 3).orderBy("t").get()).rejects.toEqual(missing);
     await expect(items.where("c", "==", 3).orderBy("t").count().get()).rejects.toEqual(missing);
     const needsIndex = refused(FAILED_PRECONDITION, /requires an index/);
     await expect(items.where("a", "==", 1).orderBy("t", "desc").get()).rejects.toEqual(needsIndex); // direction
     await expect(items.orderBy("t").orderBy("u").get()).rejects.toEqual(needsIndex);
     await expect(items.where("t", ">", 0).where("u", ">", 0).get()).rejects.toEqual(needsIndex);
-    await expect(items.where("tags", "array-contains", "x").orderBy("t").get()).rejects.toEqual(needsIndex);
-    await expect(items.where(Filter.or(Filter.where("a", "==", 1), Filter.where("c", "==", 3))).orderBy("t").get()).rejects.toEqual(needsIndex);
+    await expect(items.where("tags", "array-contains", "x").orderBy("t").get()).rejects.toEqual(
+      needsIndex,
+    );
+    await expect(
+      items
+        .where(Filter.or(Filter.where("a", "==", 1), Filter.where("c", "==", 3)))
+        .orderBy("t")
+        .get(),
+    ).rejects.toEqual(needsIndex);
     await expect(items.where("blob", "==", "z").get()).rejects.toEqual(needsIndex); // exempted field
     await expect(db.collectionGroup("items").where("a", "==", 1).get()).rejects.toEqual(
       refused(FAILED_PRECONDITION, /COLLECTION_GROUP/),
@@ -64,13 +92,30 @@ const probes: Record<Exclude<Relaxation, "contention" | "timestamps">, (db: Fire
   },
 
   async ids(db) {
-    await expect(db.collection("ids").doc("__x__").set({ a: 1 })).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
-    await expect(db.collection("ids").doc("__x__").get()).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
-    await expect(db.collection("__c__").doc("d").set({ a: 1 })).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
-    await expect(db.collection("ids").doc("é".repeat(751)).set({ a: 1 })).rejects.toEqual(refused(INVALID_ARGUMENT, /1500 bytes/));
-    await expect(db.collection("ids").doc("f").set({ __f__: 1 })).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
-    await expect(db.collection("ids").doc("f").set({ m: { __f__: 1 } })).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
-    await expect(db.collection("ids").doc("é".repeat(750)).set({ _x_: 1, "__x": 2 })).resolves.toBeDefined();
+    await expect(db.collection("ids").doc("__x__").set({ a: 1 })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /reserved/),
+    );
+    await expect(db.collection("ids").doc("__x__").get()).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /reserved/),
+    );
+    await expect(db.collection("__c__").doc("d").set({ a: 1 })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /reserved/),
+    );
+    await expect(db.collection("ids").doc("é".repeat(751)).set({ a: 1 })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /1500 bytes/),
+    );
+    await expect(db.collection("ids").doc("f").set({ __f__: 1 })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /reserved/),
+    );
+    await expect(
+      db
+        .collection("ids")
+        .doc("f")
+        .set({ m: { __f__: 1 } }),
+    ).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
+    await expect(
+      db.collection("ids").doc("é".repeat(750)).set({ _x_: 1, __x: 2 }),
+    ).resolves.toBeDefined();
   },
 
   async "document-size"(db) {
@@ -80,21 +125,28 @@ const probes: Record<Exclude<Relaxation, "contention" | "timestamps">, (db: Fire
     const fits = MiB - nameSize - 32 - ("s".length + 1) - 1;
     const doc = db.collection(collection).doc("big");
     await expect(doc.set({ s: "x".repeat(fits) })).resolves.toBeDefined();
-    await expect(doc.set({ s: "x".repeat(fits + 1) })).rejects.toEqual(refused(INVALID_ARGUMENT, /1,048,577 bytes.*exceeds/));
+    await expect(doc.set({ s: "x".repeat(fits + 1) })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /1,048,577 bytes.*exceeds/),
+    );
     // the limit holds for the document after the write, not for the request
     await doc.set({ s: "x".repeat(fits - 10) });
-    await expect(doc.update({ more: "y".repeat(100) })).rejects.toEqual(refused(INVALID_ARGUMENT, /exceeds/));
+    await expect(doc.update({ more: "y".repeat(100) })).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /exceeds/),
+    );
     expect((await doc.get()).get("more")).toBeUndefined();
   },
 
   async "request-size"(db) {
     const batch = (count: number) => {
       const b = db.batch();
-      for (const i of range(count)) b.set(db.collection("requests").doc(`d${i}`), { s: "x".repeat(1_000_000) });
+      for (const i of range(count))
+        b.set(db.collection("requests").doc(`d${i}`), { s: "x".repeat(1_000_000) });
       return b.commit();
     };
     await expect(batch(9)).resolves.toHaveLength(9); // 9 MB: under 10 MiB (and over gRPC's default 4 MiB)
-    await expect(batch(11)).rejects.toEqual(refused(INVALID_ARGUMENT, /payload size exceeds the limit: 10485760/));
+    await expect(batch(11)).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /payload size exceeds the limit: 10485760/),
+    );
     // no cap on the number of writes in a commit (the 500-writes limit is gone from the limits page)
     const many = db.batch();
     for (const i of range(600)) many.set(db.collection("requests").doc(`small${i}`), { i });
@@ -103,20 +155,39 @@ const probes: Record<Exclude<Relaxation, "contention" | "timestamps">, (db: Fire
 
   async "field-transforms"(db) {
     const doc = db.collection("transforms").doc("t");
-    const increments = (n: number) => Object.fromEntries(range(n).map((i) => [`f${i}`, FieldValue.increment(1)]));
+    const increments = (n: number) =>
+      Object.fromEntries(range(n).map((i) => [`f${i}`, FieldValue.increment(1)]));
     await expect(doc.set(increments(500))).resolves.toBeDefined();
-    await expect(doc.set(increments(501))).rejects.toEqual(refused(INVALID_ARGUMENT, /500 field transforms/));
+    await expect(doc.set(increments(501))).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /500 field transforms/),
+    );
   },
 
   async disjunctions(db) {
     const items = db.collection("disjunctions");
     await items.doc("d").set({ n: 1, m: 1, tags: [1] });
     await expect(items.where("n", "in", range(30)).get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where("n", "in", range(31)).get()).rejects.toEqual(refused(INVALID_ARGUMENT, /30 disjunctions.*31/));
-    await expect(items.where("tags", "array-contains-any", range(31)).get()).rejects.toEqual(refused(INVALID_ARGUMENT, /30 disjunctions/));
-    await expect(items.where("n", "in", range(6)).where("m", "in", range(6)).get()).rejects.toEqual(refused(INVALID_ARGUMENT, /36/));
-    await expect(items.where("n", "not-in", range(10).map((i) => i + 5)).get()).resolves.toHaveProperty("size", 1);
-    await expect(items.where("n", "not-in", range(11)).get()).rejects.toEqual(refused(INVALID_ARGUMENT, /NOT_IN.*10/));
+    await expect(items.where("n", "in", range(31)).get()).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /30 disjunctions.*31/),
+    );
+    await expect(items.where("tags", "array-contains-any", range(31)).get()).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /30 disjunctions/),
+    );
+    await expect(items.where("n", "in", range(6)).where("m", "in", range(6)).get()).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /36/),
+    );
+    await expect(
+      items
+        .where(
+          "n",
+          "not-in",
+          range(10).map((i) => i + 5),
+        )
+        .get(),
+    ).resolves.toHaveProperty("size", 1);
+    await expect(items.where("n", "not-in", range(11)).get()).rejects.toEqual(
+      refused(INVALID_ARGUMENT, /NOT_IN.*10/),
+    );
   },
 };
 
@@ -150,7 +221,10 @@ async function timestampsProbe(db: Firestore): Promise<void> {
  * than the lock timeout fails ABORTED, the SDK retries (5 attempts), some run out of attempts.
  * Returns how many failed; the counter always equals the successes (nothing lost).
  */
-async function hotDocument(db: Firestore, transactions: number): Promise<{ aborted: number; other: unknown[] }> {
+async function hotDocument(
+  db: Firestore,
+  transactions: number,
+): Promise<{ aborted: number; other: unknown[] }> {
   const doc = db.collection("hot").doc("counter");
   await doc.set({ n: 0 });
   const results = await Promise.allSettled(
@@ -161,10 +235,15 @@ async function hotDocument(db: Firestore, transactions: number): Promise<{ abort
       }),
     ),
   );
-  const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as { code?: number }] : []));
+  const failures = results.flatMap((r) =>
+    r.status === "rejected" ? [r.reason as { code?: number }] : [],
+  );
   const succeeded = results.length - failures.length;
   expect((await doc.get()).get("n")).toBe(succeeded);
-  return { aborted: failures.filter((f) => f.code === ABORTED).length, other: failures.filter((f) => f.code !== ABORTED) };
+  return {
+    aborted: failures.filter((f) => f.code === ABORTED).length,
+    other: failures.filter((f) => f.code !== ABORTED),
+  };
 }
 
 // 100 transactions holding the lock ≥ 200 ms each need ≥ 20 s one after the other; the SDK's 5
@@ -196,9 +275,18 @@ beforeAll(async () => {
     ["timestamps", { relax: ["timestamps"] }],
     ["hot", { commitLatencyMs: HOT.commitLatencyMs, lockTimeoutMs: HOT.lockTimeoutMs }],
     ["hot-patient", { commitLatencyMs: HOT.commitLatencyMs, lockTimeoutMs: 60_000 }],
-    ["hot-relaxed", { commitLatencyMs: HOT.commitLatencyMs, lockTimeoutMs: HOT.lockTimeoutMs, relax: ["contention"] }],
+    [
+      "hot-relaxed",
+      {
+        commitLatencyMs: HOT.commitLatencyMs,
+        lockTimeoutMs: HOT.lockTimeoutMs,
+        relax: ["contention"],
+      },
+    ],
   ];
-  await Promise.all(specs.map(async ([name, options]) => servers.set(name, await startOwnFirestore(options))));
+  await Promise.all(
+    specs.map(async ([name, options]) => servers.set(name, await startOwnFirestore(options))),
+  );
 });
 
 afterAll(async () => {
@@ -228,7 +316,10 @@ describe("rule contention", () => {
     await contentionProbe(server("hot"));
   });
   test("the lock timeout is configurable: waiting up to 60 s, the same burst all commits", async () => {
-    await expect(hotDocument(server("hot-patient"), HOT.transactions)).resolves.toEqual({ aborted: 0, other: [] });
+    await expect(hotDocument(server("hot-patient"), HOT.transactions)).resolves.toEqual({
+      aborted: 0,
+      other: [],
+    });
   });
   test('relaxed ("contention"): the same probe fails', async () => {
     await expect(contentionProbe(server("hot-relaxed"))).rejects.toThrow();
@@ -238,7 +329,11 @@ describe("rule contention", () => {
 describe("the index file is checked as the deploy checks it", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-indexes-"));
   const field = (fieldPath: string, order = "ASCENDING") => ({ fieldPath, order });
-  const composite = (...fields: object[]) => ({ collectionGroup: "c", queryScope: "COLLECTION", fields });
+  const composite = (...fields: object[]) => ({
+    collectionGroup: "c",
+    queryScope: "COLLECTION",
+    fields,
+  });
   const refusedFile = async (spec: object, problem: RegExp) => {
     const file = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(file, JSON.stringify(spec));
@@ -250,21 +345,42 @@ describe("the index file is checked as the deploy checks it", () => {
   };
 
   test("the repository's firestore.indexes.json passes", async () => {
-    const { child } = await spawnFirestore({ indexes: path.join(REPO_ROOT, "firestore.indexes.json") });
+    const { child } = await spawnFirestore({
+      indexes: path.join(REPO_ROOT, "firestore.indexes.json"),
+    });
     child.kill("SIGTERM");
   });
   test("a composite of one field besides __name__ is refused", async () => {
-    await refusedFile({ indexes: [composite(field("a", "DESCENDING"), field("__name__", "DESCENDING"))] }, /not necessary/);
+    await refusedFile(
+      { indexes: [composite(field("a", "DESCENDING"), field("__name__", "DESCENDING"))] },
+      /not necessary/,
+    );
   });
   test("the same index twice is refused (an implicit __name__ equals an explicit one)", async () => {
-    await refusedFile({ indexes: [composite(field("a"), field("b")), composite(field("a"), field("b"), field("__name__"))] }, /same index as indexes\[0\]/);
+    await refusedFile(
+      {
+        indexes: [
+          composite(field("a"), field("b")),
+          composite(field("a"), field("b"), field("__name__")),
+        ],
+      },
+      /same index as indexes\[0\]/,
+    );
   });
   test("firebase-tools' own validation runs (a field without order or arrayConfig)", async () => {
     await refusedFile({ indexes: [composite(field("a"), { fieldPath: "b" })] }, /exactly one of/);
   });
   test("field overrides: the same field twice, two TTL fields in a group", async () => {
-    const ttl = (fieldPath: string) => ({ collectionGroup: "c", fieldPath, ttl: true, indexes: [] });
+    const ttl = (fieldPath: string) => ({
+      collectionGroup: "c",
+      fieldPath,
+      ttl: true,
+      indexes: [],
+    });
     await refusedFile({ indexes: [], fieldOverrides: [ttl("a"), ttl("a")] }, /same field/);
-    await refusedFile({ indexes: [], fieldOverrides: [ttl("a"), ttl("b")] }, /already has a TTL field/);
+    await refusedFile(
+      { indexes: [], fieldOverrides: [ttl("a"), ttl("b")] },
+      /already has a TTL field/,
+    );
   });
 });

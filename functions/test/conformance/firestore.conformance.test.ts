@@ -39,7 +39,12 @@
  *      ignored the cursor.
  */
 import { AggregateField, FieldPath, FieldValue, Timestamp } from "firebase-admin/firestore";
-import type { CollectionReference, DocumentSnapshot, Firestore, Query } from "firebase-admin/firestore";
+import type {
+  CollectionReference,
+  DocumentSnapshot,
+  Firestore,
+  Query,
+} from "firebase-admin/firestore";
 import { startOwnFirestore, type OwnFirestore } from "../support/firestore-server";
 import { testFirestore } from "../support/servers-env";
 

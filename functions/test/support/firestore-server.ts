@@ -37,8 +37,12 @@ function argsOf(options: ServerOptions): string[] {
   return [
     ...(options.relax?.length ? ["--relax", options.relax.join(",")] : ["--relax", ""]),
     ...(options.indexes ? ["--indexes", options.indexes] : []),
-    ...(options.commitLatencyMs !== undefined ? ["--commit-latency-ms", String(options.commitLatencyMs)] : []),
-    ...(options.lockTimeoutMs !== undefined ? ["--lock-timeout-ms", String(options.lockTimeoutMs)] : []),
+    ...(options.commitLatencyMs !== undefined
+      ? ["--commit-latency-ms", String(options.commitLatencyMs)]
+      : []),
+    ...(options.lockTimeoutMs !== undefined
+      ? ["--lock-timeout-ms", String(options.lockTimeoutMs)]
+      : []),
   ];
 }
 
@@ -67,7 +71,9 @@ export function spawnFirestore(
     });
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("exit", (code) =>
-      reject(Object.assign(new Error(`firestore server exited (${code}): ${stderr}`), { code, stderr })),
+      reject(
+        Object.assign(new Error(`firestore server exited (${code}): ${stderr}`), { code, stderr }),
+      ),
     );
   });
 }
