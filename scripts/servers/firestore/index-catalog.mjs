@@ -127,8 +127,12 @@ export class IndexCatalog {
       if (normalizeComposite(index).nameDesc !== req.nameDesc) fields.push({ fieldPath: NAME, order: orderMode(req.nameDesc) });
       return { key: "indexes", entry: index };
     }
-    const [field] = fields;
-    if (req.orders.length && (req.orders[0].desc !== req.nameDesc))
+    return this.overrideSuggestion(scope, req, fields[0]);
+  }
+
+  /** A single-field index to enable (exempted field, or collection-group scope) as a field override. */
+  overrideSuggestion(scope, req, field) {
+    if (req.orders.length && req.orders[0].desc !== req.nameDesc)
       return {
         key: null,
         entry: `no deployable index serves it (a composite of one field and __name__ is refused at deploy): order __name__ ${orderMode(req.orders[0].desc)} like ${field.fieldPath}`,
