@@ -247,7 +247,7 @@ async function hotDocument(
 }
 
 // 100 transactions holding the lock ≥ 200 ms each need ≥ 20 s one after the other; the SDK's 5
-// attempts (backoff 1 s × 1.5ⁿ, jitter ≤ 100 %) span at most ~16 s, and a waiter gives up after
+// attempts (backoff 1, 1.5, 2.25, 3.4 s, each ±50 %) span at most ~12 s, and a waiter gives up after
 // 100 ms: some must run out of attempts. With a 60 s lock timeout all of them wait their turn.
 const HOT = { transactions: 100, commitLatencyMs: 200, lockTimeoutMs: 100 };
 async function contentionProbe(db: Firestore): Promise<void> {
