@@ -9,9 +9,10 @@
 //   commitLatencyMs  time a commit holds its locks  CLIPSTORE_FIRESTORE_COMMIT_LATENCY_MS (10)
 //   lockTimeoutMs    lock wait before ABORTED       CLIPSTORE_FIRESTORE_LOCK_TIMEOUT_MS   (5000)
 // CLI: node scripts/servers/firestore.mjs [--host 127.0.0.1] [--port 8080] [--indexes FILE]
-//        [--relax indexes,ids] [--commit-latency-ms 10] [--lock-timeout-ms 5000]
+//        [--relax indexes,ids] [--commit-latency-ms 10] [--lock-timeout-ms 5000] [--report-indexes=1]
 //   prints "firestore ready 127.0.0.1:8080" and runs until SIGINT/SIGTERM; an index file the
-//   deploy would refuse makes it exit with status 2 and the problems on stderr.
+//   deploy would refuse makes it exit with status 2 and the problems on stderr. With
+//   --report-indexes=1 it prints "index report {unused, missing}" (JSON) when it stops.
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -110,7 +111,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   console.log(`firestore ready ${firestore.hostPort}`);
   const shutdown = () => {
     firestore.server.stop();
-    process.exit(0);
+    const report = "report-indexes" in args ? `index report ${JSON.stringify(firestore.indexReport())}\n` : "";
+    process.stdout.write(report, () => process.exit(0)); // a pipe is written asynchronously
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);

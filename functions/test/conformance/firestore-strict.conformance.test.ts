@@ -15,8 +15,10 @@ import { FieldValue, Filter, Timestamp } from "firebase-admin/firestore";
 import type { Firestore } from "firebase-admin/firestore";
 import {
   REPO_ROOT,
+  firestoreAt,
   spawnFirestore,
   startOwnFirestore,
+  stopWithIndexReport,
   type OwnFirestore,
   type Relaxation,
 } from "../support/firestore-server";
@@ -323,6 +325,34 @@ describe("rule contention", () => {
   });
   test('relaxed ("contention"): the same probe fails', async () => {
     await expect(contentionProbe(server("hot-relaxed"))).rejects.toThrow();
+  });
+});
+
+describe("declared indexes no query uses are reported", () => {
+  test("a declared index counts as used only where automatic ones cannot serve", async () => {
+    const server = await spawnFirestore({ indexes: INDEXES, reportIndexes: true });
+    const db = firestoreAt(server.hostPort);
+    try {
+      const items = db.collection("items");
+      await items.where("a", "==", 1).orderBy("t").get(); // indexes[0]
+      await items.where("a", "==", 1).where("b", "==", 2).get(); // automatic single-field indexes
+      await items.orderBy("t", "desc").get(); // automatic
+      await db.collectionGroup("events").where("at", ">=", 0).orderBy("at").get(); // fieldOverrides[0].indexes[1]
+      await expect(items.where("c", "==", 1).orderBy("t").get()).rejects.toMatchObject({
+        code: FAILED_PRECONDITION,
+      });
+    } finally {
+      await db.terminate();
+    }
+    const report = await stopWithIndexReport(server);
+    expect(report.unused.map((u) => u.id)).toEqual([
+      "indexes[1]",
+      "indexes[2]",
+      "fieldOverrides[0].indexes[0]",
+    ]);
+    expect(report.missing).toEqual([
+      expect.stringMatching(/requires an index: items \(COLLECTION\) where c ==/),
+    ]);
   });
 });
 

@@ -25,6 +25,13 @@ export interface ServerOptions {
   indexes?: string;
   commitLatencyMs?: number;
   lockTimeoutMs?: number;
+  /** Print the index report (declared indexes no query used, refusals) when stopped. */
+  reportIndexes?: boolean;
+}
+
+export interface IndexReport {
+  unused: Array<{ id: string; description: string }>;
+  missing: string[];
 }
 
 export interface OwnFirestore {
@@ -43,13 +50,14 @@ function argsOf(options: ServerOptions): string[] {
     ...(options.lockTimeoutMs !== undefined
       ? ["--lock-timeout-ms", String(options.lockTimeoutMs)]
       : []),
+    ...(options.reportIndexes ? ["--report-indexes=1"] : []),
   ];
 }
 
 /** Runs the server's CLI; resolves with its address, or rejects with its exit status and stderr. */
 export function spawnFirestore(
   options: ServerOptions,
-): Promise<{ hostPort: string; child: ChildProcess }> {
+): Promise<{ hostPort: string; child: ChildProcess; stdout: () => string }> {
   const child = spawn(process.execPath, [SERVER, "--port", "0", ...argsOf(options)], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -67,7 +75,7 @@ export function spawnFirestore(
     child.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const m = /firestore ready (\S+)/.exec(stdout);
-      if (m) resolve({ hostPort: m[1], child });
+      if (m) resolve({ hostPort: m[1], child, stdout: () => stdout });
     });
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("exit", (code) =>
@@ -88,6 +96,21 @@ export function firestoreAt(hostPort: string): Firestore {
     if (saved === undefined) delete process.env.FIRESTORE_EMULATOR_HOST;
     else process.env.FIRESTORE_EMULATOR_HOST = saved;
   }
+}
+
+/** Stops a server started with `reportIndexes` and returns its index report. */
+export async function stopWithIndexReport(server: {
+  child: ChildProcess;
+  stdout: () => string;
+}): Promise<IndexReport> {
+  await new Promise<void>((resolve) => {
+    server.child.removeAllListeners("exit");
+    server.child.once("exit", () => resolve());
+    server.child.kill("SIGTERM");
+  });
+  const m = /index report (.*)/.exec(server.stdout());
+  if (!m) throw new Error(`no index report in the server's output: ${server.stdout()}`);
+  return JSON.parse(m[1]) as IndexReport;
 }
 
 export async function startOwnFirestore(options: ServerOptions = {}): Promise<OwnFirestore> {
