@@ -5,7 +5,8 @@
 //     production refuses; it first checks firestore.indexes.json as the deploy would), unless
 //     FIRESTORE_EMULATOR_HOST is already set (e.g. under `firebase emulators:exec`). After the
 //     whole suite, every index firestore.indexes.json declares must have served a query: an
-//     index no query uses fails the run (and every query refused for want of an index is listed).
+//     index no query uses fails the run; so does any query refused for want of an index (listed
+//     with the index to add).
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
@@ -55,10 +56,13 @@ if (wholeSuite) {
   }
 }
 
-// Refused queries name the index to add; after the whole suite, a declared index no query used
-// is an index the product does not need (or a query the suite never runs): both fail the run.
+// A query the suite's server refused for want of an index is a product query production would
+// refuse: listed with the index to add, it fails the run even when the code swallowed the error
+// (tests that probe refusals run servers of their own). After the whole suite, a declared index
+// no query used is an index the product does not need (or a query the suite never runs).
 function reportIndexes({ unused, missing }, code) {
   for (const message of missing) console.error(`[test] Firestore refused a query: ${message}`);
+  if (missing.length) code ||= 1;
   if (!wholeSuite) return code;
   if (unused.length === 0) {
     console.log("[test] firestore.indexes.json: every declared index served a query of the suite");
