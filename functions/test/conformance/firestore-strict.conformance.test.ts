@@ -113,6 +113,12 @@ const probes: Record<
       db
         .collection("ids")
         .doc("f")
+        .set({ n: { __t__: FieldValue.increment(1) } }),
+    ).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
+    await expect(
+      db
+        .collection("ids")
+        .doc("f")
         .set({ m: { __f__: 1 } }),
     ).rejects.toEqual(refused(INVALID_ARGUMENT, /reserved/));
     await expect(

@@ -53,6 +53,16 @@ export function checkFieldNames(fields, where) {
   }
 }
 
+/** The same for the field paths a write names (update mask, transforms): `a.b`, `` `x.y` ``. */
+export function checkFieldPaths(write, where) {
+  const paths = [...(write.update_mask?.field_paths ?? []), ...(write.update_transforms ?? []).map((t) => t.field_path)];
+  for (const path of paths) {
+    if (bytes(path) > MAX_FIELD_NAME_BYTES) throw invalid(`Field path longer than ${MAX_FIELD_NAME_BYTES} bytes: ${where}`);
+    for (const segment of path.match(/`(?:[^`\\]|\\.)*`|[^.]+/g) ?? [])
+      if (RESERVED.test(segment.replace(/^`|`$/g, ""))) throw invalid(`Field name "${segment}" is reserved (__.*__): ${where}`);
+  }
+}
+
 // --- Storage size calculations ---------------------------------------------------------------
 const stringSize = (s) => bytes(s) + 1;
 export const documentNameSize = (name) =>

@@ -7,6 +7,7 @@ import {
   checkDisjunctions,
   checkDocumentSize,
   checkFieldNames,
+  checkFieldPaths,
   checkRequestSize,
   checkResourceName,
   checkTransforms,
@@ -61,7 +62,10 @@ export function createPolicy({ indexSpec, relax = [], commitLatencyMs, lockTimeo
     const body = request.toObject();
     if (on("ids")) {
       for (const name of method === "BatchGetDocuments" ? body.documents ?? [] : writeNames(body)) checkResourceName(name);
-      for (const w of body.writes ?? []) if (w.update) checkFieldNames(w.update.fields, w.update.name);
+      for (const w of body.writes ?? []) {
+        if (w.update) checkFieldNames(w.update.fields, w.update.name);
+        checkFieldPaths(w, w.update?.name ?? w.delete);
+      }
       if (body.parent) checkResourceName(body.parent, { document: false });
       const from = (body.structured_query ?? body.structured_aggregation_query?.structured_query)?.from ?? [];
       for (const f of from) if (f.collection_id) checkId(f.collection_id, "Collection", body.parent);
