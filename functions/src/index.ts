@@ -8,7 +8,7 @@ import { initializeApp } from "firebase-admin/app";
 import { onDocumentWritten } from "firebase-functions/firestore";
 import { onCall, type CallableOptions } from "firebase-functions/https";
 import { onSchedule } from "firebase-functions/scheduler";
-import { setGlobalOptions } from "firebase-functions/v2";
+import { setGlobalOptions } from "firebase-functions/options";
 import { APP_CHECK_ENFORCED, CORS_ORIGINS, MIGRATION_SCHEDULE, R2_SECRETS } from "./config";
 import { lazy } from "./lazy";
 import { REGION, SETTINGS, type FunctionSettings } from "./settings";
