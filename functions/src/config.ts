@@ -24,7 +24,7 @@ export const R2_SECRETS = [R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY];
 
 /**
  * App Check on the client-facing callables (listVideos, getVideoInfo, getClipUrl). On by
- * default; the local demo project turns it off (functions/.env.demo-clipstore) and the tests
+ * default; the local emulators turn it off (functions/.env.local) and the tests
  * run both settings.
  */
 export const APP_CHECK_ENFORCED = defineBoolean("APP_CHECK_ENFORCED", {
@@ -34,7 +34,7 @@ export const APP_CHECK_ENFORCED = defineBoolean("APP_CHECK_ENFORCED", {
 
 /**
  * Browser origins allowed to call the callables (CORS). No default: a deploy asks for the
- * web app's origins; the local list is in functions/.env.demo-clipstore.
+ * web app's origins; the local list is in functions/.env.local.
  */
 export const CORS_ORIGINS = defineList("CORS_ORIGINS", {
   description: "Origins of the web app allowed to call the functions, e.g. https://app.example.com",
