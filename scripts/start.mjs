@@ -78,7 +78,7 @@ try {
     authPort: ports.auth,
     firestorePort: useFirebaseFirestore ? ports.firestore : undefined,
     only: useFirebaseFirestore ? "firestore,functions,auth" : "functions,auth",
-    env: { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", CORS_ORIGINS: webOrigins.join(",") },
+    env: { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", CORS_ORIGINS: JSON.stringify(webOrigins) },
     secrets: { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" },
     firestoreHostPort: firestoreHost,
     log: verbose ? (m) => process.stdout.write(m) : () => {},
