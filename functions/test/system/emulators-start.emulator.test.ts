@@ -6,24 +6,13 @@
 // emulator needs Java 21 (README); the functions use the suite's Firestore meanwhile.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { emulatorsConfigured } from "../support/emulator-client";
+import { freePort } from "../support/ports";
 
 const root = path.resolve(__dirname, "../../..");
 const describeIfEmulators =
   emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Tracked and untracked changes under functions/ (the files firebase-tools would write). */
 const workTreeState = () =>
