@@ -21,6 +21,7 @@ import { freePort } from "./lib/ports.mjs";
 import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
+import { applyLocalBucketCors, localWebOrigins } from "./lib/r2-cors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
@@ -93,6 +94,8 @@ try {
   stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
   stops.push(s3.stop);
+  // The bucket CORS policy a real bucket gets (npm run r2-cors), for the local web client.
+  await applyLocalBucketCors({ root, endpoint: s3.endpoint, origins: localWebOrigins() });
 
   // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
   const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", READ_MODE_CACHE_SECONDS: "1" };

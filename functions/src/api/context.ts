@@ -2,18 +2,12 @@
  * What every callable shares: its dependencies (passed in, so tests drive the handlers
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
-import {
-  HttpsError,
-  onCall,
-  type CallableFunction,
-  type CallableRequest,
-} from "firebase-functions/https";
+import { HttpsError, type CallableRequest } from "firebase-functions/https";
 import type { Firestore } from "firebase-admin/firestore";
 import type { z } from "zod";
 import {
   DEFAULT_READ_MODE,
   MAX_URL_TTL_SECONDS,
-  R2_SECRETS,
   READ_MODE_CACHE_SECONDS,
   STATS_SHARDS,
   URL_TTL_SECONDS,
@@ -25,7 +19,7 @@ import {
   toHttpsError,
 } from "../errors";
 import * as logs from "../logs";
-import { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
+import type { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -36,7 +30,7 @@ import { firestoreIdProblem } from "../model/ids";
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
-import { firebaseUserDirectory, type UserDirectory } from "./user-directory";
+import { assertNotRevoked, firebaseUserDirectory, type UserDirectory } from "./user-directory";
 
 /** Counts what one call costs; handlers add to it as they go (issue 6). */
 export class CallMetrics {
@@ -78,10 +72,11 @@ export interface ApiDeps {
   metrics: CallMetrics;
 }
 
-/** The verified caller, as `request.auth` carries it. */
+/** The verified caller, as `request.auth` carries it (the raw ID token for revocation checks). */
 export interface Caller {
   uid: string;
   token: Record<string, unknown>;
+  rawToken?: string;
 }
 
 /** `unauthenticated` first: every callable needs a signed-in user. */
@@ -182,6 +177,10 @@ function instanceReadModes(firestore: Firestore): ReadModeSource {
   return readModes;
 }
 
+/** The on-demand migration, loaded on the first fallback read that needs it (cold start). */
+const lazyMigrateVideo: MigrateVideoFn = async (...args) =>
+  (await import("../migration/migrate-video")).migrateVideo(...args);
+
 /** The real dependencies, with fresh metrics for one call. */
 export function productionDeps(): ApiDeps {
   const firestore = db();
@@ -192,7 +191,7 @@ export function productionDeps(): ApiDeps {
     readModes: instanceReadModes(firestore),
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
-    migrateVideo: realMigrateVideo,
+    migrateVideo: lazyMigrateVideo,
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };
@@ -204,12 +203,19 @@ export type Handler<T> = (
   data: unknown,
 ) => Promise<T>;
 
-/** A 2nd-gen callable around a handler: the thin wrapper each api/<name>.ts exports. */
+/**
+ * What each api/<name>.ts exports for its callable: the request handler that index.ts wraps in
+ * `onCall` (with the function's settings) and loads on the first call. A caller with an admin
+ * or worker claim is checked for revocation before the handler runs.
+ */
 export function callable<T>(
   name: string,
   handler: Handler<T>,
-): CallableFunction<unknown, Promise<T>> {
-  return onCall({ secrets: R2_SECRETS }, (request: CallableRequest<unknown>) =>
-    runHandler(name, productionDeps(), request.auth as Caller | undefined, request.data, handler),
-  );
+): (request: CallableRequest<unknown>) => Promise<T> {
+  const checked: Handler<T> = async (deps, auth, data) => {
+    await assertNotRevoked(auth);
+    return handler(deps, auth, data);
+  };
+  return (request) =>
+    runHandler(name, productionDeps(), request.auth as Caller | undefined, request.data, checked);
 }

@@ -50,6 +50,13 @@ export interface VerifyOptions {
   concurrency?: number;
   /** Stop after this many videos (the report says where it stopped). */
   maxVideos?: number;
+  /**
+   * Stop taking new pages after this long (a callable must answer inside its timeout); the
+   * report says where it stopped, and `startAfter` resumes there.
+   */
+  timeBudgetMs?: number;
+  /** Resume a pass: compare only videos whose keys come after this one (`stoppedAfter`). */
+  startAfter?: string;
   /** Keep a copy of the report (mismatches capped) under `{statePath}/verifications`. */
   save?: boolean;
   statePath?: string;
@@ -68,8 +75,10 @@ export interface VerifyReport {
   /** Every mismatch found (the saved copy keeps the first ones). */
   mismatches: Mismatch[];
   mismatchesByCode: Record<string, number>;
-  /** Last key compared, when maxVideos stopped the pass early. */
+  /** Last key compared, when maxVideos or the time budget stopped the pass early. */
   stoppedAfter: string | null;
+  /** Why the pass stopped early, if it did. */
+  stoppedBy: "max_videos" | "time_budget" | null;
   r2Calls: number;
 }
 
@@ -197,14 +206,17 @@ export async function verifyMigration(
     mismatches: [],
     mismatchesByCode: {},
     stoppedAfter: null,
+    stoppedBy: null,
     r2Calls: 0,
   };
+  const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
   const grouper = new ListingGrouper();
   let token: string | undefined;
   let done = false;
   while (!done) {
     const page = await store.list({
       prefix,
+      startAfter: options.startAfter,
       continuationToken: token,
       maxKeys: Math.min(options.pageSize ?? 1000, 1000),
     });
@@ -221,6 +233,7 @@ export async function verifyMigration(
     if (report.videosChecked + videos.length >= maxVideos) {
       videos = videos.slice(0, Math.max(0, maxVideos - report.videosChecked));
       report.stoppedAfter = videos.at(-1)?.lastKey ?? report.stoppedAfter;
+      report.stoppedBy = "max_videos";
       done = true;
     }
     if (videos.length === 0) continue;
@@ -240,6 +253,12 @@ export async function verifyMigration(
         report.mismatchesByCode[m.code] = (report.mismatchesByCode[m.code] ?? 0) + 1;
         runLogs.migrationMismatch({ ...m });
       }
+    }
+    if (!done && clock.now().getTime() - started.getTime() >= timeBudgetMs) {
+      // Videos still waiting in the grouper for their last key all come after this one.
+      report.stoppedAfter = videos.at(-1)!.lastKey;
+      report.stoppedBy = "time_budget";
+      done = true;
     }
   }
   report.finishedAt = clock.now().toISOString();
@@ -269,6 +288,7 @@ export async function verifyMigration(
           .map((m) => JSON.parse(JSON.stringify(m)) as unknown),
         mismatches_dropped: Math.max(0, report.mismatches.length - cap),
         stopped_after: report.stoppedAfter,
+        stopped_by: report.stoppedBy,
         created_at: FieldValue.serverTimestamp(),
       });
   }

@@ -51,6 +51,32 @@ describe("verifyMigration", () => {
     expect(report.r2Calls).toBeGreaterThan(1); // listed in pages, no object read
   });
 
+  it("stops at its time budget, says after which key, and resumes there without skipping or repeating a video", async () => {
+    const uid = uniqueId("verify-budget");
+    const ids = ["a", "b", "c", "d", "e"];
+    await upload(ids.map((v) => goodVideo(uid, v)));
+    await run(uid);
+    // A clock that moves a minute per reading: the budget is spent after the first page.
+    let t = Date.now();
+    const clock = { now: () => new Date((t += 60_000)) };
+    const first = await verifyMigration(deps({ clock }), {
+      uid,
+      pageSize: 4,
+      timeBudgetMs: 30_000,
+    });
+    expect(first.stoppedBy).toBe("time_budget");
+    expect(first.stoppedAfter?.startsWith(`users/${uid}/videos/`)).toBe(true);
+    expect(first.videosChecked).toBeGreaterThan(0);
+    expect(first.videosChecked).toBeLessThan(ids.length);
+    const rest = await verifyMigration(deps(), {
+      uid,
+      pageSize: 4,
+      startAfter: first.stoppedAfter!,
+    });
+    expect(rest).toMatchObject({ stoppedBy: null, stoppedAfter: null, mismatches: [] });
+    expect(first.videosChecked + rest.videosChecked).toBe(ids.length);
+  });
+
   it("reports every mismatch: missing, extra and altered clips, lost thumbnails, wrong statistics, unmigrated videos", async () => {
     const uid = uniqueId("verify-bad");
     await upload([goodVideo(uid, "a"), goodVideo(uid, "b"), goodVideo(uid, "c")]);
