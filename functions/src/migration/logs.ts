@@ -46,3 +46,12 @@ export function migrationMismatch(fields: {
 }) {
   logger.warn("migration mismatch", fields);
 }
+
+export function migrationVideoClaimed(fields: {
+  runId: string;
+  uid: string;
+  videoId: string;
+  outcome: string;
+}) {
+  logger.info("migration video left to the writer holding its claim", fields);
+}

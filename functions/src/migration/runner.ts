@@ -42,6 +42,7 @@ import {
   type MigrationState,
 } from "./state";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
+import { readLegacyVideo } from "../storage/legacy-reader";
 
 export interface RunOptions {
   /** Defaults to a sortable id made of the start time and random hex. */
@@ -69,6 +70,8 @@ export interface RunOptions {
   /** highlights.json GETs in flight at most. */
   readConcurrency?: number;
   leaseTtlMs?: number;
+  /** How long a video's claim lasts without a write (claim.ts). */
+  claimTtlMs?: number;
   /** Problems kept with key and reason in a run's report (all are counted and logged). */
   maxProblemsInReport?: number;
   /** Runs that may fail on the same video before it is skipped as failed. */
@@ -107,7 +110,7 @@ export type RunStatus =
 export interface VideoAction {
   uid: string;
   videoId: string;
-  action: WriteOutcome | "failed" | "skipped_failed" | "kept_worker_video" | "deferred_recent";
+  action: WriteOutcome | "failed" | "skipped_failed" | "deferred_recent";
   clips: number;
   problems: number;
 }
@@ -524,14 +527,21 @@ export async function runMigration(
               : undefined;
           video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
           const result = await writeLegacyVideo(db, video, {
-            exists: snap?.exists === true,
+            owner: runId,
             force,
             dryRun,
             now: clock.now(),
             clipsPerBatch: options.clipsPerBatch,
+            claimTtlMs: options.claimTtlMs,
             counter: writes,
+            reread: async () => {
+              const again = await readLegacyVideo(store, uid, videoId);
+              return again && isVideo(again.objects) ? again.video : null;
+            },
+            onStep: deps.onStep,
           });
           outcome = result.outcome;
+          video = result.video;
           batchProgress.clips_written += result.clipsWritten;
           batchProgress.clips_deleted += result.clipsDeleted;
         } catch (error) {
@@ -551,18 +561,9 @@ export async function runMigration(
           runLogs.migrationVideoFailed({ runId, uid, videoId, attempts, error: blocked.error });
           break;
         }
-        videosWritten++;
         if (blocked?.prefix === item.prefix) blocked = null;
-        for (const p of video.problems) add(p, { uid, videoId });
-        batchProgress.objects_unrecognized += video.problems.filter((p) =>
-          UNRECOGNIZED_OBJECT_CODES.has(p.code),
-        ).length;
         batchProgress.videos_seen++;
         batchProgress.objects_listed += item.objects.length;
-        if (outcome === "migrated") batchProgress.migrated++;
-        else if (outcome === "rewritten") batchProgress.rewritten++;
-        else if (outcome === "already_migrated") batchProgress.skipped++;
-        else batchProgress.would_migrate++;
         recordVideo({
           uid,
           videoId,
@@ -570,6 +571,24 @@ export async function runMigration(
           clips: video.clips.length,
           problems: video.problems.length,
         });
+        checkpoint = item.lastKey;
+        if (outcome === "claim_held" || outcome === "claim_lost") {
+          // Another writer has this video (the on-demand migration, registerClip, a per-uid
+          // run): it completes it; this pass counts it as deferred, not as done.
+          batchProgress.deferred++;
+          runLogs.migrationVideoClaimed({ runId, uid, videoId, outcome });
+          continue;
+        }
+        videosWritten++;
+        for (const p of video.problems) add(p, { uid, videoId });
+        batchProgress.objects_unrecognized += video.problems.filter((p) =>
+          UNRECOGNIZED_OBJECT_CODES.has(p.code),
+        ).length;
+        if (outcome === "migrated") batchProgress.migrated++;
+        else if (outcome === "rewritten") batchProgress.rewritten++;
+        else if (outcome === "would_migrate" || outcome === "would_rewrite")
+          batchProgress.would_migrate++;
+        else batchProgress.skipped++;
         checkpoint = item.lastKey;
       }
 
