@@ -105,7 +105,9 @@ export type RunStatus =
   /** Writing a video failed: the checkpoint stays before it; the next run retries it. */
   | "failed"
   /** The last pass completed recently (minPassIntervalMs): nothing to do yet. */
-  | "idle";
+  | "idle"
+  /** Another writer holds the next video's claim: the checkpoint stays before it. */
+  | "video_claimed";
 
 export interface VideoAction {
   uid: string;
@@ -561,6 +563,14 @@ export async function runMigration(
           runLogs.migrationVideoFailed({ runId, uid, videoId, attempts, error: blocked.error });
           break;
         }
+        if (outcome === "claim_held" || outcome === "claim_lost") {
+          // Another writer has this video (the on-demand migration, registerClip, a per-uid
+          // run, a run that took over a stalled claim). The checkpoint stays before it: the
+          // next run comes back to it, by when that writer has finished (or its claim lapsed).
+          runLogs.migrationVideoClaimed({ runId, uid, videoId, outcome });
+          stop = "video_claimed";
+          break;
+        }
         if (blocked?.prefix === item.prefix) blocked = null;
         batchProgress.videos_seen++;
         batchProgress.objects_listed += item.objects.length;
@@ -572,13 +582,6 @@ export async function runMigration(
           problems: video.problems.length,
         });
         checkpoint = item.lastKey;
-        if (outcome === "claim_held" || outcome === "claim_lost") {
-          // Another writer has this video (the on-demand migration, registerClip, a per-uid
-          // run): it completes it; this pass counts it as deferred, not as done.
-          batchProgress.deferred++;
-          runLogs.migrationVideoClaimed({ runId, uid, videoId, outcome });
-          continue;
-        }
         videosWritten++;
         for (const p of video.problems) add(p, { uid, videoId });
         batchProgress.objects_unrecognized += video.problems.filter((p) =>
