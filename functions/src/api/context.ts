@@ -3,7 +3,6 @@
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
 import {
-  HttpsError,
   onCall,
   type CallableFunction,
   type CallableRequest,
@@ -20,12 +19,14 @@ import {
 } from "../config";
 import {
   InvalidArgumentError,
+  isDomainError,
   PermissionDeniedError,
   UnauthenticatedError,
   toHttpsError,
 } from "../errors";
 import * as logs from "../logs";
 import { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
+import type { StepHook } from "../migration/video-writer";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -72,6 +73,8 @@ export interface ApiDeps {
   statsShards: number;
   /** The on-demand migration run after a fallback read (the real one unless a test swaps it). */
   migrateVideo: MigrateVideoFn;
+  /** Passed to the migration's video writer (tests pause writers at its steps). */
+  onStep?: StepHook;
   /** Firebase Auth users (registerClip checks the owner it is given exists). */
   users: UserDirectory;
   metrics: CallMetrics;
@@ -153,8 +156,9 @@ export async function runHandler<T>(
     return result;
   } catch (error) {
     const httpsError = toHttpsError(error);
-    const unexpected = httpsError.code === "internal" && !(error instanceof HttpsError);
-    logs.apiCall(line(httpsError.code, unexpected ? describe(error) : httpsError.message));
+    // Infrastructure errors (mapped to internal, unavailable, resource-exhausted) keep their
+    // cause in the log line; the client sees only the code and a generic message.
+    logs.apiCall(line(httpsError.code, isDomainError(error) ? httpsError.message : describe(error)));
     throw httpsError;
   }
 }

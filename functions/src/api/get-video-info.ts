@@ -237,7 +237,7 @@ async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
   const { uid, videoId } = video;
   try {
     const result = await deps.migrateVideo(
-      { db: deps.db, store: deps.store, clock: deps.clock },
+      { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
       uid,
       videoId,
       { video },

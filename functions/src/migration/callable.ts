@@ -6,7 +6,7 @@
 import { onCall, type CallableFunction, type CallableRequest } from "firebase-functions/https";
 import type { z } from "zod";
 import { R2_SECRETS } from "../config";
-import { toHttpsError } from "../errors";
+import { isDomainError, toHttpsError } from "../errors";
 import * as logs from "../logs";
 import { db, objectStore, systemClock } from "../runtime";
 import { parsePayload, requireCaller, requireClaim, type Caller } from "../api/context";
@@ -73,7 +73,7 @@ export function adminCallable<S extends z.ZodType, R>(
           read_mode_cache_hits: 0,
           uid: request.auth?.uid,
           code: httpsError.code,
-          error: httpsError.code === "internal" ? String(error) : httpsError.message,
+          error: isDomainError(error) ? httpsError.message : String(error),
         });
         throw httpsError;
       }
