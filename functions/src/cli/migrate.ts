@@ -30,6 +30,7 @@ import {
 } from "../migration/runner";
 import { DEFAULT_STATE_PATH, resetState } from "../migration/state";
 import { verifyMigration, type VerifyReport } from "../migration/verify";
+import { MAX_CLIPS_PER_BATCH } from "../migration/video-writer";
 import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
 import { paths } from "../repositories/paths";
 import { systemClock } from "../runtime";
@@ -50,6 +51,7 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --min-age SECONDS         leave videos with a younger object for a later run (default 3600:
                             it may be a new upload the worker has not registered yet; 0: none)
   --page-size N             ListObjectsV2 MaxKeys (1-1000, default 1000)
+  --clips-per-batch N       clips per Firestore transaction (1-240, default 200)
   --state-path PATH         checkpoint document (default ${DEFAULT_STATE_PATH})
   --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
   --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)
@@ -74,6 +76,7 @@ export interface CliOptions {
   timeBudgetSeconds?: number;
   minAgeSeconds: number;
   pageSize?: number;
+  clipsPerBatch?: number;
   statePath: string;
   project?: string;
   endpoint?: string;
@@ -113,6 +116,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         "time-budget": { type: "string" },
         "min-age": { type: "string" },
         "page-size": { type: "string" },
+        "clips-per-batch": { type: "string" },
         "state-path": { type: "string" },
         project: { type: "string" },
         endpoint: { type: "string" },
@@ -142,6 +146,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   const pageSize = positiveInt("page-size", values["page-size"]);
   if (pageSize !== undefined && pageSize > 1000)
     throw new UsageError("--page-size must be at most 1000");
+  const clipsPerBatch = positiveInt("clips-per-batch", values["clips-per-batch"]);
+  if (clipsPerBatch !== undefined && clipsPerBatch > MAX_CLIPS_PER_BATCH)
+    throw new UsageError(`--clips-per-batch must be at most ${MAX_CLIPS_PER_BATCH}`);
   return {
     dryRun: values["dry-run"] === true,
     verify: values.verify === true,
@@ -154,6 +161,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     minAgeSeconds:
       values["min-age"] === "0" ? 0 : (positiveInt("min-age", values["min-age"]) ?? 3600),
     pageSize,
+    clipsPerBatch,
     statePath: values["state-path"] ?? (uid ? statePathForUid(uid) : DEFAULT_STATE_PATH),
     project: values.project ?? env.GCLOUD_PROJECT ?? env.GOOGLE_CLOUD_PROJECT,
     endpoint: values.endpoint ?? env.R2_ENDPOINT,
@@ -373,6 +381,7 @@ export async function main(
       timeBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
       minObjectAgeMs: options.minAgeSeconds * 1000,
       pageSize: options.pageSize,
+      clipsPerBatch: options.clipsPerBatch,
       onProgress: (e) => progress.update(e),
     });
   } finally {

@@ -3,8 +3,9 @@
  *  1. reads the claim and stops (ClaimLostError, nothing written) unless it is still ours;
  *  2. reads every clip it may touch and that clip's statistics ledger entry, and decides per
  *     clip on what it reads *now*, not on an earlier listing: a clip the worker wrote
- *     (`source: "worker"`) is never overwritten or deleted; a clip deleted after the claim was
- *     taken is not brought back;
+ *     (`source: "worker"`) is never overwritten or deleted; a clip deleted after the writer
+ *     read Firestore under its claim (or whose tombstone is younger than the claim) is not
+ *     brought back;
  *  3. moves the statistics with the clips, exactly as the trigger would: per clip, the shard
  *     its ledger entry names (a new clip: the chunk's import shard) moves by
  *     `contribution(new) − contribution(ledger)`, and the ledger entry records the new
@@ -102,6 +103,8 @@ export async function writeChunk(
   importShard: string,
   video: { doc: VideoDoc; force: boolean } | null,
   counter: WriteCounter,
+  /** Clips that existed when the writer read Firestore under its claim. */
+  existedAtPlan: ReadonlySet<string>,
 ): Promise<ChunkResult> {
   const { uid, videoId } = claim;
   const clipRefs = clips.map((c) => paths.clip(db, uid, videoId, c.clip_id));
@@ -121,7 +124,12 @@ export async function writeChunk(
         out.kept++;
         return;
       }
-      if (!current.exists && isTombstoneSince(ledgerSnap, claim.claimedAt)) {
+      // Gone since the writer read Firestore under its claim, or deleted (the trigger's
+      // tombstone) since the claim: the worker deleted it; it is not brought back.
+      if (
+        !current.exists &&
+        (existedAtPlan.has(clip.clip_id) || isTombstoneSince(ledgerSnap, claim.claimedAt))
+      ) {
         out.skippedDeleted++;
         return;
       }

@@ -220,6 +220,7 @@ async function writeClaimed(
     video = fresh;
   }
   const now = options.now;
+  const existedAtPlan = new Set(side.clipSources.keys());
   const stale = staleMigratedClips(video, side.clipSources);
   await step("before_cleanup");
   let clipsDeleted = 0;
@@ -246,6 +247,7 @@ async function writeClaimed(
       `${IMPORT_SHARD_PREFIX}${batchTag(index)}`,
       last ? { doc: videoDoc, force } : null,
       counter,
+      existedAtPlan,
     );
     clipsWritten += written.written;
     clipsKept += written.kept;
