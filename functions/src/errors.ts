@@ -91,7 +91,8 @@ export function retryableCode(error: unknown): "unavailable" | "resource-exhaust
   if (typeof status === "number" && status >= 500) return "unavailable";
   const network = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND"];
   if (typeof e.code === "string" && network.includes(e.code)) return "unavailable";
-  if (e.name === "TimeoutError" || e.name === "RequestTimeout" || e.$retryable) return "unavailable";
+  if (e.name === "TimeoutError" || e.name === "RequestTimeout" || e.$retryable)
+    return "unavailable";
   if (e.name === "ClaimLostError") return "unavailable";
   return e.cause && e.cause !== error ? retryableCode(e.cause) : null;
 }

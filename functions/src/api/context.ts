@@ -2,11 +2,7 @@
  * What every callable shares: its dependencies (passed in, so tests drive the handlers
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
-import {
-  onCall,
-  type CallableFunction,
-  type CallableRequest,
-} from "firebase-functions/https";
+import { onCall, type CallableFunction, type CallableRequest } from "firebase-functions/https";
 import type { Firestore } from "firebase-admin/firestore";
 import type { z } from "zod";
 import {
@@ -158,7 +154,9 @@ export async function runHandler<T>(
     const httpsError = toHttpsError(error);
     // Infrastructure errors (mapped to internal, unavailable, resource-exhausted) keep their
     // cause in the log line; the client sees only the code and a generic message.
-    logs.apiCall(line(httpsError.code, isDomainError(error) ? httpsError.message : describe(error)));
+    logs.apiCall(
+      line(httpsError.code, isDomainError(error) ? httpsError.message : describe(error)),
+    );
     throw httpsError;
   }
 }

@@ -311,11 +311,7 @@ function printVerify(report: VerifyReport, io: CliIo): void {
   }
 }
 
-async function setReadMode(
-  db: Firestore,
-  options: CliOptions,
-  io: CliIo,
-): Promise<boolean> {
+async function setReadMode(db: Firestore, options: CliOptions, io: CliIo): Promise<boolean> {
   const source = new ReadModeSource({
     ref: paths.runtimeConfig(db),
     defaultMode: "firestore_with_r2_fallback",

@@ -60,8 +60,7 @@ export interface Claim {
 }
 
 export type ClaimResult =
-  | { ok: true; claim: Claim }
-  | { ok: false; holder: string; token: number; expiresAt: Timestamp };
+  { ok: true; claim: Claim } | { ok: false; holder: string; token: number; expiresAt: Timestamp };
 
 export class ClaimLostError extends Error {
   constructor(
@@ -113,7 +112,12 @@ export async function claimVideo(
     const now = serverNow(snap);
     const current = snap.exists ? parseClaim(snap.data()) : null;
     if (isLive(current, now) && current.owner !== owner)
-      return { ok: false, holder: current.owner, token: current.token, expiresAt: expiresAt(current) };
+      return {
+        ok: false,
+        holder: current.owner,
+        token: current.token,
+        expiresAt: expiresAt(current),
+      };
     const token = (current?.token ?? 0) + 1;
     tx.set(ref, {
       owner,

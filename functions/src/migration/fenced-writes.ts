@@ -72,7 +72,9 @@ async function moveShards(
   claim: Claim,
   deltas: Deltas,
 ): Promise<() => number> {
-  const refs = [...deltas.keys()].map((id) => paths.statsShards(db, claim.uid, claim.videoId).doc(id));
+  const refs = [...deltas.keys()].map((id) =>
+    paths.statsShards(db, claim.uid, claim.videoId).doc(id),
+  );
   const snaps = refs.length ? await tx.getAll(...refs) : [];
   return () => {
     snaps.forEach((snap, i) => {
@@ -150,7 +152,14 @@ export async function writeChunk(
         tx.set(clipRefs[i], doc);
         tx.set(
           ledgerRefs[i],
-          ledgerData(clip.clip_id, at, contribution.totals, shard, contribution.malformed ?? null, false),
+          ledgerData(
+            clip.clip_id,
+            at,
+            contribution.totals,
+            shard,
+            contribution.malformed ?? null,
+            false,
+          ),
         );
       });
       out.written++;
@@ -205,7 +214,11 @@ export async function deleteMigratedClips(
       if (!current.exists || current.get("source") !== "r2_migration") return;
       const previous = parseLedger(snaps[clipIds.length + i].data());
       const shard = previous?.shard ?? "import-m0000";
-      addDelta(deltas, shard, combineTotals(emptyTotals(), previous?.contribution ?? emptyTotals(), -1));
+      addDelta(
+        deltas,
+        shard,
+        combineTotals(emptyTotals(), previous?.contribution ?? emptyTotals(), -1),
+      );
       doomed.push({ i, shard });
     });
     const writeShards = await moveShards(tx, db, claim, deltas);
@@ -222,4 +235,3 @@ export async function deleteMigratedClips(
   counter.commits++;
   return deleted;
 }
-

@@ -26,7 +26,8 @@ export function setLegacyMarkerInTx(tx: Transaction, db: Firestore, m: MarkerWri
 export async function setLegacyMarkers(db: Firestore, markers: MarkerWrite[]): Promise<void> {
   for (let i = 0; i < markers.length; i += 400) {
     const batch = db.batch();
-    for (const m of markers.slice(i, i + 400)) batch.set(paths.legacyMarker(db, m.uid), markerData(m));
+    for (const m of markers.slice(i, i + 400))
+      batch.set(paths.legacyMarker(db, m.uid), markerData(m));
     await batch.commit();
   }
 }

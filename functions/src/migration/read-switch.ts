@@ -57,7 +57,11 @@ export async function saveProof(
   };
   await paths
     .verificationProof(db, scope.kind === "user" ? scope.uid : null)
-    .set({ ...proof, clean: whatIsMissing(proof).length === 0, saved_at: FieldValue.serverTimestamp() });
+    .set({
+      ...proof,
+      clean: whatIsMissing(proof).length === 0,
+      saved_at: FieldValue.serverTimestamp(),
+    });
 }
 
 /** What keeps a proof from being clean (empty: clean). */

@@ -310,7 +310,9 @@ export async function verifyMigration(
   // A user is judged only when all of their videos were: the last one seen may be cut short.
   await setLegacyMarkers(
     db,
-    users.judged(report.complete).map(([uid, ok]) => ({ uid, allMigrated: ok, by: "verification" })),
+    users
+      .judged(report.complete)
+      .map(([uid, ok]) => ({ uid, allMigrated: ok, by: "verification" })),
   );
   await saveProof(db, scopeOf(prefix), report, options);
   report.finishedAt = clock.now().toISOString();

@@ -25,7 +25,13 @@ import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
 import type { LegacyVideo } from "../storage/legacy-layout";
-import { claimVideo, ClaimLostError, DEFAULT_CLAIM_TTL_MS, releaseClaim, type Claim } from "./claim";
+import {
+  claimVideo,
+  ClaimLostError,
+  DEFAULT_CLAIM_TTL_MS,
+  releaseClaim,
+  type Claim,
+} from "./claim";
 import {
   deleteMigratedClips,
   newWriteCounter,
@@ -65,11 +71,7 @@ export type WriteOutcome =
 
 /** Where a writer can be paused (tests interleave writers at each of these). */
 export type WriterStep =
-  | "after_listing"
-  | "after_claim"
-  | "before_cleanup"
-  | "between_chunks"
-  | "before_video_document";
+  "after_listing" | "after_claim" | "before_cleanup" | "between_chunks" | "before_video_document";
 
 export type StepHook = (
   step: WriterStep,
@@ -131,7 +133,12 @@ function clipDocsOf(video: LegacyVideo, now: Date): ClipDoc[] {
 }
 
 /** What Firestore holds for the video: its document's source and its clips' sources. */
-async function readFirestoreSide(db: Firestore, uid: string, videoId: string, counter: WriteCounter) {
+async function readFirestoreSide(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  counter: WriteCounter,
+) {
   const [videoSnap, clipsSnap] = await Promise.all([
     paths.video(db, uid, videoId).get(),
     paths.clips(db, uid, videoId).get(),
@@ -188,7 +195,8 @@ export async function writeLegacyVideo(
     await step("after_claim");
     return await writeClaimed(db, claim, listed, options, counter, step);
   } catch (error) {
-    if (error instanceof ClaimLostError) return result("claim_lost", listed, { holder: error.holder ?? undefined });
+    if (error instanceof ClaimLostError)
+      return result("claim_lost", listed, { holder: error.holder ?? undefined });
     throw error;
   } finally {
     // A fenced writer's release changes nothing (the claim is no longer its token).
@@ -225,10 +233,22 @@ async function writeClaimed(
   await step("before_cleanup");
   let clipsDeleted = 0;
   for (let i = 0; i < stale.length; i += DELETES_PER_COMMIT)
-    clipsDeleted += await deleteMigratedClips(db, claim, stale.slice(i, i + DELETES_PER_COMMIT), counter);
+    clipsDeleted += await deleteMigratedClips(
+      db,
+      claim,
+      stale.slice(i, i + DELETES_PER_COMMIT),
+      counter,
+    );
 
   const videoDoc = videoDocFrom(
-    { uid, videoId, title: video.title, createdAt: video.createdAt, source: "r2_migration", migratedAt: now },
+    {
+      uid,
+      videoId,
+      title: video.title,
+      createdAt: video.createdAt,
+      source: "r2_migration",
+      migratedAt: now,
+    },
     now,
   );
   const chunks = chunkClips(clipDocsOf(video, now), perBatchOf(options));
@@ -254,7 +274,11 @@ async function writeClaimed(
     if (last) videoOutcome = written.video;
   }
   const outcome: WriteOutcome =
-    videoOutcome === "created" ? "migrated" : videoOutcome === "rewritten" ? "rewritten" : "already_migrated";
+    videoOutcome === "created"
+      ? "migrated"
+      : videoOutcome === "rewritten"
+        ? "rewritten"
+        : "already_migrated";
   return result(outcome, video, { clipsWritten, clipsDeleted, clipsKept });
 }
 

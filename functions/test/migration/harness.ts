@@ -231,7 +231,8 @@ export async function interleave<A, B>(
   first: () => Promise<A>,
   second: () => Promise<B>,
 ): Promise<{ first: A | Error; second: B | Error; paused: boolean }> {
-  const asValue = <T>(p: Promise<T>) => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const asValue = <T>(p: Promise<T>) =>
+    p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   const a = asValue(first());
   await Promise.race([gate.reached, a]);
   const paused = gate.paused;

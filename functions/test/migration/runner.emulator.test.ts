@@ -473,19 +473,18 @@ describe("crash and resume", () => {
     // The leftovers R2 no longer has are gone, their ledger entries are tombstones that count
     // nothing, and a recompute from the clips finds nothing to fix.
     const ledger = (await paths.statsLedger(db, uid, spec.videoId).get()).docs;
-    expect(ledger.filter((d) => d.get("deleted") !== true).map((d) => d.id).sort()).toEqual([
-      "05_vertical",
-      "06_wide_6-8.5",
-      "07_vertical",
-      "08_wide_8-10.5",
-      "09_vertical",
-    ]);
-    expect(ledger.filter((d) => d.get("deleted") === true).map((d) => d.id).sort()).toEqual([
-      "01_vertical",
-      "02_wide_2-4.5",
-      "03_vertical",
-      "04_wide_4-6.5",
-    ]);
+    expect(
+      ledger
+        .filter((d) => d.get("deleted") !== true)
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(["05_vertical", "06_wide_6-8.5", "07_vertical", "08_wide_8-10.5", "09_vertical"]);
+    expect(
+      ledger
+        .filter((d) => d.get("deleted") === true)
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(["01_vertical", "02_wide_2-4.5", "03_vertical", "04_wide_4-6.5"]);
     const repair = await recomputeVideoStats(db, uid, spec.videoId, 4, new Date());
     expect(repair.drift).toBe(false);
   });

@@ -140,7 +140,8 @@ function cliForce(w: World, onStep?: StepHook) {
 
 // ---- after an interleaving: let the losers retry, as they would ---------------------------
 
-const isUnavailable = (r: unknown) => r instanceof Error && (r as { code?: string }).code === "unavailable";
+const isUnavailable = (r: unknown) =>
+  r instanceof Error && (r as { code?: string }).code === "unavailable";
 
 async function untilDone<T>(attempt: () => Promise<T>, done: (r: T | Error) => boolean) {
   for (let i = 0; i < 10; i++) {
@@ -184,10 +185,17 @@ async function expectNothingLostOrReverted(w: World): Promise<void> {
   const { uid } = w;
   const store = realStore();
   const objects = await store.listAll(videoPrefix(uid, VIDEO));
-  const expected = buildLegacyVideo(uid, VIDEO, objects, await store.getText(highlightsKey(uid, VIDEO)));
+  const expected = buildLegacyVideo(
+    uid,
+    VIDEO,
+    objects,
+    await store.getText(highlightsKey(uid, VIDEO)),
+  );
   const video = await paths.video(db, uid, VIDEO).get();
   expect(video.get("source")).toBe("r2_migration");
-  const clips = new Map((await paths.clips(db, uid, VIDEO).get()).docs.map((d) => [d.id, d.data()]));
+  const clips = new Map(
+    (await paths.clips(db, uid, VIDEO).get()).docs.map((d) => [d.id, d.data()]),
+  );
   // Every clip R2 has is in Firestore, nothing else is.
   expect([...clips.keys()].sort()).toEqual(expected.clips.map((c) => c.clip_id).sort());
   for (const want of expected.clips) {
@@ -204,7 +212,11 @@ async function expectNothingLostOrReverted(w: World): Promise<void> {
   // Statistics: equal to the clips once the trigger has seen every write, and a recompute
   // finds nothing to fix.
   await deliverTriggerEvents(uid);
-  const { updated_at: _u, completed_duration_seconds: _d, ...stats } = await readVideoStats(db, uid, VIDEO);
+  const {
+    updated_at: _u,
+    completed_duration_seconds: _d,
+    ...stats
+  } = await readVideoStats(db, uid, VIDEO);
   expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, VIDEO));
   const repair = await recomputeVideoStats(db, uid, VIDEO, 4, new Date());
   expect(repair.fixedClips).toEqual([]);
@@ -252,7 +264,11 @@ describe.each(STEPS)("writers interleaved at %s", (step) => {
     const { first, paused } = await interleave(
       gate,
       () => scheduled(w, gate.hook),
-      () => untilDone(() => onDemand(w), () => true),
+      () =>
+        untilDone(
+          () => onDemand(w),
+          () => true,
+        ),
     );
     expect(paused).toBe(true);
     if (!runCompleted(first)) await untilDone(() => scheduled(w), runCompleted);
@@ -277,7 +293,11 @@ describe.each(STEPS)("writers interleaved at %s", (step) => {
   it("scheduled run paused, per-uid run in between (and the other way round)", async () => {
     const w = await world("ix-sched-uid");
     const gate = new StepGate(step, owner("sched-"));
-    const ab = await interleave(gate, () => scheduled(w, gate.hook), () => perUid(w));
+    const ab = await interleave(
+      gate,
+      () => scheduled(w, gate.hook),
+      () => perUid(w),
+    );
     expect(ab.paused).toBe(true);
     for (const [r, again] of [
       [ab.first, () => scheduled(w)],
@@ -288,7 +308,11 @@ describe.each(STEPS)("writers interleaved at %s", (step) => {
 
     const v = await world("ix-uid-sched");
     const back = new StepGate(step, owner("user-"));
-    const ba = await interleave(back, () => perUid(v, back.hook), () => scheduled(v));
+    const ba = await interleave(
+      back,
+      () => perUid(v, back.hook),
+      () => scheduled(v),
+    );
     expect(ba.paused).toBe(true);
     if (!runCompleted(ba.first)) await untilDone(() => perUid(v), runCompleted);
     if (!runCompleted(ba.second)) await untilDone(() => scheduled(v), runCompleted);
@@ -352,7 +376,10 @@ describe("a writer that stalls past its claim", () => {
           await sleep(ttl + 200); // the claim lapses on Firestore's clock
           const taken = await onDemand(w);
           afterTakeover = new Map(
-            (await paths.clips(db, w.uid, VIDEO).get()).docs.map((d) => [d.id, d.updateTime.toMillis()]),
+            (await paths.clips(db, w.uid, VIDEO).get()).docs.map((d) => [
+              d.id,
+              d.updateTime.toMillis(),
+            ]),
           );
           return taken;
         },
@@ -363,7 +390,10 @@ describe("a writer that stalls past its claim", () => {
       // the checkpoint there; nothing it could still write was written.
       expect(first).toMatchObject({ status: "video_claimed" });
       const now = new Map(
-        (await paths.clips(db, w.uid, VIDEO).get()).docs.map((d) => [d.id, d.updateTime.toMillis()]),
+        (await paths.clips(db, w.uid, VIDEO).get()).docs.map((d) => [
+          d.id,
+          d.updateTime.toMillis(),
+        ]),
       );
       expect(now).toEqual(afterTakeover);
       await expectNothingLostOrReverted(w);
