@@ -40,7 +40,9 @@ import {
   renewLease,
   type Blocked,
   type MigrationState,
+  type UserTrack,
 } from "./state";
+import { setLegacyMarkerInTx } from "./markers";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
 import { readLegacyVideo } from "../storage/legacy-reader";
 
@@ -326,6 +328,13 @@ export async function runMigration(
   report.checkpoint = startCheckpoint;
   const passStartedAt = state.passStartedAt ?? started;
   let blocked: Blocked | null = state.blocked;
+  // Per-user markers (markers.ts): users the listing has moved past, and the current one.
+  let userTrack: UserTrack | null = startCheckpoint === null ? null : state.userTrack;
+  let usersDone: UserTrack[] = [];
+  const seeUser = (uid: string, clean: boolean) => {
+    if (userTrack && userTrack.uid !== uid) usersDone.push(userTrack);
+    userTrack = { uid, clean: (userTrack?.uid === uid ? userTrack.clean : true) && clean };
+  };
 
   const grouper = new ListingGrouper();
   const queue: PlanItem[] = [];
@@ -458,6 +467,7 @@ export async function runMigration(
           batchProgress.skipped++;
           batchProgress.objects_listed += item.objects.length;
           recordVideo({ uid, videoId, action: "kept_worker_video", clips: 0, problems: 0 });
+          seeUser(uid, true);
           checkpoint = item.lastKey;
           continue;
         }
@@ -471,6 +481,7 @@ export async function runMigration(
             migratedAt.toMillis() >= passStartedAt.getTime();
           batchProgress.videos_seen++;
           batchProgress.objects_listed += item.objects.length;
+          seeUser(uid, true);
           if (ours) batchProgress.migrated++;
           else batchProgress.skipped++;
           checkpoint = item.lastKey;
@@ -483,6 +494,7 @@ export async function runMigration(
         ) {
           batchProgress.videos_seen++;
           batchProgress.deferred++;
+          seeUser(uid, false);
           batchProgress.objects_listed += item.objects.length;
           recordVideo({ uid, videoId, action: "deferred_recent", clips: 0, problems: 0 });
           checkpoint = item.lastKey;
@@ -497,6 +509,7 @@ export async function runMigration(
           recordVideo({ uid, videoId, action: "skipped_failed", clips: 0, problems: 1 });
           batchProgress.videos_seen++;
           batchProgress.failed++;
+          seeUser(uid, false);
           batchProgress.objects_listed += item.objects.length;
           blocked = null;
           checkpoint = item.lastKey;
@@ -583,6 +596,7 @@ export async function runMigration(
         });
         checkpoint = item.lastKey;
         videosWritten++;
+        seeUser(uid, true);
         for (const p of video.problems) add(p, { uid, videoId });
         batchProgress.objects_unrecognized += video.problems.filter((p) =>
           UNRECOGNIZED_OBJECT_CODES.has(p.code),
@@ -597,6 +611,16 @@ export async function runMigration(
 
       const passCompleted = stop === null && listingEnded && queue.length === 0;
       if (passCompleted) stop = "completed_pass";
+      if (passCompleted && userTrack) {
+        usersDone.push(userTrack);
+        userTrack = null;
+      }
+      const markers = usersDone.map((u) => ({
+        uid: u.uid,
+        allMigrated: u.clean,
+        by: `run:${runId}`,
+      }));
+      usersDone = [];
       report.batches++;
       for (const k of Object.keys(batchProgress) as (keyof Progress)[])
         report.progress[k] += batchProgress[k];
@@ -612,15 +636,19 @@ export async function runMigration(
             progress: batchProgress,
             problemsByCode: batchProblems.byCode,
             blocked,
+            userTrack,
             passCompleted,
           },
           clock.now(),
           ttl,
-          (tx) => tx.set(reportRef, reportData(report, stop ?? "running")),
+          (tx) => {
+            tx.set(reportRef, reportData(report, stop ?? "running"));
+            for (const m of markers) setLegacyMarkerInTx(tx, db, m);
+          },
         );
         leaseExpiresAt = next.lease?.expiresAt ?? leaseExpiresAt;
         writes.commits++;
-        writes.writes += 2;
+        writes.writes += 2 + markers.length;
         writes.reads++;
         sync();
       }

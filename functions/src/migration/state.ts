@@ -45,9 +45,20 @@ export interface MigrationState {
     completedAt: Date;
   } | null;
   blocked: Blocked | null;
+  /**
+   * The user whose videos the pass is going through, and whether all of them so far are in
+   * Firestore (none failed or deferred): when the listing moves past the user, this decides the
+   * user's legacy marker (markers.ts).
+   */
+  userTrack: UserTrack | null;
   lease: Lease | null;
   lastRunId: string | null;
   updatedAt: Date | null;
+}
+
+export interface UserTrack {
+  uid: string;
+  clean: boolean;
 }
 
 export class LeaseLostError extends Error {
@@ -74,6 +85,7 @@ function counts(v: unknown): Record<string, number> {
 export function parseState(data: FirebaseFirestore.DocumentData | undefined): MigrationState {
   const d = data ?? {};
   const lease = d.lease as { owner?: unknown; expires_at?: unknown } | null | undefined;
+  const track = d.user_track as { uid?: unknown; clean?: unknown } | null | undefined;
   const blocked = d.blocked as
     { prefix?: unknown; attempts?: unknown; error?: unknown } | null | undefined;
   const lastPass = d.last_pass as
@@ -100,6 +112,10 @@ export function parseState(data: FirebaseFirestore.DocumentData | undefined): Mi
             attempts: Number(blocked.attempts) || 0,
             error: typeof blocked.error === "string" ? blocked.error : "",
           }
+        : null,
+    userTrack:
+      track && typeof track.uid === "string"
+        ? { uid: track.uid, clean: track.clean === true }
         : null,
     lease:
       lease && typeof lease.owner === "string" && date(lease.expires_at)
@@ -128,6 +144,7 @@ export function stateData(s: MigrationState): FirebaseFirestore.DocumentData {
         }
       : null,
     blocked: s.blocked,
+    user_track: s.userTrack,
     lease: s.lease ? { owner: s.lease.owner, expires_at: ts(s.lease.expiresAt) } : null,
     last_run_id: s.lastRunId,
     updated_at: ts(s.updatedAt),
@@ -177,6 +194,7 @@ export interface ProgressUpdate {
   progress: Progress;
   problemsByCode: Record<string, number>;
   blocked: Blocked | null;
+  userTrack: UserTrack | null;
   /** The listing reached its end: close the pass; the next run starts a new one. */
   passCompleted: boolean;
 }
@@ -210,6 +228,7 @@ export async function commitProgress(
           passesCompleted: state.passesCompleted + 1,
           lastPass: { progress, problemsByCode, completedAt: now },
           blocked: null,
+          userTrack: null,
         }
       : {
           ...state,
@@ -217,6 +236,7 @@ export async function commitProgress(
           progress,
           problemsByCode,
           blocked: update.blocked,
+          userTrack: update.userTrack,
         };
     next.lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
     next.updatedAt = now;
