@@ -18,3 +18,4 @@ export { setReadMode } from "./api/set-read-mode";
 export { migrateLegacyVideos } from "./migration/migrate-legacy-videos";
 export { runLegacyMigration } from "./migration/run-legacy-migration";
 export { getMigrationStatus } from "./migration/get-migration-status";
+export { migrateLegacyVideoTask } from "./migration/migrate-video-task";

@@ -23,6 +23,7 @@ import {
 import * as logs from "../logs";
 import { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
 import type { StepHook } from "../migration/video-writer";
+import { cloudTasksMigrationQueue, type MigrationQueue } from "../migration/queue";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -71,6 +72,8 @@ export interface ApiDeps {
   migrateVideo: MigrateVideoFn;
   /** Passed to the migration's video writer (tests pause writers at its steps). */
   onStep?: StepHook;
+  /** Where a large legacy video's migration is handed off (Cloud Tasks). */
+  migrationQueue: MigrationQueue;
   /** Firebase Auth users (registerClip checks the owner it is given exists). */
   users: UserDirectory;
   metrics: CallMetrics;
@@ -168,6 +171,7 @@ function describe(error: unknown): string {
 
 let readModes: ReadModeSource | undefined;
 let users: UserDirectory | undefined;
+let queue: MigrationQueue | undefined;
 
 /** The instance's read-mode switch (its cache lives as long as the instance). */
 function instanceReadModes(firestore: Firestore): ReadModeSource {
@@ -192,6 +196,7 @@ export function productionDeps(): ApiDeps {
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
     migrateVideo: realMigrateVideo,
+    migrationQueue: (queue ??= cloudTasksMigrationQueue()),
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };

@@ -3,12 +3,7 @@
  * `firestore_with_r2_fallback`): the same parsing as the migration (storage/legacy-layout.ts).
  */
 import { SEGMENT_PATTERN } from "../model/ids";
-import {
-  buildLegacyVideo,
-  isVideo,
-  videoPrefix,
-  type LegacyVideo,
-} from "../storage/legacy-layout";
+import { buildLegacyVideo, isVideo, videoPrefix, type LegacyVideo } from "../storage/legacy-layout";
 import type { ClipInput } from "../model/clip";
 import { readLegacyVideo } from "../storage/legacy-reader";
 import type { ObjectStore } from "../storage/object-store";

@@ -55,13 +55,11 @@ export async function saveProof(
     videos_deferred: report.videosDeferred,
     finished_at: Timestamp.fromDate(new Date(report.finishedAt || Date.now())),
   };
-  await paths
-    .verificationProof(db, scope.kind === "user" ? scope.uid : null)
-    .set({
-      ...proof,
-      clean: whatIsMissing(proof).length === 0,
-      saved_at: FieldValue.serverTimestamp(),
-    });
+  await paths.verificationProof(db, scope.kind === "user" ? scope.uid : null).set({
+    ...proof,
+    clean: whatIsMissing(proof).length === 0,
+    saved_at: FieldValue.serverTimestamp(),
+  });
 }
 
 /** What keeps a proof from being clean (empty: clean). */
