@@ -89,6 +89,9 @@ export function retryableCode(error: unknown): "unavailable" | "resource-exhaust
   if (e.name === "SlowDown" || e.name === "TooManyRequestsException" || status === 429)
     return "resource-exhausted";
   if (typeof status === "number" && status >= 500) return "unavailable";
+  // An AWS SDK error without an HTTP status: no response came back (connection refused or
+  // reset, DNS), after the SDK's own retries.
+  if (e.$metadata && status === undefined) return "unavailable";
   const network = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND"];
   if (typeof e.code === "string" && network.includes(e.code)) return "unavailable";
   if (e.name === "TimeoutError" || e.name === "RequestTimeout" || e.$retryable)
