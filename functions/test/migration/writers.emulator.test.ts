@@ -65,8 +65,9 @@ function runner(w: World, name: string, onStep?: StepHook, extra: RunOptions = {
   });
 }
 
-const scheduled = (w: World, onStep?: StepHook) => runner(w, "sched", onStep);
-const perUid = (w: World, onStep?: StepHook) =>
+type RunFn = (w: World, onStep?: StepHook) => Promise<RunReport>;
+const scheduled: RunFn = (w, onStep) => runner(w, "sched", onStep);
+const perUid: RunFn = (w, onStep) =>
   runMigration(deps({ onStep }), {
     runId: `user-${++w.runs}-${w.uid}`,
     trigger: "cli",
@@ -74,7 +75,7 @@ const perUid = (w: World, onStep?: StepHook) =>
     statePath: `migration/test-${w.uid}-user`,
     clipsPerBatch: CLIPS_PER_BATCH,
   });
-const secondRunner = (w: World, onStep?: StepHook) => runner(w, "other", onStep);
+const secondRunner: RunFn = (w, onStep) => runner(w, "other", onStep);
 
 function onDemand(w: World, onStep?: StepHook): Promise<MigrateVideoResult> {
   return migrateVideo(deps({ onStep }), w.uid, VIDEO, {
@@ -290,48 +291,34 @@ describe.each(STEPS)("writers interleaved at %s", (step) => {
     await expectNothingLostOrReverted(w);
   });
 
-  it("scheduled run paused, per-uid run in between (and the other way round)", async () => {
-    const w = await world("ix-sched-uid");
-    const gate = new StepGate(step, owner("sched-"));
-    const ab = await interleave(
+  /** Two runs over the same videos (own checkpoints), `paused` held at the step. */
+  async function runsInterleaved(
+    label: string,
+    paused: RunFn,
+    pausedOwner: string,
+    other: RunFn,
+  ): Promise<void> {
+    const w = await world(label);
+    const gate = new StepGate(step, owner(pausedOwner));
+    const r = await interleave(
       gate,
-      () => scheduled(w, gate.hook),
-      () => perUid(w),
+      () => paused(w, gate.hook),
+      () => other(w),
     );
-    expect(ab.paused).toBe(true);
-    for (const [r, again] of [
-      [ab.first, () => scheduled(w)],
-      [ab.second, () => perUid(w)],
-    ] as const)
-      if (!runCompleted(r)) await untilDone(again, runCompleted);
+    expect(r.paused).toBe(true);
+    if (!runCompleted(r.first)) await untilDone(() => paused(w), runCompleted);
+    if (!runCompleted(r.second)) await untilDone(() => other(w), runCompleted);
     await expectNothingLostOrReverted(w);
+  }
 
-    const v = await world("ix-uid-sched");
-    const back = new StepGate(step, owner("user-"));
-    const ba = await interleave(
-      back,
-      () => perUid(v, back.hook),
-      () => scheduled(v),
-    );
-    expect(ba.paused).toBe(true);
-    if (!runCompleted(ba.first)) await untilDone(() => perUid(v), runCompleted);
-    if (!runCompleted(ba.second)) await untilDone(() => scheduled(v), runCompleted);
-    await expectNothingLostOrReverted(v);
-  });
+  it("scheduled run paused, per-uid run in between", () =>
+    runsInterleaved("ix-sched-uid", scheduled, "sched-", perUid));
 
-  it("two runners over the same prefix, one paused while the other runs", async () => {
-    const w = await world("ix-two");
-    const gate = new StepGate(step, owner("sched-"));
-    const { first, second, paused } = await interleave(
-      gate,
-      () => scheduled(w, gate.hook),
-      () => secondRunner(w),
-    );
-    expect(paused).toBe(true);
-    if (!runCompleted(first)) await untilDone(() => scheduled(w), runCompleted);
-    if (!runCompleted(second)) await untilDone(() => secondRunner(w), runCompleted);
-    await expectNothingLostOrReverted(w);
-  });
+  it("per-uid run paused, scheduled run in between", () =>
+    runsInterleaved("ix-uid-sched", perUid, "user-", scheduled));
+
+  it("two runners over the same prefix, one paused while the other runs", () =>
+    runsInterleaved("ix-two", scheduled, "sched-", secondRunner));
 
   it("CLI --force paused while the worker re-processes clips: the worker's clips survive the rewrite", async () => {
     const w = await world("ix-cli-worker");
