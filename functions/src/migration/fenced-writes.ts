@@ -18,8 +18,8 @@
 import {
   FieldValue,
   type DocumentSnapshot,
+  Timestamp,
   type Firestore,
-  type Timestamp,
   type Transaction,
 } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
@@ -135,11 +135,10 @@ export async function writeChunk(
         out.skippedDeleted++;
         return;
       }
+      // A rewritten clip keeps its first created_at (the order clips are listed in).
       const createdAt = current.exists ? (current.get("created_at") as unknown) : undefined;
       const doc: ClipDoc =
-        createdAt && typeof createdAt === "object" && "toDate" in createdAt
-          ? { ...clip, created_at: createdAt as ClipDoc["created_at"] }
-          : clip;
+        createdAt instanceof Timestamp ? { ...clip, created_at: createdAt } : clip;
       const previous = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
       const shard = previous?.shard ?? importShard;
       const contribution = contributionOf(doc);
@@ -167,7 +166,7 @@ export async function writeChunk(
     const writeShards = await moveShards(tx, db, claim, deltas);
     // Reads are done: writes only from here.
     for (const w of writes) w();
-    let shardWrites = writeShards();
+    const shardWrites = writeShards();
     if (video && videoSnap) {
       if (!videoSnap.exists) {
         tx.create(videoRef, video.doc);
@@ -178,15 +177,24 @@ export async function writeChunk(
       } else {
         out.video = "kept";
       }
-      if (out.video !== "kept") shardWrites++;
     }
     renewClaim(tx, claim);
-    counter.reads += 1 + snaps.length + (videoSnap ? 1 : 0) + deltas.size;
-    counter.writes += out.written * 2 + shardWrites + 1;
-    return out;
+    const videoWrites = out.video === "created" || out.video === "rewritten" ? 1 : 0;
+    return {
+      out,
+      reads: 1 + snaps.length + (videoSnap ? 1 : 0) + deltas.size,
+      writes: out.written * 2 + shardWrites + videoWrites + 1,
+    };
   });
+  count(counter, result);
+  return result.out;
+}
+
+/** Adds one committed transaction's cost (counted once, not per attempt). */
+function count(counter: WriteCounter, cost: { reads: number; writes: number }): void {
   counter.commits++;
-  return result;
+  counter.reads += cost.reads;
+  counter.writes += cost.writes;
 }
 
 /**
@@ -204,7 +212,7 @@ export async function deleteMigratedClips(
   const { uid, videoId } = claim;
   const clipRefs = clipIds.map((id) => paths.clip(db, uid, videoId, id));
   const ledgerRefs = clipIds.map((id) => paths.statsLedger(db, uid, videoId).doc(id));
-  const deleted = await db.runTransaction(async (tx) => {
+  const result = await db.runTransaction(async (tx) => {
     const at = await checkClaim(tx, claim);
     const snaps = await tx.getAll(...clipRefs, ...ledgerRefs);
     const deltas: Deltas = new Map();
@@ -228,10 +236,12 @@ export async function deleteMigratedClips(
     }
     const shardWrites = writeShards();
     renewClaim(tx, claim);
-    counter.reads += 1 + snaps.length + deltas.size;
-    counter.writes += doomed.length * 2 + shardWrites + 1;
-    return doomed.length;
+    return {
+      deleted: doomed.length,
+      reads: 1 + snaps.length + deltas.size,
+      writes: doomed.length * 2 + shardWrites + 1,
+    };
   });
-  counter.commits++;
-  return deleted;
+  count(counter, result);
+  return result.deleted;
 }
