@@ -153,12 +153,16 @@ export function renewClaim(tx: Transaction, claim: Claim): void {
   tx.update(claim.ref, { heartbeat_at: FieldValue.serverTimestamp() });
 }
 
-/** Gives the claim back (only if still ours: a fenced writer changes nothing). */
-export async function releaseClaim(db: Firestore, claim: Claim): Promise<void> {
-  await db.runTransaction(async (tx) => {
+/**
+ * Gives the claim back (only if still ours: a fenced writer changes nothing). Returns whether
+ * it wrote.
+ */
+export async function releaseClaim(db: Firestore, claim: Claim): Promise<boolean> {
+  return db.runTransaction(async (tx) => {
     const snap = await tx.get(claim.ref);
     const current = snap.exists ? parseClaim(snap.data()) : null;
-    if (current?.token === claim.token && !current.released)
-      tx.update(claim.ref, { released: true, heartbeat_at: FieldValue.serverTimestamp() });
+    if (current?.token !== claim.token || current.released) return false;
+    tx.update(claim.ref, { released: true, heartbeat_at: FieldValue.serverTimestamp() });
+    return true;
   });
 }

@@ -199,8 +199,14 @@ export async function writeLegacyVideo(
       return result("claim_lost", listed, { holder: error.holder ?? undefined });
     throw error;
   } finally {
-    // A fenced writer's release changes nothing (the claim is no longer its token).
-    await releaseClaim(db, claim).catch(() => undefined);
+    // A fenced writer's release changes nothing (the claim is no longer its token); a failed
+    // release only delays the next writer until the claim lapses.
+    const released = await releaseClaim(db, claim).catch(() => false);
+    counter.reads++;
+    if (released) {
+      counter.commits++;
+      counter.writes++;
+    }
   }
 }
 

@@ -222,7 +222,7 @@ describe("migrateVideo (on demand)", () => {
       clips: 4,
       clipsDeleted: 0,
       problems: [],
-      firestoreCommits: 3, // the claim, then two chunks (the second with the video document)
+      firestoreCommits: 4, // the claim, two chunks (the second with the video document), the release
     });
     expect(first.r2Calls).toBe(2); // one listing, one highlights.json
     expect((await paths.video(db, uid, "a").get()).data()).toMatchObject({
