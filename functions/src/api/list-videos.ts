@@ -201,6 +201,15 @@ async function pendingLegacyVideos(deps: ApiDeps, uid: string): Promise<Entry[]>
     deps.metrics.firestoreWrites += 1;
     return [];
   }
+  // This costly path is meant to be brief: the user's videos are handed to a migration task,
+  // whose completed pass marks the user (one task per user at a time: a deterministic id).
+  deps.metrics.extra.legacy_pending = missing.length;
+  deps.metrics.extra.migration_handoff = await deps.migrationQueue
+    .enqueueUser(uid)
+    .catch((error: unknown) => {
+      logs.apiMigrationOnReadFailed({ uid, videoId: "(all)", error: String(error) });
+      return "error";
+    });
   return missing.map((id) => {
     const videoObjects = byVideo.get(id)!;
     let video = buildLegacyVideo(uid, id, videoObjects, undefined);

@@ -3,6 +3,7 @@
 // R2 failure answers the Firestore page, flagged.
 import { CallMetrics, runHandler, type ApiDeps } from "../../src/api/context";
 import { handleListVideos } from "../../src/api/list-videos";
+import { handleMigrateVideoTask } from "../../src/migration/migrate-video-task";
 import { runMigration } from "../../src/migration/runner";
 import { paths } from "../../src/repositories/paths";
 import { FaultyStore, deps as migrationDeps } from "../migration/harness";
@@ -99,5 +100,44 @@ describe("listVideos during the migration", () => {
     expect(answer.r2_unavailable).toBe(true);
     expect(deps.metrics.extra.r2_degraded).toBe(true);
     expect((await paths.legacyMarker(db(), uid).get()).exists).toBe(false);
+  });
+
+  it("hands an unmarked user's legacy videos to a migration task; once it completed its pass, R2 is not listed for that user", async () => {
+    const uid = uniqueId("lv-handoff");
+    await legacyVideos(uid, 4);
+    const deps = await handlerDeps();
+    const first = await page(deps, uid);
+    expect(first.answer.videos.map((v) => v.source)).toEqual(["r2", "r2", "r2", "r2"]);
+    expect(first.metrics.extra.legacy_pending).toBe(4);
+    // No task queue in-process: the hand-off fails, the answer does not.
+    expect(first.metrics.extra.migration_handoff).toBe("error");
+
+    // What the task does when Cloud Tasks dispatches `{ uid }`.
+    const report = await handleMigrateVideoTask(migrationDeps(), { uid }, "t1", {
+      timeBudgetSeconds: 60,
+      minObjectAgeMs: 0,
+      statePath: (u) => `migration/test-task-${u}`,
+    });
+    expect(report).toMatchObject({ status: "completed_pass" });
+    const after = await page(deps, uid);
+    expect(after.answer.videos.map((v) => v.source)).toEqual([
+      "firestore",
+      "firestore",
+      "firestore",
+      "firestore",
+    ]);
+    expect(after.answer.videos.map((v) => v.id)).toEqual(first.answer.videos.map((v) => v.id));
+    expect(after.r2Calls).toBe(0);
+
+    // Too recent to judge (the default hour): deferred, and the user stays unmarked.
+    const fresh = uniqueId("lv-handoff-fresh");
+    await legacyVideos(fresh, 1);
+    await expect(
+      handleMigrateVideoTask(migrationDeps(), { uid: fresh }, "t2", {
+        timeBudgetSeconds: 60,
+        statePath: (u) => `migration/test-task-${u}`,
+      }),
+    ).resolves.toMatchObject({ status: "completed_pass", progress: { deferred: 1 } });
+    expect((await paths.legacyMarker(db(), fresh).get()).get("all_migrated")).toBe(false);
   });
 });

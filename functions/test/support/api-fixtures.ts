@@ -71,6 +71,7 @@ export async function handlerDeps(options: DepsOptions = {}): Promise<ApiDeps> {
     // hand-off); a handler called in-process has no task queue.
     migrationQueue: {
       enqueueVideo: () => Promise.reject(new Error("no task queue in an in-process handler test")),
+      enqueueUser: () => Promise.reject(new Error("no task queue in an in-process handler test")),
     },
     users: { exists: (uid) => Promise.resolve(!(options.unknownUsers ?? []).includes(uid)) },
     metrics: new CallMetrics(),
