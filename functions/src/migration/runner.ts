@@ -320,7 +320,9 @@ export async function runMigration(
     writes.reads += 1; // the state document, read in the lease transaction
     state = taken;
   }
-  let leaseExpiresAt = state.lease?.expiresAt ?? new Date(0);
+  // When the lease was last renewed, on this run's clock: only to decide when to renew (early
+  // is harmless); the lease's expiry itself is judged on Firestore's clock (state.ts).
+  let leaseRenewedAt = clock.now().getTime();
   // A checkpoint outside the prefix (a state document reused for another prefix) is ignored.
   const startCheckpoint =
     state.checkpoint !== null && state.checkpoint.startsWith(prefix) ? state.checkpoint : null;
@@ -523,8 +525,9 @@ export async function runMigration(
           stop = "time_budget";
           break;
         }
-        if (!dryRun && leaseExpiresAt.getTime() - clock.now().getTime() < ttl / 2) {
-          leaseExpiresAt = (await renewLease(db, stateRef, runId, clock.now(), ttl)).expiresAt;
+        if (!dryRun && clock.now().getTime() - leaseRenewedAt >= ttl / 2) {
+          await renewLease(db, stateRef, runId, clock.now(), ttl);
+          leaseRenewedAt = clock.now().getTime();
           writes.commits++;
           writes.writes++;
           writes.reads++;
@@ -646,7 +649,7 @@ export async function runMigration(
             for (const m of markers) setLegacyMarkerInTx(tx, db, m);
           },
         );
-        leaseExpiresAt = next.lease?.expiresAt ?? leaseExpiresAt;
+        if (next.lease) leaseRenewedAt = clock.now().getTime();
         writes.commits++;
         writes.writes += 2 + markers.length;
         writes.reads++;

@@ -11,6 +11,7 @@
 import {
   Timestamp,
   type DocumentReference,
+  type DocumentSnapshot,
   type Firestore,
   type Transaction,
 } from "firebase-admin/firestore";
@@ -80,6 +81,19 @@ function counts(v: unknown): Record<string, number> {
   if (v && typeof v === "object")
     for (const [k, n] of Object.entries(v)) if (typeof n === "number") out[k] = n;
   return out;
+}
+
+/**
+ * Lease times are Firestore's: "now" is the read time of the transaction that reads the state
+ * (the server's clock), so a runner with a skewed or paused clock can neither keep a lease past
+ * its expiry nor take one early.
+ */
+function serverNow(snap: DocumentSnapshot): Date {
+  return snap.readTime.toDate();
+}
+
+function leaseUntil(snap: DocumentSnapshot, ttlMs: number): Date {
+  return new Date(snap.readTime.toMillis() + ttlMs);
 }
 
 export function parseState(data: FirebaseFirestore.DocumentData | undefined): MigrationState {
@@ -169,17 +183,14 @@ export async function acquireLease(
   extra?: (tx: Transaction, state: MigrationState) => void,
 ): Promise<MigrationState | null> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
-    if (
-      state.lease &&
-      state.lease.owner !== runId &&
-      state.lease.expiresAt.getTime() > now.getTime()
-    )
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
+    if (state.lease && state.lease.owner !== runId && state.lease.expiresAt > serverNow(snap))
       return null;
     const next: MigrationState = {
       ...state,
       passStartedAt: state.passStartedAt ?? now,
-      lease: { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) },
+      lease: { owner: runId, expiresAt: leaseUntil(snap, ttlMs) },
       lastRunId: runId,
       updatedAt: now,
     };
@@ -213,7 +224,8 @@ export async function commitProgress(
   extra?: (tx: Transaction, state: MigrationState) => void,
 ): Promise<MigrationState> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
     if (state.lease?.owner !== runId) throw new LeaseLostError(runId, state.lease?.owner ?? null);
     const progress = addProgress(state.progress, update.progress);
     const problemsByCode = addCounts(state.problemsByCode, update.problemsByCode);
@@ -238,7 +250,7 @@ export async function commitProgress(
           blocked: update.blocked,
           userTrack: update.userTrack,
         };
-    next.lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
+    next.lease = { owner: runId, expiresAt: leaseUntil(snap, ttlMs) };
     next.updatedAt = now;
     tx.set(ref, stateData(next));
     extra?.(tx, next);
@@ -255,9 +267,10 @@ export async function renewLease(
   ttlMs: number,
 ): Promise<Lease> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
     if (state.lease?.owner !== runId) throw new LeaseLostError(runId, state.lease?.owner ?? null);
-    const lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
+    const lease = { owner: runId, expiresAt: leaseUntil(snap, ttlMs) };
     tx.update(ref, {
       lease: { owner: lease.owner, expires_at: Timestamp.fromDate(lease.expiresAt) },
       updated_at: Timestamp.fromDate(now),
@@ -287,8 +300,9 @@ export async function resetState(
   now: Date,
 ): Promise<boolean> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
-    if (state.lease && state.lease.expiresAt.getTime() > now.getTime()) return false;
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
+    if (state.lease && state.lease.expiresAt > serverNow(snap)) return false;
     tx.set(
       ref,
       stateData({

@@ -362,7 +362,10 @@ describe("batch log lines", () => {
 });
 
 const CLAIM_TTL_MS = 300;
+/** Leases and claims lapse on Firestore's clock: tests wait for it, short TTLs keep that quick. */
+const LEASE_TTL_MS = 800;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const untilLapsed = () => sleep(Math.max(CLAIM_TTL_MS, LEASE_TTL_MS) + 150);
 
 describe("crash and resume", () => {
   /**
@@ -380,19 +383,18 @@ describe("crash and resume", () => {
       pageSize: 6,
       videosPerBatch: 2,
       clipsPerBatch: 2,
-      leaseTtlMs: 60_000,
+      leaseTtlMs: LEASE_TTL_MS,
       claimTtlMs: CLAIM_TTL_MS,
     };
     const crashed = await run(uid, options, { clock, ...crash(c) }).catch((e: unknown) => e);
     expect(c.crashed).toBe(true);
     expect(crashed instanceof Error || (crashed as RunReport).status === "failed").toBe(true);
-    // The dead process's video claim lapses on Firestore's clock, not on the test's.
-    await sleep(CLAIM_TTL_MS + 100);
+    // The dead process's lease and video claim lapse on Firestore's clock, not on the test's.
+    await untilLapsed();
     // Video documents as the crash left them: none of them may be written again.
     const afterCrash = new Map(
       (await paths.videos(db, uid).get()).docs.map((d) => [d.id, d.updateTime.toMillis()]),
     );
-    clock.advance(61_000);
     const reports: RunReport[] = [];
     for (let i = 0; i < 10; i++) {
       const r = await run(uid, options, { clock });
@@ -444,12 +446,16 @@ describe("crash and resume", () => {
     // Four of the video's five clip chunks commit (transactions: lease, claim, four chunks),
     // then the process dies.
     const c = new Crash();
-    const options: RunOptions = { clipsPerBatch: 2, leaseTtlMs: 1000, claimTtlMs: CLAIM_TTL_MS };
+    const options: RunOptions = {
+      clipsPerBatch: 2,
+      leaseTtlMs: LEASE_TTL_MS,
+      claimTtlMs: CLAIM_TTL_MS,
+    };
     await run(uid, options, { db: faultyFirestore(testFirestore(), { transactions: 6 }, c) }).catch(
       () => undefined,
     );
     expect(c.crashed).toBe(true);
-    await sleep(CLAIM_TTL_MS + 100);
+    await untilLapsed();
     expect((await paths.clips(db, uid, spec.videoId).get()).size).toBe(8);
     expect((await paths.video(db, uid, spec.videoId).get()).exists).toBe(false);
     // R2 loses four clips before the next run: fewer batches, and the leftovers (clips, their
@@ -563,7 +569,7 @@ describe("overlapping runs", () => {
     const specs = bulkVideos(uid, 10, 2);
     await upload(specs);
     const clock = new ManualClock();
-    const options: RunOptions = { videosPerBatch: 3, pageSize: 1000, leaseTtlMs: 60_000 };
+    const options: RunOptions = { videosPerBatch: 3, pageSize: 1000, leaseTtlMs: LEASE_TTL_MS };
     // The slow run: each R2 call waits; while it waits, the clock jumps past its lease and a
     // second run takes over and finishes.
     let second: Promise<RunReport> | null = null;
@@ -573,7 +579,7 @@ describe("overlapping runs", () => {
     stalling.getText = async (key: string) => {
       listed++;
       if (listed === 4 && !second) {
-        clock.advance(120_000);
+        await untilLapsed(); // stalled past its lease, on Firestore's clock
         second = run(uid, options, { clock });
         await second;
       }
