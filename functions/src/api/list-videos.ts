@@ -65,7 +65,7 @@ export interface ListVideosResponse {
   /** Pass back as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
   read_mode: ReadMode;
-  /** R2 could not be listed: legacy videos not migrated yet are missing from this page. */
+  /** R2 failed: legacy videos not migrated yet may be missing from this page, or untitled. */
   r2_unavailable?: true;
 }
 
@@ -163,8 +163,17 @@ export async function handleListVideos(
   }
   entries.sort((a, b) => comparePositions(a.position, b.position));
   const page = entries.slice(0, limit);
-  // Titles of the legacy videos on this page only: at most `limit` highlights.json reads.
-  await mapWithConcurrency(page, R2_CONCURRENCY, async (e) => e.hydrate?.(deps.store));
+  // Titles of the legacy videos on this page only: at most `limit` highlights.json reads. A
+  // failed read leaves that title empty and flags the answer, like a failed listing.
+  await mapWithConcurrency(page, R2_CONCURRENCY, async (e) => {
+    try {
+      await e.hydrate?.(deps.store);
+    } catch (error) {
+      r2Degraded = true;
+      metrics.extra.r2_degraded = true;
+      logs.apiR2Degraded({ function: "listVideos", uid, error: String(error) });
+    }
+  });
   const hasMore = entries.length > limit || firestoreHasMore;
   const last = page[page.length - 1];
   metrics.readPath = legacyCount === 0 ? "firestore" : firestoreCount === 0 ? "r2" : "mixed";
@@ -192,7 +201,10 @@ async function pendingLegacyVideos(deps: ApiDeps, uid: string): Promise<Entry[]>
   const byVideo = new Map<string, LegacyObject[]>();
   for (const o of objects) {
     const id = o.key.slice(`users/${uid}/videos/`.length).split("/")[0];
-    if (SEGMENT_PATTERN.test(id)) byVideo.set(id, [...(byVideo.get(id) ?? []), o]);
+    if (!SEGMENT_PATTERN.test(id)) continue;
+    const group = byVideo.get(id);
+    if (group) group.push(o);
+    else byVideo.set(id, [o]);
   }
   const ids = [...byVideo].filter(([, objs]) => isVideo(objs)).map(([id]) => id);
   const missing = ids.length ? await onlyNotInFirestore(deps, uid, ids) : [];
