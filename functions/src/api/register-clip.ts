@@ -13,7 +13,6 @@
  * The owner must be an existing Firebase Auth user (`not-found` otherwise).
  */
 import { z } from "zod";
-import { randomBytes } from "node:crypto";
 import { FailedPreconditionError, NotFoundError, UnavailableError } from "../errors";
 import {
   clipStatusSchema,
@@ -26,6 +25,7 @@ import { CLIP_ID_PATTERN, clipIdSchema, uidSchema, videoIdSchema } from "../mode
 import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips";
 import { createVideoIfMissing, getVideo } from "../repositories/videos";
 import { clipKey, thumbnailKey, videoPrefix } from "../storage/legacy-layout";
+import { onDemandOwner } from "../migration/migrate-video";
 import {
   callable,
   parsePayload,
@@ -234,7 +234,7 @@ async function migrateLegacyVideoFirst(
     { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
     uid,
     videoId,
-    { owner: `register-clip:${randomBytes(4).toString("hex")}` },
+    { owner: onDemandOwner("register-clip") },
   );
   deps.metrics.firestoreWrites += result.firestoreWrites;
   if (result.outcome === "claim_held" || result.outcome === "claim_lost") {

@@ -58,7 +58,7 @@ export interface MigrateVideoResult {
 }
 
 /** The claim owner of an on-demand write: who asked, and a random part. */
-function onDemandOwner(who: string): string {
+export function onDemandOwner(who: string): string {
   return `${who}:${randomBytes(4).toString("hex")}`;
 }
 
