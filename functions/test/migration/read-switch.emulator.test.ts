@@ -164,4 +164,23 @@ describe("switching reads to firestore", () => {
       .doc("config/runtime")
       .update(new FieldPath("read_mode_by_uid", uid), FieldValue.delete());
   });
+
+  it("the CLI forces a switch only with a reason", async () => {
+    const uid = await migratedUser("sw-cli-force");
+    const lines: string[] = [];
+    const io: CliIo = { out: (l) => lines.push(l), err: (l) => lines.push(l), tty: false };
+    const base = ["--uid", uid, "--state-path", statePathFor(uid), "--min-age", "0"];
+    const force = ["--read-mode", "firestore", "--force-read-mode"];
+    expect(await main([...base, ...force], process.env, io)).toBe(64);
+    expect(lines.join("\n")).toContain("--force-read-mode needs --read-mode and --reason");
+    expect(await main([...base, ...force, "--reason", "canary"], process.env, io)).toBe(0);
+    const runtime = (await db.doc("config/runtime").get()).get("read_mode_by_uid") as Record<
+      string,
+      string
+    >;
+    expect(runtime[uid]).toBe("firestore");
+    await db
+      .doc("config/runtime")
+      .update(new FieldPath("read_mode_by_uid", uid), FieldValue.delete());
+  });
 });
