@@ -609,7 +609,6 @@ export async function runMigration(
         else if (outcome === "would_migrate" || outcome === "would_rewrite")
           batchProgress.would_migrate++;
         else batchProgress.skipped++;
-        checkpoint = item.lastKey;
       }
 
       const passCompleted = stop === null && listingEnded && queue.length === 0;
