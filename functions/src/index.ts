@@ -8,6 +8,7 @@ import { initializeApp } from "firebase-admin/app";
 import { onDocumentWritten } from "firebase-functions/firestore";
 import { onCall, type CallableOptions } from "firebase-functions/https";
 import { onSchedule } from "firebase-functions/scheduler";
+import { onTaskDispatched } from "firebase-functions/tasks";
 import { setGlobalOptions } from "firebase-functions/options";
 import { APP_CHECK_ENFORCED, CORS_ORIGINS, MIGRATION_SCHEDULE, R2_SECRETS } from "./config";
 import { lazy } from "./lazy";
@@ -129,5 +130,18 @@ export const migrateLegacyVideos = onSchedule(
   lazy(
     () => import("./migration/migrate-legacy-videos"),
     (m) => m.migrateLegacyVideos,
+  ),
+);
+export const migrateLegacyVideoTask = onTaskDispatched(
+  {
+    // A video another writer holds answers `unavailable` and is retried with backoff.
+    retryConfig: { maxAttempts: 5, minBackoffSeconds: 30, maxDoublings: 3 },
+    rateLimits: { maxConcurrentDispatches: 6 },
+    secrets: R2_SECRETS,
+    ...SETTINGS.migrateLegacyVideoTask,
+  },
+  lazy(
+    () => import("./migration/migrate-video-task"),
+    (m) => m.migrateLegacyVideoTask,
   ),
 );

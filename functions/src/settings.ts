@@ -57,5 +57,12 @@ export const SETTINGS = {
     concurrency: 1,
     maxInstances: 1,
   },
+  // Tasks handed off by the read fallback: one video or one user's videos per task.
+  migrateLegacyVideoTask: {
+    memory: "512MiB",
+    timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+    concurrency: 1,
+    maxInstances: 6,
+  },
   getMigrationStatus: { memory: "256MiB", timeoutSeconds: 30, concurrency: 10, maxInstances: 2 },
 } satisfies Record<string, FunctionSettings>;

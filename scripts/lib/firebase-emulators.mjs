@@ -50,6 +50,10 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     functions: { host: "127.0.0.1", port: functionsPort },
     auth: { host: "127.0.0.1", port: authPort },
     hub: { host: "127.0.0.1", port: await freePort() },
+    // Started with the Functions emulator (task queue functions, event triggers): free ports,
+    // not the defaults 9499 / 9299, so parallel runs on one machine do not collide.
+    tasks: { host: "127.0.0.1", port: await freePort() },
+    eventarc: { host: "127.0.0.1", port: await freePort() },
     logging: { host: "127.0.0.1", port: await freePort() },
     ui: { enabled: false },
   };

@@ -2,7 +2,7 @@
  * What every callable shares: its dependencies (passed in, so tests drive the handlers
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
-import { HttpsError, type CallableRequest } from "firebase-functions/https";
+import type { CallableRequest } from "firebase-functions/https";
 import type { Firestore } from "firebase-admin/firestore";
 import type { z } from "zod";
 import {
@@ -14,12 +14,15 @@ import {
 } from "../config";
 import {
   InvalidArgumentError,
+  isDomainError,
   PermissionDeniedError,
   UnauthenticatedError,
   toHttpsError,
 } from "../errors";
 import * as logs from "../logs";
 import type { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
+import type { StepHook } from "../migration/video-writer";
+import { cloudTasksMigrationQueue, type MigrationQueue } from "../migration/queue";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -67,6 +70,10 @@ export interface ApiDeps {
   statsShards: number;
   /** The on-demand migration run after a fallback read (the real one unless a test swaps it). */
   migrateVideo: MigrateVideoFn;
+  /** Passed to the migration's video writer (tests pause writers at its steps). */
+  onStep?: StepHook;
+  /** Where a large legacy video's migration is handed off (Cloud Tasks). */
+  migrationQueue: MigrationQueue;
   /** Firebase Auth users (registerClip checks the owner it is given exists). */
   users: UserDirectory;
   metrics: CallMetrics;
@@ -151,8 +158,11 @@ export async function runHandler<T>(
     return result;
   } catch (error) {
     const httpsError = toHttpsError(error);
-    const unexpected = httpsError.code === "internal" && !(error instanceof HttpsError);
-    logs.apiCall(line(httpsError.code, unexpected ? describe(error) : httpsError.message));
+    // Infrastructure errors (mapped to internal, unavailable, resource-exhausted) keep their
+    // cause in the log line; the client sees only the code and a generic message.
+    logs.apiCall(
+      line(httpsError.code, isDomainError(error) ? httpsError.message : describe(error)),
+    );
     throw httpsError;
   }
 }
@@ -164,6 +174,7 @@ function describe(error: unknown): string {
 
 let readModes: ReadModeSource | undefined;
 let users: UserDirectory | undefined;
+let queue: MigrationQueue | undefined;
 
 /** The instance's read-mode switch (its cache lives as long as the instance). */
 function instanceReadModes(firestore: Firestore): ReadModeSource {
@@ -192,6 +203,7 @@ export function productionDeps(): ApiDeps {
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
     migrateVideo: lazyMigrateVideo,
+    migrationQueue: (queue ??= cloudTasksMigrationQueue()),
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };

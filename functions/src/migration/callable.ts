@@ -5,7 +5,7 @@
  */
 import type { CallableRequest } from "firebase-functions/https";
 import type { z } from "zod";
-import { toHttpsError } from "../errors";
+import { isDomainError, toHttpsError } from "../errors";
 import * as logs from "../logs";
 import { db, objectStore, systemClock } from "../runtime";
 import { parsePayload, requireCaller, requireClaim, type Caller } from "../api/context";
@@ -77,7 +77,7 @@ export function adminCallable<S extends z.ZodType, R>(
         read_mode_cache_hits: 0,
         uid: request.auth?.uid,
         code: httpsError.code,
-        error: httpsError.code === "internal" ? String(error) : httpsError.message,
+        error: isDomainError(error) ? httpsError.message : String(error),
       });
       throw httpsError;
     }

@@ -60,6 +60,8 @@ export async function runLegacyMigrationHandler(
   if (payload.verify) {
     const verification = await verifyMigration(deps, {
       uid: payload.uid,
+      minObjectAgeMs:
+        payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
       maxVideos: payload.maxVideos,
       // Inside the callable's timeout; the answer says where it stopped (stoppedAfter).
       timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,

@@ -34,6 +34,7 @@ const R2_USERS = [
   "registerClip",
   "runLegacyMigration",
   "migrateLegacyVideos",
+  "migrateLegacyVideoTask",
 ];
 const R2_SECRETS = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"];
 
@@ -110,7 +111,12 @@ describe("the deployed functions (manifest from lib/index.js)", () => {
   });
 
   it("admin work that can run long gets a long timeout; the app's reads do not", () => {
-    for (const name of ["recomputeVideoStats", "runLegacyMigration", "migrateLegacyVideos"])
+    for (const name of [
+      "recomputeVideoStats",
+      "runLegacyMigration",
+      "migrateLegacyVideos",
+      "migrateLegacyVideoTask",
+    ])
       expect(manifest.endpoints[name].timeoutSeconds).toBeGreaterThanOrEqual(540);
     for (const name of ["listVideos", "getClipUrl", "getVideoInfo"])
       expect(manifest.endpoints[name].timeoutSeconds).toBeLessThanOrEqual(120);

@@ -248,7 +248,7 @@ describe("migrateVideo (on demand)", () => {
       clips: 4,
       clipsDeleted: 0,
       problems: [],
-      firestoreCommits: 2,
+      firestoreCommits: 4, // the claim, two chunks (the second with the video document), the release
     });
     expect(first.r2Calls).toBe(2); // one listing, one highlights.json
     expect((await paths.video(db, uid, "a").get()).data()).toMatchObject({
@@ -312,7 +312,7 @@ describe("migrateVideo (on demand)", () => {
     });
   });
 
-  it("creates the video document once when two writers race on the same video", async () => {
+  it("lets one of several racing writers write the video; the others find it claimed or done", async () => {
     const uid = uniqueId("ondemand-race");
     await upload([goodVideo(uid, "a", 3)]);
     const results = await Promise.all(
@@ -320,9 +320,8 @@ describe("migrateVideo (on demand)", () => {
     );
     const outcomes = results.map((r) => r.outcome).sort();
     expect(outcomes.filter((o) => o === "migrated")).toHaveLength(1);
-    expect(outcomes.filter((o) => o !== "migrated").every((o) => o === "already_migrated")).toBe(
-      true,
-    );
+    for (const o of outcomes.filter((x) => x !== "migrated"))
+      expect(["already_migrated", "claim_held"]).toContain(o);
     const verify = await verifyMigration(deps(), { uid });
     expect(verify.mismatches).toEqual([]);
   });
