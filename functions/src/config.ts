@@ -41,7 +41,7 @@ export const READ_MODE_CACHE_SECONDS = defineInt("READ_MODE_CACHE_SECONDS", {
 });
 
 /** Shards per video for the statistics counters (see triggers/on-clip-written.ts). */
-export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 4 });
+export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 16 });
 
 export const MIGRATION_SCHEDULE = defineString("MIGRATION_SCHEDULE", {
   default: "every 10 minutes",

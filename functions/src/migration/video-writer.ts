@@ -3,11 +3,11 @@
  *
  * A video new to Firestore is written as a fixed sequence of WriteBatches: its clips sorted by
  * id and cut into chunks, each chunk committed together with its statistics
- * (stats/import.ts: one ledger entry per clip and one counter shard per chunk), and the video
- * document in the LAST batch, created with `create()`. So:
+ * (stats/import.ts: one ledger entry per clip), then the import shards' absolute totals and the
+ * video document in the LAST batch, created with `create()`. So:
  *  - "the video document exists" means "every clip and its statistics are in Firestore";
  *  - a crash after some batches leaves no video document; the next attempt rewrites exactly
- *    the same documents (same ids, same chunks, same shard per chunk: absolute values, not
+ *    the same documents (same ids, same chunks, same import shards: absolute values, not
  *    increments), then creates the video document;
  *  - two writers racing on the same video write the same documents; only one `create()` of
  *    the video document succeeds, the other reports `already_migrated`.
@@ -22,16 +22,15 @@ import type { ClipDoc } from "../model/clip";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
-import { importStatsWrites } from "../stats/import";
+import { importLedgerWrites, importShardWrites } from "../stats/import";
+import { isImportShard } from "../stats/shards";
 import type { LegacyVideo } from "../storage/legacy-layout";
 
 /** Firestore's limit on the operations of one commit. */
 export const MAX_BATCH_OPS = 500;
-/** Clips per batch: each costs two operations (clip + ledger entry), plus one shard and the video. */
+/** Clips per batch: each costs two operations (clip + ledger entry). */
 export const DEFAULT_CLIPS_PER_BATCH = 200;
 export const MAX_CLIPS_PER_BATCH = Math.floor((MAX_BATCH_OPS - 2) / 2);
-/** Prefix of the counter shards written by imports (stats/import.ts). */
-const IMPORT_SHARD_PREFIX = "import-";
 
 /**
  * Counts Firestore commits, written documents and read documents (billed reads: a query counts
@@ -78,7 +77,7 @@ export interface WriteResult {
   clipsDeleted: number;
 }
 
-/** The batch tag of chunk `index` (stats shard `import-{tag}`): stable across reruns. */
+/** The batch tag of chunk `index`: stable across reruns. */
 export function batchTag(index: number): string {
   return `m${String(index).padStart(4, "0")}`;
 }
@@ -210,15 +209,15 @@ export async function writeLegacyVideo(
   const chunks = chunkClips(clipDocs, perBatch);
   if (existingClips.length > 0) {
     // A crashed attempt left clips behind. Its chunks are rewritten below; what it wrote that
-    // the current R2 listing no longer has (a clip, an import shard of a chunk that no longer
-    // exists) is removed first, ledger entries with their clips, so the shards stay equal to
+    // the current R2 listing no longer has (a clip, an import shard this import will not
+    // rewrite) is removed first, ledger entries with their clips, so the shards stay equal to
     // the sum of the ledger entries pointing to them.
-    const tags = new Set(chunks.map((_, i) => `${IMPORT_SHARD_PREFIX}${batchTag(i)}`));
+    const tags = new Set(importShardWrites(db, uid, videoId, clipDocs).map((w) => w.ref.id));
     const shards = await paths.statsShards(db, uid, videoId).get();
     counter.reads += Math.max(1, shards.size);
     const staleShards = shards.docs
       .map((d) => d.id)
-      .filter((id) => id.startsWith(IMPORT_SHARD_PREFIX) && !tags.has(id));
+      .filter((id) => isImportShard(id) && !tags.has(id));
     for (const id of stale) {
       await batcher.reserve(2);
       batcher.delete(paths.clip(db, uid, videoId, id));
@@ -238,9 +237,13 @@ export async function writeLegacyVideo(
     if (index > 0 && (await videoRef.get()).exists)
       return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
     for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
-    for (const w of importStatsWrites(db, uid, videoId, chunk, batchTag(index)))
-      batcher.set(w.ref, w.data);
-    if (last) batcher.create(videoRef, videoDoc);
+    for (const w of importLedgerWrites(db, uid, videoId, chunk)) batcher.set(w.ref, w.data);
+    if (last) {
+      const shards = importShardWrites(db, uid, videoId, clipDocs);
+      await batcher.reserve(shards.length + 1); // commits the chunk first if they do not fit
+      for (const w of shards) batcher.set(w.ref, w.data);
+      batcher.create(videoRef, videoDoc);
+    }
     try {
       await batcher.flush();
     } catch (error) {

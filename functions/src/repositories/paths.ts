@@ -15,6 +15,8 @@ export const paths = {
   /** Per clip: the contribution last counted and the clip version it came from. */
   statsLedger: (db: Firestore, uid: string, videoId: string): CollectionReference =>
     db.collection(`users/${uid}/videos/${videoId}/stats_ledger`),
+  /** Where the scheduled statistics repair stopped (stats/repair.ts). */
+  statsRepairState: (db: Firestore): DocumentReference => db.doc("stats_repair/state"),
   /** Run-time switches (read mode): changeable without a redeploy. */
   runtimeConfig: (db: Firestore): DocumentReference => db.doc("config/runtime"),
   migrationState: (db: Firestore): DocumentReference => db.doc("migration/state"),
