@@ -15,7 +15,7 @@ import {
   MAX_URL_TTL_SECONDS,
   R2_SECRETS,
   READ_MODE_CACHE_SECONDS,
-  STATS_SHARDS,
+  statsShards,
   URL_TTL_SECONDS,
 } from "../config";
 import {
@@ -188,7 +188,7 @@ export function productionDeps(): ApiDeps {
     clock: systemClock,
     readModes: instanceReadModes(firestore),
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
-    statsShards: STATS_SHARDS.value(),
+    statsShards: statsShards(),
     migrateVideo: realMigrateVideo,
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),

@@ -7,7 +7,7 @@
  */
 import { onSchedule } from "firebase-functions/scheduler";
 import { z } from "zod";
-import { STATS_SHARDS } from "../config";
+import { statsShards } from "../config";
 import * as logs from "../logs";
 import { uidSchema, videoIdSchema } from "../model/ids";
 import { db, systemClock } from "../runtime";
@@ -65,7 +65,7 @@ const SETTLE_MS = 120_000;
 export const repairRecentVideoStats = onSchedule(
   { schedule: "every 30 minutes", timeoutSeconds: 540 },
   async () => {
-    const result = await repairChangedStats(db(), STATS_SHARDS.value(), systemClock, {
+    const result = await repairChangedStats(db(), statsShards(), systemClock, {
       budgetMs: SCHEDULED_BUDGET_MS,
       settleMs: SETTLE_MS,
     });

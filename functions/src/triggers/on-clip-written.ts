@@ -5,7 +5,7 @@ import {
   type FirestoreEvent,
 } from "firebase-functions/firestore";
 import type { Firestore } from "firebase-admin/firestore";
-import { STATS_SHARDS } from "../config";
+import { statsShards } from "../config";
 import * as logs from "../logs";
 import { db } from "../runtime";
 import { reconcileClip, type ReconcileOutcome } from "../stats/ledger";
@@ -39,5 +39,5 @@ export async function handleClipWritten(
 
 export const onClipWritten = onDocumentWritten(
   { document: "users/{uid}/videos/{videoId}/clips/{clipId}", retry: true },
-  (event) => handleClipWritten(db(), event, STATS_SHARDS.value()).then(() => undefined),
+  (event) => handleClipWritten(db(), event, statsShards()).then(() => undefined),
 );

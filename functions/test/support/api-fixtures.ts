@@ -143,7 +143,7 @@ export async function seedFirestoreVideo(
     seeded.push({ doc, body, thumbnailBody });
   }
   // No Firestore trigger runs in the local stack: count the statistics as the trigger would.
-  await recomputeVideoStats(db, uid, videoId, STATS_SHARDS, now);
+  await recomputeVideoStats(db, uid, videoId, STATS_SHARDS);
   return seeded;
 }
 
