@@ -142,6 +142,13 @@ export type ReconcileOutcome = {
   reason?: string;
 };
 
+/** Thrown out of a transaction that finds nothing to write: the SDK rolls it back. */
+class NothingToWrite extends Error {
+  constructor(readonly shard: string | null) {
+    super("nothing to write");
+  }
+}
+
 /** What the counters hold for a clip, from its ledger snapshot (nothing when missing). */
 function countedFor(ledgerSnap: DocumentSnapshot): LedgerEntry | null {
   return ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
@@ -172,14 +179,17 @@ export async function applyCurrentState(
 ): Promise<ReconcileOutcome> {
   const clipRef = paths.clip(db, key.uid, key.videoId, key.clipId);
   const ledgerRef = paths.statsLedger(db, key.uid, key.videoId).doc(key.clipId);
-  return db.runTransaction(async (tx) => {
+  const attempt = db.runTransaction(async (tx) => {
     const [clipSnap, ledgerSnap] = await tx.getAll(clipRef, ledgerRef);
     const entry = countedFor(ledgerSnap);
     const contribution = contributionOf(clipSnap.exists ? clipSnap.data() : undefined);
-    if (entry && totalsEqual(entry.contribution, contribution.totals))
-      return { outcome: "unchanged" as const, shard: entry.shard };
-    if (!ledgerSnap.exists && isZero(contribution.totals))
-      return { outcome: "unchanged" as const, shard: null };
+    if (
+      (entry && totalsEqual(entry.contribution, contribution.totals)) ||
+      (!ledgerSnap.exists && isZero(contribution.totals))
+    ) {
+      // Another delivery got there first: roll back rather than commit nothing.
+      throw new NothingToWrite(entry?.shard ?? null);
+    }
     // A clip counting for something stays in its recorded shard; otherwise it goes to its hash.
     const shard =
       entry && !isZero(entry.contribution) ? entry.shard : shardFor(key.clipId, shardCount);
@@ -197,6 +207,10 @@ export async function applyCurrentState(
       malformed: contribution.malformed,
       reason: reasonFor(ledgerSnap, entry, clipSnap.exists),
     };
+  });
+  return attempt.catch((e: unknown) => {
+    if (e instanceof NothingToWrite) return { outcome: "unchanged" as const, shard: e.shard };
+    throw e;
   });
 }
 
