@@ -17,7 +17,7 @@ import { testEnv, testFirestore, testS3 } from "./servers-env";
 
 export { uniqueId };
 
-export const STATS_SHARDS = 4;
+export const STATS_SHARDS = 16;
 
 export function testStore(): R2ObjectStore {
   const env = testEnv();
