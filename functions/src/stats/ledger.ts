@@ -142,6 +142,14 @@ export type ReconcileOutcome = {
   reason?: string;
 };
 
+/** The clip and its ledger entry. */
+function refsOf(db: Firestore, key: ClipKey): [DocumentReference, DocumentReference] {
+  return [
+    paths.clip(db, key.uid, key.videoId, key.clipId),
+    paths.statsLedger(db, key.uid, key.videoId).doc(key.clipId),
+  ];
+}
+
 /** Thrown out of a transaction that finds nothing to write: the SDK rolls it back. */
 class NothingToWrite extends Error {
   constructor(readonly shard: string | null) {
@@ -177,19 +185,13 @@ export async function applyCurrentState(
   key: ClipKey,
   shardCount: number,
 ): Promise<ReconcileOutcome> {
-  const clipRef = paths.clip(db, key.uid, key.videoId, key.clipId);
-  const ledgerRef = paths.statsLedger(db, key.uid, key.videoId).doc(key.clipId);
+  const [clipRef, ledgerRef] = refsOf(db, key);
   const attempt = db.runTransaction(async (tx) => {
     const [clipSnap, ledgerSnap] = await tx.getAll(clipRef, ledgerRef);
     const entry = countedFor(ledgerSnap);
-    const contribution = contributionOf(clipSnap.exists ? clipSnap.data() : undefined);
-    if (
-      (entry && totalsEqual(entry.contribution, contribution.totals)) ||
-      (!ledgerSnap.exists && isZero(contribution.totals))
-    ) {
-      // Another delivery got there first: roll back rather than commit nothing.
-      throw new NothingToWrite(entry?.shard ?? null);
-    }
+    // Another delivery got there first: roll back rather than commit nothing.
+    if (agrees(clipSnap.data(), ledgerSnap.data())) throw new NothingToWrite(entry?.shard ?? null);
+    const contribution = contributionOf(clipSnap.data());
     // A clip counting for something stays in its recorded shard; otherwise it goes to its hash.
     const shard =
       entry && !isZero(entry.contribution) ? entry.shard : shardFor(key.clipId, shardCount);
@@ -223,9 +225,7 @@ export async function reconcileClip(
   key: ClipKey,
   shardCount: number,
 ): Promise<ReconcileOutcome> {
-  const clipRef = paths.clip(db, key.uid, key.videoId, key.clipId);
-  const ledgerRef = paths.statsLedger(db, key.uid, key.videoId).doc(key.clipId);
-  const [clipSnap, ledgerSnap] = await db.getAll(clipRef, ledgerRef);
+  const [clipSnap, ledgerSnap] = await db.getAll(...refsOf(db, key));
   if (agrees(clipSnap.data(), ledgerSnap.data()))
     return { outcome: "unchanged", shard: countedFor(ledgerSnap)?.shard ?? null };
   return applyCurrentState(db, key, shardCount);
