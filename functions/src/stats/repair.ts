@@ -62,8 +62,8 @@ class Tally {
 const VIDEO_PAGE = 100;
 
 /**
- * The user's videos in id order after `after`, until `deadline`. `cursor` is the last video
- * repaired when the deadline stopped it, null when every video was visited.
+ * The user's videos in id order after `after`, until `deadline` (at least one). `cursor` is
+ * the last video repaired when the deadline stopped it, null when every video was visited.
  */
 export async function repairUserStats(
   db: Firestore,
@@ -77,8 +77,9 @@ export async function repairUserStats(
   let last: string | null = null;
   for await (const docs of pages(query, VIDEO_PAGE)) {
     for (const d of docs) {
-      if (options.clock.now() >= options.deadline)
-        return { ...tally.summary, cursor: last ?? options.after ?? null };
+      // At least one video per call, so a caller following the cursor always gets further.
+      if (last !== null && options.clock.now() >= options.deadline)
+        return { ...tally.summary, cursor: last };
       await tally.repair({ uid, videoId: d.id });
       last = d.id;
     }
