@@ -116,6 +116,50 @@ describe("the events the harness delivers", () => {
   });
 });
 
+describe("Eventarc-like delivery", () => {
+  const fake = (n: number) => ({ id: `e${n}`, document: `d/${n}` }) as unknown as RawClipEvent;
+
+  it("redelivers an event whose handler threw, with the same id", async () => {
+    const seen: string[] = [];
+    const delivery = eventarc.createDelivery({
+      retryBaseMs: 1,
+      handler: (e) => {
+        seen.push(e.id);
+        return seen.length === 1 ? Promise.reject(new Error("outage")) : Promise.resolve();
+      },
+    });
+    delivery.publish(fake(1));
+    await delivery.idle();
+    expect(seen).toEqual(["e1", "e1"]);
+    expect(delivery.counts).toMatchObject({ delivered: 1, retried: 1, failed: 0 });
+  });
+
+  it("duplicates and reorders as configured, and drops only when asked", async () => {
+    const seen: string[] = [];
+    const handler = (e: RawClipEvent) => {
+      seen.push(e.id);
+      return Promise.resolve();
+    };
+    const delivery = eventarc.createDelivery({
+      handler,
+      seed: 3,
+      duplicateRate: 0.5,
+      maxDelayMs: 30,
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => i);
+    for (const i of ids) delivery.publish(fake(i));
+    await delivery.idle();
+    expect(new Set(seen)).toEqual(new Set(ids.map((i) => `e${i}`))); // at least once
+    expect(seen.length).toBe(40 + delivery.counts.duplicated);
+    expect(delivery.counts.duplicated).toBeGreaterThan(5);
+    expect(seen.slice(0, 40)).not.toEqual(ids.map((i) => `e${i}`)); // not in publish order
+    const lossy = eventarc.createDelivery({ handler, seed: 3, dropRate: 1 });
+    lossy.publish(fake(99));
+    await lossy.idle();
+    expect(lossy.counts).toMatchObject({ dropped: 1, delivered: 0 });
+  });
+});
+
 describe("onClipWritten", () => {
   it("counts a created, updated and deleted clip exactly", async () => {
     const uid = uniqueId("u");
