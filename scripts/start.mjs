@@ -7,7 +7,8 @@
 //   Functions  127.0.0.1:5001  firebase-tools, region us-central1, running functions/lib
 //   R2         http://127.0.0.1:9000  S3 stand-in (s3rver), bucket `clips`
 // Ports: CLIPSTORE_FIRESTORE_PORT, CLIPSTORE_AUTH_PORT, CLIPSTORE_FUNCTIONS_PORT, CLIPSTORE_R2_PORT;
-// R2 stand-in files: CLIPSTORE_R2_DIR (default .local/r2).
+// R2 stand-in files: CLIPSTORE_R2_DIR (default .local/r2). Trigger delivery on the embedded server:
+// CLIPSTORE_TRIGGER_DUPLICATES (0..1), CLIPSTORE_TRIGGER_MAX_DELAY_MS, CLIPSTORE_TRIGGER_TIME_SKEW_MS.
 // Loads emulator-data/ (demo users, videos in Firestore, legacy R2-only videos). Ctrl-C stops all.
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -103,7 +104,16 @@ try {
   let bridge;
   if (embedded) {
     // Loads functions/lib/index.js, whose initializeApp() creates the default app from the env.
-    bridge = startTriggerBridge({ root, server: embedded.server, projectId, log: verbose ? (m) => say(m) : () => {} });
+    bridge = startTriggerBridge({
+      root,
+      server: embedded.server,
+      projectId,
+      log: verbose ? (m) => say(m) : () => {},
+      // Eventarc-like delivery, stricter on demand (README, "Statistics").
+      duplicateRate: Number(process.env.CLIPSTORE_TRIGGER_DUPLICATES ?? 0),
+      maxDelayMs: Number(process.env.CLIPSTORE_TRIGGER_MAX_DELAY_MS ?? 0),
+      timeSkewMs: Number(process.env.CLIPSTORE_TRIGGER_TIME_SKEW_MS ?? 0),
+    });
     stops.push(() => bridge.stop());
   }
   const { initializeApp, getApps } = require("firebase-admin/app");

@@ -65,8 +65,18 @@ export const READ_MODE_CACHE_SECONDS = defineInt("READ_MODE_CACHE_SECONDS", {
   description: "Seconds an instance caches the run-time read mode (0 = read it on every call)",
 });
 
-/** Shards per video for the statistics counters (see triggers/on-clip-written.ts). */
-export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: 4 });
+/** Shards per video for the statistics counters (README, "Statistics": why 16). */
+export const DEFAULT_STATS_SHARDS = 16;
+export const STATS_SHARDS = defineInt("STATS_SHARDS", { default: DEFAULT_STATS_SHARDS });
+
+/**
+ * STATS_SHARDS, or its default where params are not resolved (the trigger run by `npm start`'s
+ * bridge or by the tests: an unset int param reads as 0 there).
+ */
+export function statsShards(): number {
+  const n = STATS_SHARDS.value();
+  return Number.isSafeInteger(n) && n >= 1 ? n : DEFAULT_STATS_SHARDS;
+}
 
 export const MIGRATION_SCHEDULE = defineString("MIGRATION_SCHEDULE", {
   default: "every 10 minutes",

@@ -96,7 +96,7 @@ export const getMigrationStatus = onCall(
   ),
 );
 
-// Statistics: the trigger keeps them exact, an hourly pass repairs drift.
+// Statistics: the trigger keeps them exact, a pass every 30 minutes repairs drift.
 export const onClipWritten = onDocumentWritten(
   {
     document: "users/{uid}/videos/{videoId}/clips/{clipId}",
@@ -109,7 +109,7 @@ export const onClipWritten = onDocumentWritten(
   ),
 );
 export const repairRecentVideoStats = onSchedule(
-  { schedule: "every 60 minutes", retryCount: 0, ...SETTINGS.repairRecentVideoStats },
+  { schedule: "every 30 minutes", retryCount: 0, ...SETTINGS.repairRecentVideoStats },
   lazy(
     () => import("./api/recompute-video-stats"),
     (m) => m.repairRecentVideoStats,

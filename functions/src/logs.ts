@@ -18,6 +18,10 @@ export function statsRepaired(fields: Record<string, unknown>) {
   logger.info("stats repaired", fields);
 }
 
+export function statsRepairFailed(fields: { video: string; error: string }) {
+  logger.error("stats repair failed for a video; skipped, retried next run", fields);
+}
+
 export function migrationBatchDone(fields: Record<string, unknown>) {
   logger.info("migration batch done", fields);
 }

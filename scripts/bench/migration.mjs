@@ -2,7 +2,7 @@
 // legacy videos in the S3 stand-in, against a naive baseline measured in the same run on the
 // same R2 objects: list, read each highlights.json, then write every document (clip by clip,
 // then the video) in its own commit, each clip write followed by what the statistics trigger
-// does for it (applyClipChange: one transaction, as deployed). The baseline writes under other
+// does for it (reconcileClip: two reads, then one transaction, as deployed). The baseline writes under other
 // uids, so both start from an empty Firestore. The runner writes ledger entries and shards in
 // the same batches as the clips, so the trigger finds them counted.
 //
@@ -17,7 +17,7 @@ export async function benchMigration(ctx, { users = 10, videosPerUser = 10, clip
   const { clipDocFrom } = lib("repositories/clips");
   const { videoDocFrom } = lib("repositories/videos");
   const { paths } = lib("repositories/paths");
-  const { applyClipChange } = lib("stats/ledger");
+  const { reconcileClip } = lib("stats/ledger");
   const { store, client } = benchStore(ctx);
   const run = `${process.pid}-${Date.now().toString(36)}`;
   const prefix = `users/bench-mig-${run}-`;
@@ -65,8 +65,8 @@ export async function benchMigration(ctx, { users = 10, videosPerUser = 10, clip
       const target = `${uid}-naive`;
       for (const clip of video.clips) {
         const doc = clipDocFrom(clip, clip.created_at ?? video.createdAt, now);
-        const { writeTime } = await paths.clip(db, target, videoId, clip.clip_id).set(doc);
-        await applyClipChange(db, { uid: target, videoId, clipId: clip.clip_id, after: doc, version: writeTime }, 4);
+        await paths.clip(db, target, videoId, clip.clip_id).set(doc);
+        await reconcileClip(db, { uid: target, videoId, clipId: clip.clip_id }, 16);
         commits += 2; // the clip, then the trigger's statistics transaction
         writes += 3; // the clip; the ledger entry and a shard
       }

@@ -5,7 +5,7 @@
 // or `r2`, and fresh CallMetrics per call. R2 calls per request are the store's own counter
 // (store.calls), Firestore reads the handler's own count (metrics.firestoreReads).
 //
-// Seeded per size: a Firestore video with N clips and its statistics (importStatsWrites, as the
+// Seeded per size: a Firestore video with N clips and its statistics (stats/import.ts, as the
 // migration writes them), and an R2-only legacy video with N clips, N thumbnails and
 // highlights.json. Requests measured per size:
 //   - "default page": no limit (50 clips);
@@ -23,7 +23,7 @@ export async function benchVideoInfo(ctx, { sizes = [10, 100, 1000] } = {}) {
   const { ReadModeSource } = lib("read-mode");
   const { paths } = lib("repositories/paths");
   const { videoDocFrom } = lib("repositories/videos");
-  const { importStatsWrites } = lib("stats/import");
+  const imports = lib("stats/import");
   const { migrateVideo } = lib("migration/migrate-video");
   const { Timestamp } = lib.require("firebase-admin/firestore");
   const { store, client } = benchStore(ctx);
@@ -74,7 +74,7 @@ export async function benchVideoInfo(ctx, { sizes = [10, 100, 1000] } = {}) {
     const videoId = `fs-${size}`;
     const legacyId = `r2-${size}`;
     console.error(`[bench]   seeding ${size} clips in Firestore and in R2…`);
-    await seedFirestoreVideo({ db, paths, videoDocFrom, importStatsWrites, Timestamp, uid, videoId, size });
+    await seedFirestoreVideo({ db, paths, videoDocFrom, imports, Timestamp, uid, videoId, size });
     await putObjects(ctx, client, legacyVideoObjects(uid, legacyId, size));
 
     const variants = [
@@ -125,8 +125,8 @@ export async function benchVideoInfo(ctx, { sizes = [10, 100, 1000] } = {}) {
   return rows;
 }
 
-/** A video as the migration leaves it: clips, ledger entries and shards in chunks of 200, video last. */
-async function seedFirestoreVideo({ db, paths, videoDocFrom, importStatsWrites, Timestamp, uid, videoId, size }) {
+/** A video as the migration leaves it: clips and ledger entries in chunks of 200, then the import shards, video last. */
+async function seedFirestoreVideo({ db, paths, videoDocFrom, imports, Timestamp, uid, videoId, size }) {
   const created = new Date("2026-11-01T10:00:00.000Z");
   const clips = Array.from({ length: size }, (_, i) => {
     const at = Timestamp.fromMillis(created.getTime() + i * 1000);
@@ -143,8 +143,11 @@ async function seedFirestoreVideo({ db, paths, videoDocFrom, importStatsWrites, 
     const batch = db.batch();
     const part = clips.slice(i, i + 200);
     for (const clip of part) batch.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
-    for (const w of importStatsWrites(db, uid, videoId, part, `b${chunk}`)) batch.set(w.ref, w.data);
+    for (const w of imports.importLedgerWrites(db, uid, videoId, part)) batch.set(w.ref, w.data);
     await batch.commit();
   }
+  const shards = db.batch();
+  for (const w of imports.importShardWrites(db, uid, videoId, clips)) shards.set(w.ref, w.data);
+  await shards.commit();
   await paths.video(db, uid, videoId).set(videoDocFrom({ uid, videoId, title: `Video ${size}`, createdAt: created, source: "worker" }, created));
 }

@@ -1,77 +1,70 @@
 // Delivers clip writes made on the embedded Firestore server to the project's onClipWritten
-// trigger, as Firestore's own emulator (or production) would: firebase-tools only registers
-// Firestore triggers when its own Firestore emulator runs. The trigger is the built function
-// (functions/lib/index.js), run in this process through its `run(event)` entry with a
-// CloudEvent whose data holds real DocumentSnapshots read back through firebase-admin.
+// trigger, as Eventarc delivers Firestore events in production (scripts/lib/eventarc.cjs):
+// firebase-tools only registers Firestore triggers when its own Firestore emulator runs. The
+// trigger is the built function (functions/lib/index.js), called with the raw CloudEvent, so
+// firebase-functions decodes the protobuf payload as it does in production.
 //
-// Delivery is asynchronous, at least once and unordered, like the real thing: each write
-// schedules one delivery; a delivery reads the document as it is then (its current update
-// time is the version the trigger records, so a later state is never undone by an earlier
-// event), and a failed delivery is retried with backoff.
+// Each commit gives one event per clip written, built from the server's own before/after
+// documents of that commit (update times included; no `after` on a delete) with `time` the
+// commit time. Delivery is at least once and unordered; options (npm start reads them from
+// CLIPSTORE_TRIGGER_* variables, see README) add duplicates, random delays (hence reordering)
+// and a skew of `time` away from the commit. A failed delivery is retried with backoff.
 import { createRequire } from "node:module";
 import path from "node:path";
 
 const CLIP_PATH = /^users\/([^/]+)\/videos\/([^/]+)\/clips\/([^/]+)$/;
+const require = createRequire(import.meta.url);
+const eventarc = require("./eventarc.cjs");
 
-export function startTriggerBridge({ root, server, projectId, log = () => {} }) {
-  const require = createRequire(path.join(root, "functions", "package.json"));
-  const functions = require(path.join(root, "functions", "lib", "index.js"));
-  const { getFirestore, Timestamp } = require("firebase-admin/firestore");
-  const db = getFirestore();
-  const pending = new Set();
-  let stopped = false;
-  let seq = 0;
+export function startTriggerBridge({
+  root,
+  server,
+  projectId,
+  log = () => {},
+  duplicateRate = 0,
+  maxDelayMs = 0,
+  timeSkewMs = 0,
+  seed = Date.now(),
+}) {
+  const functions = createRequire(path.join(root, "functions", "package.json"))(path.join(root, "functions", "lib", "index.js"));
+  const random = eventarc.seededRandom(seed ^ 0x5bd1e995);
+  const delivery = eventarc.createDelivery({
+    handler: async (event) => {
+      await functions.onClipWritten(event);
+      log(`trigger onClipWritten ${event.document} (${event.id})`);
+    },
+    seed,
+    duplicateRate,
+    maxDelayMs,
+    log,
+  });
 
-  const deliver = async (docPath, attempt = 0) => {
-    const m = CLIP_PATH.exec(docPath);
-    if (!m || stopped) return;
-    const [, uid, videoId, clipId] = m;
-    const ref = db.doc(docPath);
-    try {
-      const after = await ref.get();
-      const now = Timestamp.now();
-      const time = new Date(now.toMillis()).toISOString().replace(/\.\d{3}Z$/, `.${String(now.nanoseconds).padStart(9, "0")}Z`);
-      const event = {
-        specversion: "1.0",
-        id: `bridge-${process.pid}-${++seq}`,
-        source: `//firestore.googleapis.com/projects/${projectId}/databases/(default)`,
-        type: after.exists ? "google.cloud.firestore.document.v1.written" : "google.cloud.firestore.document.v1.deleted",
-        subject: `documents/${docPath}`,
-        time,
-        params: { uid, videoId, clipId },
-        data: { before: after, after },
-      };
-      await functions.onClipWritten.run(event);
-      log(`trigger onClipWritten ${docPath}`);
-    } catch (e) {
-      if (attempt < 8 && !stopped) {
-        const delay = Math.min(30000, 250 * 2 ** attempt);
-        log(`trigger onClipWritten failed for ${docPath} (${e?.message ?? e}); retrying in ${delay} ms`);
-        await new Promise((r) => setTimeout(r, delay));
-        return deliver(docPath, attempt + 1);
-      }
-      log(`trigger onClipWritten gave up on ${docPath}: ${e?.stack ?? e}`);
-    }
-  };
-
-  const onWrite = ({ document }) => {
-    const docPath = document.getDocumentPath ? document.getDocumentPath() : String(document.name);
-    const p = new Promise((r) => setImmediate(r)).then(() => deliver(docPath.replace(/^\/+/, "")));
-    pending.add(p);
-    p.finally(() => pending.delete(p));
+  const onWrite = ({ document, before, after, updateTime }) => {
+    if (!(updateTime instanceof Date)) return; // not a commit's change event
+    const docPath = String(document.getDocumentPath ? document.getDocumentPath() : document.name).replace(/^\/+/, "");
+    if (!CLIP_PATH.test(docPath)) return;
+    const skew = timeSkewMs ? Math.round((random() * 2 - 1) * timeSkewMs) : 0;
+    const at = updateTime.getTime() + skew;
+    delivery.publish(
+      eventarc.documentWrittenEvent({
+        projectId,
+        docPath,
+        before: eventarc.documentFromServer(before),
+        after: eventarc.documentFromServer(after),
+        time: eventarc.rfc3339(Math.floor(at / 1000), (((at % 1000) + 1000) % 1000) * 1e6),
+      }),
+    );
   };
   const emitter = server.state.emitter;
   for (const ev of ["create-document", "update-document", "delete-document"]) emitter.on(ev, onWrite);
 
   return {
+    counts: delivery.counts,
     /** Resolves when every delivery scheduled so far has finished. */
-    async idle() {
-      while (pending.size) await Promise.all([...pending]);
-    },
+    idle: () => delivery.idle(),
     async stop() {
       for (const ev of ["create-document", "update-document", "delete-document"]) emitter.off(ev, onWrite);
-      await this.idle();
-      stopped = true;
+      await delivery.stop();
     },
   };
 }

@@ -9,7 +9,7 @@ import {
   DEFAULT_READ_MODE,
   MAX_URL_TTL_SECONDS,
   READ_MODE_CACHE_SECONDS,
-  STATS_SHARDS,
+  statsShards,
   URL_TTL_SECONDS,
 } from "../config";
 import {
@@ -209,7 +209,7 @@ export function productionDeps(): ApiDeps {
     clock: systemClock,
     readModes: instanceReadModes(firestore),
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
-    statsShards: STATS_SHARDS.value(),
+    statsShards: statsShards(),
     migrateVideo: lazyMigrateVideo,
     migrationQueue: lazyMigrationQueue,
     users: (users ??= firebaseUserDirectory()),

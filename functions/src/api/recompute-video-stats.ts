@@ -1,15 +1,17 @@
 /**
- * recomputeVideoStats({ uid, videoId? }) (custom claim `admin: true`): recompute statistics from
- * the clips for one video, or for all of a user's videos, fix any drift and report it. The same
- * repair runs every hour over the videos whose statistics moved lately (repairRecentVideoStats).
+ * recomputeVideoStats({ uid, videoId?, cursor? }) (custom claim `admin: true`): recompute
+ * statistics from the clips for one video, or for a user's videos in id order within a time
+ * budget, fix any drift and report it. For a user, the answer's `cursor` is the last video
+ * repaired when the budget ran out (pass it back to continue), null when every video was done.
+ * repairRecentVideoStats runs the scheduled repair of the videos whose statistics moved.
  */
 import { z } from "zod";
-import { STATS_SHARDS } from "../config";
+import { statsShards } from "../config";
 import * as logs from "../logs";
 import { uidSchema, videoIdSchema } from "../model/ids";
 import { db, systemClock } from "../runtime";
 import { recomputeVideoStats as recomputeOne } from "../stats/recompute";
-import { repairRecentStats, repairUserStats, type RepairSummary } from "../stats/repair";
+import { repairChangedStats, repairUserStats, type RepairSummary } from "../stats/repair";
 import {
   callable,
   parsePayload,
@@ -19,43 +21,62 @@ import {
   type Caller,
 } from "./context";
 
-const payloadSchema = z.object({ uid: uidSchema, videoId: videoIdSchema.optional() }).strict();
+const payloadSchema = z
+  .object({ uid: uidSchema, videoId: videoIdSchema.optional(), cursor: videoIdSchema.optional() })
+  .strict();
+
+/** Time a user-wide recompute spends before answering with a cursor (callables time out at 60 s). */
+export const USER_REPAIR_BUDGET_MS = 40_000;
 
 export async function handleRecomputeVideoStats(
   deps: Pick<ApiDeps, "db" | "clock" | "statsShards">,
   auth: Caller | undefined | null,
   data: unknown,
-): Promise<RepairSummary> {
+): Promise<RepairSummary & { cursor: string | null }> {
   const caller = requireCaller(auth);
-  const { uid, videoId } = parsePayload(payloadSchema, data);
+  const { uid, videoId, cursor } = parsePayload(payloadSchema, data);
   requireClaim(caller, "admin", "Only admins can recompute statistics.");
-  const now = deps.clock.now();
   if (videoId) {
-    const report = await recomputeOne(deps.db, uid, videoId, deps.statsShards, now);
+    const report = await recomputeOne(deps.db, uid, videoId, deps.statsShards);
     return {
       videos: 1,
       videosWithDrift: report.drift ? 1 : 0,
       reports: report.drift ? [report] : [],
+      failed: [],
+      cursor: null,
     };
   }
-  return repairUserStats(deps.db, uid, deps.statsShards, now);
+  const deadline = new Date(deps.clock.now().getTime() + USER_REPAIR_BUDGET_MS);
+  return repairUserStats(deps.db, uid, deps.statsShards, {
+    after: cursor,
+    deadline,
+    clock: deps.clock,
+  });
 }
 
 export const recomputeVideoStats = callable("recomputeVideoStats", handleRecomputeVideoStats);
 
 /**
- * The hourly repair's body (index.ts schedules it and loads this module on the first tick).
- * Looks back a little more than the schedule's period, so no window is missed.
+ * The scheduled pass stops well inside its timeout (SETTINGS.repairRecentVideoStats:
+ * 540 s); the next run continues from its cursor.
  */
+const SCHEDULED_BUDGET_MS = 420_000;
+/** Shard changes younger than this are left to the next run (their commits may be in flight). */
+const SETTLE_MS = 120_000;
+
+/** The scheduled repair's body (index.ts schedules it and loads this module on the first tick). */
 export const repairRecentVideoStats = async () => {
-  const now = systemClock.now();
-  const since = new Date(now.getTime() - 75 * 60 * 1000);
-  const result = await repairRecentStats(db(), since, STATS_SHARDS.value(), now);
+  const result = await repairChangedStats(db(), statsShards(), systemClock, {
+    budgetMs: SCHEDULED_BUDGET_MS,
+    settleMs: SETTLE_MS,
+  });
   logs.statsRepaired({
     trigger: "schedule",
     videos: result.videos,
     videos_with_drift: result.videosWithDrift,
-    truncated: result.truncated,
+    failed: result.failed.map((f) => `${f.uid}/${f.videoId}`),
+    caught_up: result.caughtUp,
+    cursor: result.cursor,
     fixed: result.reports.map((r) => ({
       video: `${r.uid}/${r.videoId}`,
       clips: r.fixedClips,

@@ -6,17 +6,18 @@
  *     (`source: "worker"`) is never overwritten or deleted; a clip deleted after the writer
  *     read Firestore under its claim (or whose tombstone is younger than the claim) is not
  *     brought back;
- *  3. moves the statistics with the clips, exactly as the trigger would: per clip, the shard
- *     its ledger entry names (a new clip: the chunk's import shard) moves by
- *     `contribution(new) − contribution(ledger)`, and the ledger entry records the new
+ *  3. moves the statistics with the clips, exactly as the trigger would (stats/ledger.ts): per
+ *     clip, the shard its ledger entry names while it counts for something (otherwise the
+ *     clip's import shard, `importShardFor`) moves by `contribution(new) − contribution(ledger)`
+ *     through `FieldValue.increment` (the shard is never read, so imports of many videos and
+ *     the trigger never queue on one hot shard), and the ledger entry records the new
  *     contribution with the transaction's read time as its version. Every commit keeps
  *     "shards = sum of the ledger", whatever was there before (a crashed attempt's chunk, a
  *     clip already counted by the trigger), so no absolute shard value is ever written. The
  *     trigger's event for a write made here finds the same contribution in the ledger and
- *     changes nothing; events of earlier writes carry older versions and are ignored.
+ *     changes nothing.
  */
 import {
-  FieldValue,
   type DocumentSnapshot,
   Timestamp,
   type Firestore,
@@ -28,13 +29,12 @@ import {
   contributionOf,
   emptyTotals,
   isZero,
-  normalizeTotals,
   type StatsTotals,
 } from "../model/stats";
 import type { VideoDoc } from "../model/video";
 import { paths } from "../repositories/paths";
-import { ledgerData, parseLedger } from "../stats/ledger";
-import { compareTimestamps } from "../stats/versions";
+import { addToShard, ledgerData, parseLedger, type LedgerEntry } from "../stats/ledger";
+import { importShardFor } from "../stats/shards";
 import { checkClaim, renewClaim, type Claim } from "./claim";
 
 /** Counts Firestore commits, written documents and read documents (billed reads). */
@@ -65,44 +65,33 @@ function addDelta(deltas: Deltas, shard: string, delta: StatsTotals): void {
   deltas.set(shard, combineTotals(deltas.get(shard) ?? emptyTotals(), delta));
 }
 
-/** Reads the shards to move (reads: call before any write) and writes them moved. */
-async function moveShards(
-  tx: Transaction,
-  db: Firestore,
-  claim: Claim,
-  deltas: Deltas,
-): Promise<() => number> {
-  const refs = [...deltas.keys()].map((id) =>
-    paths.statsShards(db, claim.uid, claim.videoId).doc(id),
-  );
-  const snaps = refs.length ? await tx.getAll(...refs) : [];
-  return () => {
-    snaps.forEach((snap, i) => {
-      const delta = deltas.get(refs[i].id)!;
-      tx.set(refs[i], {
-        totals: combineTotals(normalizeTotals(snap.get("totals")), delta),
-        updated_at: FieldValue.serverTimestamp(),
-      });
-    });
-    return snaps.length;
-  };
+/** Moves the shards by their deltas with increments (no read: call after the reads). */
+function moveShards(tx: Transaction, db: Firestore, claim: Claim, deltas: Deltas): number {
+  for (const [id, delta] of deltas)
+    addToShard(tx, paths.statsShards(db, claim.uid, claim.videoId).doc(id), delta);
+  return deltas.size;
 }
 
+/** The shard counting a clip: the recorded one while it counts for something, else its import shard. */
+function shardOf(clipId: string, previous: LedgerEntry | null): string {
+  return previous && !isZero(previous.contribution) ? previous.shard : importShardFor(clipId);
+}
+
+/** Whether a ledger entry is a tombstone written at or after `since` (the trigger's, for a delete). */
 function isTombstoneSince(ledger: DocumentSnapshot, since: Timestamp): boolean {
   if (!ledger.exists || ledger.get("deleted") !== true) return false;
-  const entry = parseLedger(ledger.data());
-  return entry !== null && compareTimestamps(entry.version, since) >= 0;
+  const version: unknown = ledger.get("version");
+  return version instanceof Timestamp && version.valueOf() >= since.valueOf();
 }
 
 /**
  * Writes one chunk of clips (and, for the last chunk, the video document) under the claim.
- * `importShard` is the shard that counts clips the ledger does not know yet.
+ * Clips the ledger does not count yet are counted in their import shard (`importShardFor`).
  */
 export async function writeChunk(
   db: Firestore,
   claim: Claim,
   clips: ClipDoc[],
-  importShard: string,
   video: { doc: VideoDoc; force: boolean } | null,
   counter: WriteCounter,
   /** Clips that existed when the writer read Firestore under its claim. */
@@ -140,7 +129,7 @@ export async function writeChunk(
       const doc: ClipDoc =
         createdAt instanceof Timestamp ? { ...clip, created_at: createdAt } : clip;
       const previous = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
-      const shard = previous?.shard ?? importShard;
+      const shard = shardOf(clip.clip_id, previous);
       const contribution = contributionOf(doc);
       addDelta(
         deltas,
@@ -151,22 +140,14 @@ export async function writeChunk(
         tx.set(clipRefs[i], doc);
         tx.set(
           ledgerRefs[i],
-          ledgerData(
-            clip.clip_id,
-            at,
-            contribution.totals,
-            shard,
-            contribution.malformed ?? null,
-            false,
-          ),
+          ledgerData(clip.clip_id, at, contribution, shard, false),
         );
       });
       out.written++;
     });
-    const writeShards = await moveShards(tx, db, claim, deltas);
     // Reads are done: writes only from here.
     for (const w of writes) w();
-    const shardWrites = writeShards();
+    const shardWrites = moveShards(tx, db, claim, deltas);
     if (video && videoSnap) {
       if (!videoSnap.exists) {
         tx.create(videoRef, video.doc);
@@ -182,7 +163,7 @@ export async function writeChunk(
     const videoWrites = out.video === "created" || out.video === "rewritten" ? 1 : 0;
     return {
       out,
-      reads: 1 + snaps.length + (videoSnap ? 1 : 0) + deltas.size,
+      reads: 1 + snaps.length + (videoSnap ? 1 : 0),
       writes: out.written * 2 + shardWrites + videoWrites + 1,
     };
   });
@@ -221,7 +202,7 @@ export async function deleteMigratedClips(
       const current = snaps[i];
       if (!current.exists || current.get("source") !== "r2_migration") return;
       const previous = parseLedger(snaps[clipIds.length + i].data());
-      const shard = previous?.shard ?? "import-m0000";
+      const shard = shardOf(clipIds[i], previous);
       addDelta(
         deltas,
         shard,
@@ -229,16 +210,15 @@ export async function deleteMigratedClips(
       );
       doomed.push({ i, shard });
     });
-    const writeShards = await moveShards(tx, db, claim, deltas);
     for (const { i, shard } of doomed) {
       tx.delete(clipRefs[i]);
-      tx.set(ledgerRefs[i], ledgerData(clipIds[i], at, emptyTotals(), shard, null, true));
+      tx.set(ledgerRefs[i], ledgerData(clipIds[i], at, { totals: emptyTotals() }, shard, true));
     }
-    const shardWrites = writeShards();
+    const shardWrites = moveShards(tx, db, claim, deltas);
     renewClaim(tx, claim);
     return {
       deleted: doomed.length,
-      reads: 1 + snaps.length + deltas.size,
+      reads: 1 + snaps.length,
       writes: doomed.length * 2 + shardWrites + 1,
     };
   });

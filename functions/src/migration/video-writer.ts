@@ -43,13 +43,14 @@ export { newWriteCounter, type WriteCounter };
 
 /** Firestore's limit on the writes of one commit. */
 export const MAX_BATCH_OPS = 500;
-/** Clips per chunk: each costs two writes (clip + ledger entry), plus shards, video, claim. */
+/**
+ * Clips per chunk: each costs two writes (clip + ledger entry), plus the shards it moves (its
+ * 16 import shards, and the trigger's shards of clips the trigger counted first), video, claim.
+ */
 export const DEFAULT_CLIPS_PER_BATCH = 200;
 export const MAX_CLIPS_PER_BATCH = 240;
 /** Clips deleted per transaction by the cleanup. */
 const DELETES_PER_COMMIT = 200;
-/** Prefix of the counter shards that count imported clips. */
-const IMPORT_SHARD_PREFIX = "import-";
 
 export type WriteOutcome =
   /** Created (clips, statistics, video document). */
@@ -106,7 +107,7 @@ export interface WriteResult {
   video: LegacyVideo;
 }
 
-/** The batch tag of chunk `index` (stats shard `import-{tag}`): stable across reruns. */
+/** The batch tag of chunk `index`: stable across reruns. */
 export function batchTag(index: number): string {
   return `m${String(index).padStart(4, "0")}`;
 }
@@ -270,7 +271,6 @@ async function writeClaimed(
       db,
       claim,
       chunk,
-      `${IMPORT_SHARD_PREFIX}${batchTag(index)}`,
       last ? { doc: videoDoc, force } : null,
       counter,
       existedAtPlan,

@@ -24,6 +24,8 @@ export const paths = {
   /** The latest verification of a scope: every user (`uid` null) or one user; the read switch's proof. */
   verificationProof: (db: Firestore, uid: string | null): DocumentReference =>
     db.doc(uid === null ? "migration_proofs/all" : `migration_proofs/user-${uid}`),
+  /** Where the scheduled statistics repair stopped (stats/repair.ts). */
+  statsRepairState: (db: Firestore): DocumentReference => db.doc("stats_repair/state"),
   /** Run-time switches (read mode): changeable without a redeploy. */
   runtimeConfig: (db: Firestore): DocumentReference => db.doc("config/runtime"),
   migrationState: (db: Firestore): DocumentReference => db.doc("migration/state"),

@@ -1,3 +1,18 @@
+/**
+ * Statistics for clips written in bulk by the migration, for a video new to Firestore:
+ *  - `importLedgerWrites`: one ledger entry per clip, to add to the SAME batch as the clips, so
+ *    that the trigger's events for them find the ledger equal to the clip and commit nothing;
+ *  - `importShardWrites`: the import shards (`import-{h}`, stats/shards.ts) with the absolute
+ *    totals of every imported clip, to write after every chunk, with (or just before) the
+ *    video document.
+ * Absolute values, not increments: rewriting the same video after a crash rewrites the same
+ * documents. Until the shards are written the video document does not exist, so nobody reads
+ * the partial totals; a repair that runs meanwhile sums the ledger into the same shards, and
+ * the import's absolute totals then replace them with the same sum.
+ *
+ * Only for clips that have no ledger entry yet: a clip counted elsewhere would be counted
+ * twice. Rewrite existing clips normally and let the trigger count them.
+ */
 import {
   FieldValue,
   type DocumentData,
@@ -5,49 +20,52 @@ import {
   type Firestore,
 } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
-import { contributionOf, sumTotals } from "../model/stats";
+import { combineTotals, contributionOf, emptyTotals, type StatsTotals } from "../model/stats";
 import { paths } from "../repositories/paths";
 import { ledgerData } from "./ledger";
+import { importShardFor } from "./shards";
 
-/**
- * Statistics for clips written in bulk (the migration), to add to the SAME batch as the clips:
- * one ledger entry per clip, versioned with the commit's own time (the server timestamp equals
- * the clips' update time), and one counter shard for the whole batch. The trigger's events for
- * these clips then find their version already counted and change nothing: a bulk import fires
- * no stats transaction per clip. Rewriting the same batch (a rerun after a crash) rewrites the
- * same documents.
- *
- * Only for clips that have no ledger entry yet (a video new to Firestore): a clip already
- * counted elsewhere would be counted twice. Rewrite existing clips normally and let the
- * trigger count them.
- */
-export function importStatsWrites(
+export interface StatsWrite {
+  ref: DocumentReference;
+  data: DocumentData;
+}
+
+/** One ledger entry per clip (version: the batch's request time). */
+export function importLedgerWrites(
   db: Firestore,
   uid: string,
   videoId: string,
   clips: ClipDoc[],
-  batchTag: string,
-): { ref: DocumentReference; data: DocumentData }[] {
-  const shard = `import-${batchTag}`;
-  const writes: { ref: DocumentReference; data: DocumentData }[] = [];
-  const contributions = clips.map((clip) => {
-    const c = contributionOf(clip);
-    writes.push({
-      ref: paths.statsLedger(db, uid, videoId).doc(clip.clip_id),
-      data: ledgerData(
-        clip.clip_id,
-        FieldValue.serverTimestamp(),
-        c.totals,
-        shard,
-        c.malformed ?? null,
-        false,
-      ),
-    });
-    return c.totals;
-  });
-  writes.push({
+): StatsWrite[] {
+  return clips.map((clip) => ({
+    ref: paths.statsLedger(db, uid, videoId).doc(clip.clip_id),
+    data: ledgerData(
+      clip.clip_id,
+      FieldValue.serverTimestamp(),
+      contributionOf(clip),
+      importShardFor(clip.clip_id),
+      false,
+    ),
+  }));
+}
+
+/** The import shards holding all of `clips` (every clip of the video), absolute totals. */
+export function importShardWrites(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  clips: ClipDoc[],
+): StatsWrite[] {
+  const totals = new Map<string, StatsTotals>();
+  for (const clip of clips) {
+    const shard = importShardFor(clip.clip_id);
+    totals.set(
+      shard,
+      combineTotals(totals.get(shard) ?? emptyTotals(), contributionOf(clip).totals),
+    );
+  }
+  return [...totals.entries()].sort().map(([shard, t]) => ({
     ref: paths.statsShards(db, uid, videoId).doc(shard),
-    data: { totals: sumTotals(contributions), updated_at: FieldValue.serverTimestamp() },
-  });
-  return writes;
+    data: { totals: t, updated_at: FieldValue.serverTimestamp() },
+  }));
 }

@@ -1,21 +1,17 @@
 /**
  * Repair: recompute a video's statistics from its clips, fix any drift, report what changed.
  *
- * Two passes, each made of transactions that commute with the trigger's:
- *  1. ledger vs clips: for a clip whose ledger entry is missing or holds another contribution
- *     than the clip's current one (a lost event, a hand edit), one transaction re-reads the
- *     clip, its ledger entry and its shard, moves the shard by the difference and records the
- *     clip's current version, exactly as a delivered event would (an event older than that
- *     version is then ignored; a newer one applies on top).
- *  2. shards vs ledger: one transaction reads every ledger entry and shard and rewrites the
- *     shards whose totals differ from the sum of the ledger entries that point to them.
+ * Two passes, through the same code as the trigger:
+ *  1. clips vs ledger: the clips and the ledger are read in pages; a clip whose ledger entry
+ *     disagrees with it (a lost event, a hand edit, an entry left by older code), or a ledger
+ *     entry whose clip is gone, goes through `applyCurrentState`, the trigger's transaction,
+ *     which re-reads both and moves the counters by the difference;
+ *  2. shards vs ledger: a shard whose totals differ from the sum of the ledger entries that
+ *     point to it is rewritten, in a transaction that reads the shard and those entries.
+ * A consistent video costs its clips, ledger entries and shards in reads, and no commit.
  */
-import {
-  FieldValue,
-  Timestamp,
-  type DocumentSnapshot,
-  type Firestore,
-} from "firebase-admin/firestore";
+import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { mapWithConcurrency } from "../concurrency";
 import {
   combineTotals,
   contributionOf,
@@ -27,9 +23,7 @@ import {
 } from "../model/stats";
 import { allDocs } from "../repositories/pages";
 import { paths } from "../repositories/paths";
-import { ledgerData, moveShard, parseLedger } from "./ledger";
-import { shardFor } from "./shards";
-import { compareTimestamps } from "./versions";
+import { agrees, applyCurrentState, parseLedger } from "./ledger";
 
 export interface RepairReport {
   uid: string;
@@ -44,8 +38,79 @@ export interface RepairReport {
   drift: boolean;
 }
 
-function sumShards(docs: DocumentSnapshot[]): StatsTotals {
-  return sumTotals(docs.map((d) => normalizeTotals(d.get("totals"))));
+/** Clips reconciled at once by a repair. */
+const REPAIR_CONCURRENCY = 8;
+
+function shardTotals(docs: DocumentSnapshot[]): Map<string, StatsTotals> {
+  return new Map(docs.map((d) => [d.id, normalizeTotals(d.get("totals"))]));
+}
+
+/** What each shard should hold: the sum of the ledger entries recorded against it. */
+function expectedShards(ledgerDocs: DocumentSnapshot[]): Map<string, StatsTotals> {
+  const expected = new Map<string, StatsTotals>();
+  for (const d of ledgerDocs) {
+    const entry = parseLedger(d.data());
+    if (!entry) continue;
+    expected.set(
+      entry.shard,
+      combineTotals(expected.get(entry.shard) ?? emptyTotals(), entry.contribution),
+    );
+  }
+  return expected;
+}
+
+/** Pass 1: every clip or ledger entry that disagree, through the trigger's transaction. */
+async function reconcileClips(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  clipDocs: DocumentSnapshot[],
+  ledgerDocs: DocumentSnapshot[],
+  shardCount: number,
+): Promise<RepairReport["fixedClips"]> {
+  const clips = new Map(clipDocs.map((d) => [d.id, d.data()]));
+  const ledger = new Map(ledgerDocs.map((d) => [d.id, d.data()]));
+  const suspects = [...new Set([...clips.keys(), ...ledger.keys()])]
+    .filter((id) => !agrees(clips.get(id), ledger.get(id)))
+    .sort();
+  const results = await mapWithConcurrency(suspects, REPAIR_CONCURRENCY, async (clipId) => {
+    const r = await applyCurrentState(db, { uid, videoId, clipId }, shardCount);
+    return r.outcome === "applied" ? { clipId, reason: r.reason ?? "" } : null;
+  });
+  return results.filter((r): r is { clipId: string; reason: string } => r !== null);
+}
+
+/** Rewrites one shard with the sum of its ledger entries, if it differs (in a transaction). */
+async function fixShard(db: Firestore, uid: string, videoId: string, shard: string) {
+  const shardRef = paths.statsShards(db, uid, videoId).doc(shard);
+  const entries = paths.statsLedger(db, uid, videoId).where("shard", "==", shard);
+  return db.runTransaction(async (tx) => {
+    const shardSnap = await tx.get(shardRef);
+    const want = expectedShards((await tx.get(entries)).docs).get(shard) ?? emptyTotals();
+    const have = normalizeTotals(shardSnap.get("totals"));
+    if (totalsEqual(have, want)) return false;
+    tx.set(shardRef, { totals: want, updated_at: FieldValue.serverTimestamp() });
+    return true;
+  });
+}
+
+/** Pass 2: the shards that do not add up to their ledger entries, each checked again and fixed. */
+async function reconcileShards(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  shards: Map<string, StatsTotals>,
+  ledgerDocs: DocumentSnapshot[],
+): Promise<string[]> {
+  const expected = expectedShards(ledgerDocs);
+  const suspects = [...new Set([...shards.keys(), ...expected.keys()])]
+    .filter(
+      (id) => !totalsEqual(shards.get(id) ?? emptyTotals(), expected.get(id) ?? emptyTotals()),
+    )
+    .sort();
+  const fixed: string[] = [];
+  for (const shard of suspects) if (await fixShard(db, uid, videoId, shard)) fixed.push(shard);
+  return fixed;
 }
 
 export async function recomputeVideoStats(
@@ -53,99 +118,36 @@ export async function recomputeVideoStats(
   uid: string,
   videoId: string,
   shardCount: number,
-  now: Date,
 ): Promise<RepairReport> {
   const shardsCol = paths.statsShards(db, uid, videoId);
   const ledgerCol = paths.statsLedger(db, uid, videoId);
-  const before = sumShards((await shardsCol.get()).docs);
-
+  let shards = shardTotals((await shardsCol.get()).docs);
+  const before = sumTotals(shards.values());
   const [clipDocs, ledgerDocs] = await Promise.all([
     allDocs(paths.clips(db, uid, videoId)),
     allDocs(ledgerCol),
   ]);
-  const clips = new Map(clipDocs.map((d) => [d.id, d]));
-  const ledger = new Map(ledgerDocs.map((d) => [d.id, parseLedger(d.data())]));
-  const fixedClips: RepairReport["fixedClips"] = [];
-
-  for (const clipId of new Set([...clips.keys(), ...ledger.keys()])) {
-    const clip = clips.get(clipId);
-    const entry = ledger.get(clipId);
-    const wanted = contributionOf(clip?.data()).totals;
-    if (entry && totalsEqual(entry.contribution, wanted)) continue;
-    const reason = await db.runTransaction(async (tx) => {
-      const clipRef = paths.clip(db, uid, videoId, clipId);
-      const ledgerRef = ledgerCol.doc(clipId);
-      const [clipSnap, ledgerSnap] = await Promise.all([tx.get(clipRef), tx.get(ledgerRef)]);
-      const current = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
-      const contribution = contributionOf(clipSnap.exists ? clipSnap.data() : undefined);
-      if (current && totalsEqual(current.contribution, contribution.totals)) return null;
-      const version =
-        clipSnap.exists && clipSnap.updateTime ? clipSnap.updateTime : Timestamp.fromDate(now);
-      if (current && compareTimestamps(current.version, version) > 0 && clipSnap.exists)
-        return null;
-      const shard = current?.shard ?? shardFor(clipId, shardCount);
-      const delta = combineTotals(contribution.totals, current?.contribution ?? emptyTotals(), -1);
-      await moveShard(tx, shardsCol.doc(shard), delta);
-      tx.set(
-        ledgerRef,
-        ledgerData(
-          clipId,
-          version,
-          contribution.totals,
-          shard,
-          contribution.malformed ?? null,
-          !clipSnap.exists,
-        ),
-      );
-      if (!ledgerSnap.exists) return "clip was never counted";
-      if (current === null) return "ledger entry was unreadable";
-      return clipSnap.exists
-        ? "counted contribution differed from the clip"
-        : "deleted clip was still counted";
-    });
-    if (reason) fixedClips.push({ clipId, reason });
+  const fixedClips = await reconcileClips(db, uid, videoId, clipDocs, ledgerDocs, shardCount);
+  let ledgerNow = ledgerDocs;
+  if (fixedClips.length > 0) {
+    // The ledger and shards moved: compare what they are now.
+    [ledgerNow, shards] = await Promise.all([
+      allDocs(ledgerCol),
+      shardsCol.get().then((s) => shardTotals(s.docs)),
+    ]);
   }
-
-  const fixedShards = await db.runTransaction(async (tx) => {
-    const [ledgerSnap, shardSnap] = await Promise.all([tx.get(ledgerCol), tx.get(shardsCol)]);
-    const expected = new Map<string, StatsTotals>();
-    for (const d of ledgerSnap.docs) {
-      const entry = parseLedger(d.data());
-      if (!entry) continue;
-      expected.set(
-        entry.shard,
-        combineTotals(expected.get(entry.shard) ?? emptyTotals(), entry.contribution),
-      );
-    }
-    const fixed: string[] = [];
-    const seen = new Set<string>();
-    for (const d of shardSnap.docs) {
-      seen.add(d.id);
-      const want = expected.get(d.id) ?? emptyTotals();
-      if (!totalsEqual(normalizeTotals(d.get("totals")), want)) {
-        tx.set(d.ref, { totals: want, updated_at: FieldValue.serverTimestamp() });
-        fixed.push(d.id);
-      }
-    }
-    for (const [shard, want] of expected) {
-      if (!seen.has(shard) && !totalsEqual(want, emptyTotals())) {
-        tx.set(shardsCol.doc(shard), { totals: want, updated_at: FieldValue.serverTimestamp() });
-        fixed.push(shard);
-      }
-    }
-    return fixed;
-  });
-
-  const after = sumShards((await shardsCol.get()).docs);
+  const fixedShards = await reconcileShards(db, uid, videoId, shards, ledgerNow);
+  const changed = fixedClips.length > 0 || fixedShards.length > 0;
+  const after = changed ? sumTotals(shardTotals((await shardsCol.get()).docs).values()) : before;
   return {
     uid,
     videoId,
-    clips: clips.size,
+    clips: clipDocs.length,
     fixedClips,
     fixedShards,
     before,
     after,
-    drift: fixedClips.length > 0 || fixedShards.length > 0,
+    drift: changed,
   };
 }
 

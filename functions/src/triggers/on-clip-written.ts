@@ -1,42 +1,37 @@
 import type { Change, DocumentSnapshot, FirestoreEvent } from "firebase-functions/firestore";
 import type { Firestore } from "firebase-admin/firestore";
-import { STATS_SHARDS } from "../config";
+import { statsShards } from "../config";
 import * as logs from "../logs";
 import { db } from "../runtime";
-import { applyClipChange, type ApplyOutcome } from "../stats/ledger";
-import { timestampFromRfc3339 } from "../stats/versions";
+import { reconcileClip, type ReconcileOutcome } from "../stats/ledger";
 
 type ClipParams = { uid: string; videoId: string; clipId: string };
 export type ClipWrittenEvent = FirestoreEvent<Change<DocumentSnapshot> | undefined, ClipParams>;
 
 /**
- * Keeps the video's statistics exact (see src/stats/ledger.ts for why duplicates and
- * reordering cannot skew them). Throws only on infrastructure errors (contention, outage),
+ * Keeps the video's statistics exact. The event only says which clip to look at: its time and
+ * snapshots are not used (see src/stats/ledger.ts for why duplicates, reordering and lost
+ * events cannot skew the counters). Throws only on infrastructure errors (contention, outage),
  * which the platform retries; a malformed clip is counted in `malformed`, never retried.
  */
 export async function handleClipWritten(
   firestore: Firestore,
-  event: ClipWrittenEvent,
+  event: Pick<ClipWrittenEvent, "id" | "params">,
   shardCount: number,
-): Promise<ApplyOutcome | null> {
-  const after = event.data?.after;
-  const path = `users/${event.params.uid}/videos/${event.params.videoId}/clips/${event.params.clipId}`;
-  if (!event.data) {
-    logs.statsEventApplied({ path, eventId: event.id, outcome: "no data in event" });
-    return null;
-  }
-  const exists = after?.exists === true;
-  const version = exists && after?.updateTime ? after.updateTime : timestampFromRfc3339(event.time);
-  const result = await applyClipChange(
-    firestore,
-    { ...event.params, after: exists ? after.data() : undefined, version },
-    shardCount,
-  );
+): Promise<ReconcileOutcome> {
+  const { uid, videoId, clipId } = event.params;
+  const path = `users/${uid}/videos/${videoId}/clips/${clipId}`;
+  const result = await reconcileClip(firestore, { uid, videoId, clipId }, shardCount);
   if (result.malformed) logs.statsMalformedClip({ path, reason: result.malformed });
-  logs.statsEventApplied({ path, eventId: event.id, outcome: result.outcome, shard: result.shard });
+  logs.statsEventApplied({
+    path,
+    eventId: event.id,
+    outcome: result.outcome,
+    shard: result.shard ?? undefined,
+  });
   return result;
 }
 
 /** The trigger's body: index.ts wraps it in onDocumentWritten and loads this module on the first event. */
 export const onClipWritten = (event: ClipWrittenEvent): Promise<void> =>
-  handleClipWritten(db(), event, STATS_SHARDS.value()).then(() => undefined);
+  handleClipWritten(db(), event, statsShards()).then(() => undefined);

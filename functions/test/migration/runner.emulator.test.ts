@@ -20,6 +20,7 @@ import {
   type VideoSpec,
 } from "../support/legacy-fixtures";
 import { testFirestore } from "../support/servers-env";
+import { importShardFor } from "../../src/stats/shards";
 import {
   Crash,
   deps,
@@ -481,6 +482,9 @@ describe("crash and resume", () => {
     // The leftovers R2 no longer has are gone, their ledger entries are tombstones that count
     // nothing, and a recompute from the clips finds nothing to fix.
     const ledger = (await paths.statsLedger(db, uid, spec.videoId).get()).docs;
+    // Every clip is counted in its import shard, whichever attempt wrote it.
+    const shards = (await paths.statsShards(db, uid, spec.videoId).get()).docs.map((d) => d.id);
+    expect(shards.sort()).toEqual([...new Set(ledger.map((d) => importShardFor(d.id)))].sort());
     expect(
       ledger
         .filter((d) => d.get("deleted") !== true)
@@ -493,7 +497,7 @@ describe("crash and resume", () => {
         .map((d) => d.id)
         .sort(),
     ).toEqual(["01_vertical", "02_wide_2-4.5", "03_vertical", "04_wide_4-6.5"]);
-    const repair = await recomputeVideoStats(db, uid, spec.videoId, 4, new Date());
+    const repair = await recomputeVideoStats(db, uid, spec.videoId, 4);
     expect(repair.drift).toBe(false);
   });
 });

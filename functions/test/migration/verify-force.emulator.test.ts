@@ -2,12 +2,12 @@
 // the on-demand migration of one video, against the S3 stand-in and the test Firestore.
 import "./quiet";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import { migrateVideo } from "../../src/migration/migrate-video";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import { verifyMigration } from "../../src/migration/verify";
 import { paths } from "../../src/repositories/paths";
-import { applyClipChange } from "../../src/stats/ledger";
+import { reconcileClip } from "../../src/stats/ledger";
 import { buildLegacyVideo, videoPrefix } from "../../src/storage/legacy-layout";
 import { clipDoc, uniqueId } from "../support/clip-factory";
 import { videoDocFrom } from "../../src/repositories/videos";
@@ -30,15 +30,7 @@ async function deleteObject(key: string) {
 
 /** What onClipWritten would do for these clips (no trigger runs against the test server). */
 async function deliverTriggerEvents(uid: string, videoId: string, clipIds: string[]) {
-  for (const clipId of clipIds) {
-    const snap = await paths.clip(db, uid, videoId, clipId).get();
-    const version = snap.exists ? snap.updateTime! : Timestamp.now();
-    await applyClipChange(
-      db,
-      { uid, videoId, clipId, after: snap.exists ? snap.data() : undefined, version },
-      4,
-    );
-  }
+  for (const clipId of clipIds) await reconcileClip(db, { uid, videoId, clipId }, 16);
 }
 
 describe("verifyMigration", () => {

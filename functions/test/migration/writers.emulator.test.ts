@@ -4,7 +4,7 @@
 // of the worker's clips overwritten or lost, and statistics equal to a recompute.
 import "./quiet";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import type { ApiDeps } from "../../src/api/context";
 import { handleRegisterClip } from "../../src/api/register-clip";
 import { main as cliMain, type CliIo } from "../../src/cli/migrate";
@@ -13,7 +13,7 @@ import { runMigration, type RunOptions, type RunReport } from "../../src/migrati
 import type { StepHook, WriterStep } from "../../src/migration/video-writer";
 import { normalizeTotals } from "../../src/model/stats";
 import { paths } from "../../src/repositories/paths";
-import { applyClipChange } from "../../src/stats/ledger";
+import { reconcileClip } from "../../src/stats/ledger";
 import { readVideoStats } from "../../src/stats/read";
 import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
 import { buildLegacyVideo, highlightsKey, videoPrefix } from "../../src/storage/legacy-layout";
@@ -167,18 +167,7 @@ async function deliverTriggerEvents(uid: string): Promise<void> {
     ...(await paths.statsLedger(db, uid, VIDEO).get()).docs.map((d) => d.id),
   ]);
   for (const clipId of clipIds) {
-    const snap = await paths.clip(db, uid, VIDEO, clipId).get();
-    await applyClipChange(
-      db,
-      {
-        uid,
-        videoId: VIDEO,
-        clipId,
-        after: snap.exists ? snap.data() : undefined,
-        version: snap.exists ? snap.updateTime! : Timestamp.now(),
-      },
-      4,
-    );
+    await reconcileClip(db, { uid, videoId: VIDEO, clipId }, 4);
   }
 }
 
@@ -219,7 +208,7 @@ async function expectNothingLostOrReverted(w: World): Promise<void> {
     ...stats
   } = await readVideoStats(db, uid, VIDEO);
   expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, VIDEO));
-  const repair = await recomputeVideoStats(db, uid, VIDEO, 4, new Date());
+  const repair = await recomputeVideoStats(db, uid, VIDEO, 4);
   expect(repair.fixedClips).toEqual([]);
   expect(repair.fixedShards).toEqual([]);
 }

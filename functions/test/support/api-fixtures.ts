@@ -17,7 +17,7 @@ import { testEnv, testFirestore, testS3 } from "./servers-env";
 
 export { uniqueId };
 
-export const STATS_SHARDS = 4;
+export const STATS_SHARDS = 16;
 
 export function testStore(): R2ObjectStore {
   const env = testEnv();
@@ -149,7 +149,7 @@ export async function seedFirestoreVideo(
     seeded.push({ doc, body, thumbnailBody });
   }
   // No Firestore trigger runs in the local stack: count the statistics as the trigger would.
-  await recomputeVideoStats(db, uid, videoId, STATS_SHARDS, now);
+  await recomputeVideoStats(db, uid, videoId, STATS_SHARDS);
   return seeded;
 }
 
