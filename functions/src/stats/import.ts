@@ -1,5 +1,7 @@
 /**
- * Statistics for clips written in bulk by the migration, for a video new to Firestore:
+ * Statistics for clips written in bulk into a video new to Firestore, as plain batches (the
+ * benchmark's seeding, scripts/bench/video-info.mjs; the migration itself counts its clips in
+ * the same import shards by increments, in its fenced transactions: migration/fenced-writes.ts):
  *  - `importLedgerWrites`: one ledger entry per clip, to add to the SAME batch as the clips, so
  *    that the trigger's events for them find the ledger equal to the clip and commit nothing;
  *  - `importShardWrites`: the import shards (`import-{h}`, stats/shards.ts) with the absolute

@@ -2,7 +2,8 @@
  * Where a clip's count lives. Each clip's contribution is held by its ledger entry
  * (`stats_ledger/{clipId}`) and added into ONE counter shard of its video, recorded in that
  * entry: `{h}` for clips counted by the trigger, `import-{h}` for clips the migration imported
- * (written with absolute totals, see stats/import.ts), with `h` a stable hash of the clip id.
+ * (moved by increments in the migration's fenced writes, migration/fenced-writes.ts), with `h`
+ * a stable hash of the clip id.
  * A clip stays in its recorded shard while it counts for something; a clip counted again after
  * a delete goes to `{h}` for the shard count then in force.
  */
