@@ -138,10 +138,7 @@ export async function writeChunk(
       );
       writes.push(() => {
         tx.set(clipRefs[i], doc);
-        tx.set(
-          ledgerRefs[i],
-          ledgerData(clip.clip_id, at, contribution, shard, false),
-        );
+        tx.set(ledgerRefs[i], ledgerData(clip.clip_id, at, contribution, shard, false));
       });
       out.written++;
     });
