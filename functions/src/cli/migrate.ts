@@ -58,7 +58,7 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --min-age SECONDS         leave videos with a younger object for a later run (default 3600:
                             it may be a new upload the worker has not registered yet; 0: none)
   --page-size N             ListObjectsV2 MaxKeys (1-1000, default 1000)
-  --clips-per-batch N       clips per Firestore transaction (1-240, default 200)
+  --clips-per-batch N       clips per Firestore transaction (1-233, default 200)
   --state-path PATH         checkpoint document (default ${DEFAULT_STATE_PATH})
   --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
   --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)

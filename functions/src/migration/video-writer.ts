@@ -24,6 +24,7 @@ import type { ClipDoc } from "../model/clip";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
+import { IMPORT_SHARDS } from "../stats/shards";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import {
   claimVideo,
@@ -44,11 +45,12 @@ export { newWriteCounter, type WriteCounter };
 /** Firestore's limit on the writes of one commit. */
 export const MAX_BATCH_OPS = 500;
 /**
- * Clips per chunk: each costs two writes (clip + ledger entry), plus the shards it moves (its
- * 16 import shards, and the trigger's shards of clips the trigger counted first), video, claim.
+ * Clips per chunk: each costs two writes (clip + ledger entry); a chunk also writes the shards
+ * it moves (at most the 16 import shards, plus the trigger's shards of clips the trigger
+ * counted first: at most 16 more with the default STATS_SHARDS), the video and the claim.
  */
 export const DEFAULT_CLIPS_PER_BATCH = 200;
-export const MAX_CLIPS_PER_BATCH = 240;
+export const MAX_CLIPS_PER_BATCH = Math.floor((MAX_BATCH_OPS - 2 - 2 * IMPORT_SHARDS) / 2);
 /** Clips deleted per transaction by the cleanup. */
 const DELETES_PER_COMMIT = 200;
 
