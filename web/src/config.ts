@@ -1,0 +1,42 @@
+// Where the page finds its Firebase project.
+// - Served locally (npm start, the browser test): scripts/servers/web.mjs writes the demo
+//   project, the emulators' addresses and the demo accounts into index.html's
+//   <script id="clipstore-local">. Only then does the page talk to the emulators and list the
+//   demo accounts.
+// - On Firebase Hosting that element stays empty, and the project's own config comes from the
+//   reserved URL /__/firebase/init.json that Hosting serves for every site.
+import type { FirebaseOptions } from "firebase/app";
+
+export const REGION = "us-central1";
+
+export interface DemoAccount {
+  email: string;
+  password: string;
+  note: string;
+}
+
+export interface LocalSettings {
+  firebase: FirebaseOptions;
+  /** "http://127.0.0.1:9099" */
+  authEmulator: string;
+  functionsEmulator: { host: string; port: number };
+  demoAccounts: DemoAccount[];
+}
+
+export interface AppConfig {
+  firebase: FirebaseOptions;
+  local: LocalSettings | null;
+}
+
+function injectedSettings(): LocalSettings | null {
+  const text = document.getElementById("clipstore-local")?.textContent?.trim();
+  return text ? (JSON.parse(text) as LocalSettings) : null;
+}
+
+export async function loadConfig(): Promise<AppConfig> {
+  const local = injectedSettings();
+  if (local) return { firebase: local.firebase, local };
+  const res = await fetch("/__/firebase/init.json");
+  if (!res.ok) throw new Error(`/__/firebase/init.json answered ${res.status}: is this Firebase Hosting?`);
+  return { firebase: (await res.json()) as FirebaseOptions, local: null };
+}
