@@ -6,6 +6,7 @@
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
+//   - Debian's Chromium for the browser test (apt-get, when /usr/bin/chromium is missing).
 // Extra arguments go to Jest (npm test -- test/api); without them (the whole suite, as CI runs
 // it) ESLint and Prettier check functions/ first.
 import { execFileSync, spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureChromium } from "./lib/chromium.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
@@ -48,6 +50,12 @@ if (process.argv.length <= 2) {
     console.error("[test] lint failed (npm --prefix functions run format fixes formatting)");
     process.exit(1);
   }
+}
+
+// The browser test (test/web) drives Debian's Chromium: the whole suite or a run naming it.
+const jestArgs = process.argv.slice(2);
+if (!jestArgs.some((a) => !a.startsWith("-")) || jestArgs.some((a) => /web/.test(a))) {
+  ensureChromium((m) => console.log(`[test] ${m}`));
 }
 
 try {

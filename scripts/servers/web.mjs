@@ -55,11 +55,15 @@ export async function startWeb({
     throw new Error("web/dist/index.html is missing: run node scripts/install.mjs (it builds web/)");
   hostPort(authHost, "authHost");
   const settings = await localSettings({ root, projectId, authHost, functionsHost });
-  const built = readFileSync(path.join(dist, "index.html"), "utf8");
-  if (!built.includes(PLACEHOLDER)) throw new Error(`web/dist/index.html has no ${PLACEHOLDER}`);
   // "<" escaped so no value can close the script element.
   const json = JSON.stringify(settings).replace(/</g, "\\u003c");
-  const html = built.replace(PLACEHOLDER, PLACEHOLDER.replace("></", `>${json}</`));
+  // Read on every page request, so a rebuild of web/ is served without a restart.
+  const page = () => {
+    const built = readFileSync(path.join(dist, "index.html"), "utf8");
+    if (!built.includes(PLACEHOLDER)) throw new Error(`web/dist/index.html has no ${PLACEHOLDER}`);
+    return built.replace(PLACEHOLDER, PLACEHOLDER.replace("></", `>${json}</`));
+  };
+  page();
 
   const { preview } = await import(pathToFileURL(path.join(webDir, "node_modules/vite/dist/node/index.js")).href);
   const server = await preview({
@@ -80,7 +84,7 @@ export async function startWeb({
             res.statusCode = 200;
             res.setHeader("Content-Type", "text/html; charset=utf-8");
             res.setHeader("Cache-Control", "no-store");
-            res.end(req.method === "HEAD" ? undefined : html);
+            res.end(req.method === "HEAD" ? undefined : page());
           });
         },
       },

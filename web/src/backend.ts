@@ -49,10 +49,14 @@ export function createBackend(config: AppConfig): Backend {
     const { host, port } = config.local.functionsEmulator;
     connectFunctionsEmulator(functions, host, port);
   }
+  // The SDK sends an undefined field as null, which the callables' schemas refuse for an
+  // optional field: leave such fields out.
   const call =
-    <Req, Res>(name: string, timeout = 70_000) =>
-    async (data: Req): Promise<Res> =>
-      (await httpsCallable<Req, Res>(functions, name, { timeout })(data)).data;
+    <Req extends object, Res>(name: string, timeout = 70_000) =>
+    async (data: Req): Promise<Res> => {
+      const defined = Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
+      return (await httpsCallable<object, Res>(functions, name, { timeout })(defined)).data;
+    };
   return {
     auth,
     listVideos: call("listVideos"),
