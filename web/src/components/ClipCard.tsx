@@ -2,7 +2,7 @@
 // fails to load), its thumbnail as the poster (a placeholder where there is none), its facts
 // and a download button (getClipUrl with download: R2 answers with Content-Disposition, so
 // the browser saves it under the clip's file name).
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Backend } from "../backend";
 import { describeError, type ShownError } from "../errors";
 import { formatDuration, styleLabel } from "../format";
@@ -76,13 +76,22 @@ export function ClipCard({ clip, videoId, expiresAt, backend }: Props) {
     void refreshUrl(!player.current?.paused);
   }
 
+  // A new URL: with preload="none" nothing loads by itself, so start what was going on.
+  useEffect(() => {
+    const el = player.current;
+    const r = resume.current;
+    if (!el || !r) return;
+    if (r.play) void el.play().catch(() => undefined);
+    else if (r.time > 0) el.load();
+    else resume.current = null;
+  }, [src.url]);
+
   function onLoadedMetadata() {
     const el = player.current;
     const r = resume.current;
     if (!el || !r) return;
     resume.current = null;
-    el.currentTime = r.time;
-    if (r.play) void el.play().catch(() => undefined);
+    if (r.time > 0) el.currentTime = r.time;
   }
 
   async function download() {
