@@ -3,8 +3,10 @@
 //   project, the emulators' addresses and the demo accounts into index.html's
 //   <script id="clipstore-local">. Only then does the page talk to the emulators and list the
 //   demo accounts.
-// - On Firebase Hosting that element stays empty, and the project's own config comes from the
-//   reserved URL /__/firebase/init.json that Hosting serves for every site.
+// - Otherwise the Firebase web app config comes from VITE_FIREBASE_CONFIG (JSON, at build time,
+//   e.g. in web/.env.production) when set, else from /__/firebase/init.json, the reserved URL
+//   Firebase Hosting serves for the site's project
+//   (https://firebase.google.com/docs/hosting/reserved-urls, "SDK auto-configuration").
 import type { FirebaseOptions } from "firebase/app";
 
 export const REGION = "us-central1";
@@ -36,6 +38,8 @@ function injectedSettings(): LocalSettings | null {
 export async function loadConfig(): Promise<AppConfig> {
   const local = injectedSettings();
   if (local) return { firebase: local.firebase, local };
+  const built = import.meta.env.VITE_FIREBASE_CONFIG as string | undefined;
+  if (built) return { firebase: JSON.parse(built) as FirebaseOptions, local: null };
   const res = await fetch("/__/firebase/init.json");
   if (!res.ok) throw new Error(`/__/firebase/init.json answered ${res.status}: is this Firebase Hosting?`);
   return { firebase: (await res.json()) as FirebaseOptions, local: null };
