@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { deployNode } from "./lib/node22.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const quiet = process.argv.includes("--quiet");
@@ -21,12 +22,12 @@ function digest(dir, extra = "") {
   return h.digest("hex");
 }
 
-function ensureInstalled(dir, extra = "") {
+function ensureInstalled(dir, extra = "", env = process.env) {
   const stamp = path.join(dir, "node_modules", ".clipstore-install-stamp");
   const want = digest(dir, extra);
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === want) return false;
   log(`npm ci in ${path.relative(root, dir) || "."}`);
-  execFileSync(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, stdio: quiet ? "ignore" : "inherit" });
+  execFileSync(npm, ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir, env, stdio: quiet ? "ignore" : "inherit" });
   writeFileSync(stamp, want);
   return true;
 }
@@ -47,11 +48,20 @@ if (ensureInstalled(root, patchDigest) && patches) {
     stdio: quiet ? "ignore" : "inherit",
   });
 }
-ensureInstalled(path.join(root, "functions"));
-log("building functions (tsc)");
+// From here on, the deploy runtime's Node (the root's npm ci brought it where it was missing).
+let node;
 try {
-  execFileSync(process.execPath, [path.join(root, "functions/node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+  node = deployNode();
+} catch (e) {
+  console.error(`[install] ${e.message}`);
+  process.exit(1);
+}
+ensureInstalled(path.join(root, "functions"), "", node.env);
+log(`building functions (tsc) on Node ${execFileSync(node.bin, ["--version"], { encoding: "utf8" }).trim()}`);
+try {
+  execFileSync(node.bin, [path.join(root, "functions/node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
     cwd: path.join(root, "functions"),
+    env: node.env,
     stdio: "inherit",
   });
 } catch {
@@ -62,7 +72,7 @@ try {
 // The web client: built into web/dist (served by npm start and the browser test, deployed by
 // Firebase Hosting) when its sources, config or lockfile changed since the last build.
 const web = path.join(root, "web");
-ensureInstalled(web);
+ensureInstalled(web, "", node.env);
 const webInputs = ["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"]
   .concat(readdirSync(path.join(web, "src"), { recursive: true }).map((f) => path.join("src", String(f))).sort())
   .filter((f) => statSync(path.join(web, f)).isFile());
@@ -73,7 +83,7 @@ const webWant = webDigest.digest("hex");
 if (!existsSync(webStamp) || readFileSync(webStamp, "utf8") !== webWant) {
   log("building web/ (tsc + vite build)");
   try {
-    execFileSync(npm, ["run", "--silent", "build"], { cwd: web, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit" });
+    execFileSync(npm, ["run", "--silent", "build"], { cwd: web, env: node.env, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit" });
   } catch {
     console.error("[install] the web client does not build (errors above)");
     process.exit(1);

@@ -126,7 +126,7 @@ clipstore is running (project ${projectId}); Ctrl-C stops everything.
   Web        ${web.url}   sign in as demo@clipstore.test / demo-password
   Firestore  ${firestoreHost}   ${fsKind}
   Auth       127.0.0.1:${ports.auth}
-  Functions  ${base}/<name>
+  Functions  ${base}/<name>   (Node ${emulators.functionsNode}, as deployed; this process: Node ${process.versions.node})
   R2         ${s3.endpoint}  bucket clips
   Demo data  ${JSON.stringify(summary)}
 

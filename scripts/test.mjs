@@ -91,10 +91,11 @@ try {
       log: verbose ? (m) => process.stdout.write(m) : () => {},
     });
     stops.push(emulators.stop);
+    console.log(`[test] Functions emulator runs the functions on Node ${emulators.functionsNode}`);
     authHost = `127.0.0.1:${authPort}`;
     functionsHost = `127.0.0.1:${functionsPort}`;
   }
-  console.log(`[test] Firestore ${firestoreHost}: ${firestoreKind}`);
+  console.log(`[test] Jest on Node ${process.versions.node}; Firestore ${firestoreHost}: ${firestoreKind}`);
   console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}`);
 
   const jest = spawn(

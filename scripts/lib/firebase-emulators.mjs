@@ -65,6 +65,15 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     });
   });
   await ready;
+  // firebase-tools runs the functions with the Node that runs it (`Using node@N from host`), or
+  // warns that the requested version differs: either way, anything but the deploy runtime is an error.
+  const used = /Using node@(\d+)/.exec(output);
+  const want = JSON.parse(readFileSync(path.join(root, "functions", "package.json"), "utf8")).engines.node;
+  if (!used || used[1] !== String(want)) {
+    child.kill("SIGKILL");
+    throw new Error(`the Functions emulator does not run the functions on Node ${want} (${used ? `node@${used[1]}` : "no 'Using node@' line"}):\n${output}`);
+  }
+  const functionsNode = Number(used[1]);
   await waitForPort(functionsPort);
   await waitForPort(authPort);
 
@@ -78,5 +87,5 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     rmSync(configFile, { force: true });
     rmSync(configDir, { recursive: true, force: true });
   };
-  return { stop, output: () => output };
+  return { stop, output: () => output, functionsNode };
 }

@@ -113,6 +113,8 @@ describeIfEmulators("npm start", () => {
     expect(output).toContain(`http://127.0.0.1:${ports.functions}/demo-clipstore/us-central1/`);
     expect(output).toContain(`http://127.0.0.1:${ports.r2}`);
     expect(output).toContain("npm run call -- listVideos");
+    // The functions run in the emulator on the deploy runtime (firebase-tools uses its own Node).
+    expect(output).toMatch(/\(Node 22, as deployed; this process: Node 22\./);
   });
 
   it("serves the web client, pointed at its own emulators (the browser test is test/web)", async () => {
