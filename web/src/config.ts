@@ -41,6 +41,7 @@ export async function loadConfig(): Promise<AppConfig> {
   const built = import.meta.env.VITE_FIREBASE_CONFIG as string | undefined;
   if (built) return { firebase: JSON.parse(built) as FirebaseOptions, local: null };
   const res = await fetch("/__/firebase/init.json");
-  if (!res.ok) throw new Error(`/__/firebase/init.json answered ${res.status}: is this Firebase Hosting?`);
+  if (!res.ok)
+    throw new Error(`/__/firebase/init.json answered ${res.status}: is this Firebase Hosting?`);
   return { firebase: (await res.json()) as FirebaseOptions, local: null };
 }

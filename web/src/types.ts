@@ -113,8 +113,7 @@ export interface VerifyReport {
 }
 
 export type MigrationAnswer =
-  | { kind: "run"; report: RunReport }
-  | { kind: "verify"; verification: VerifyReport };
+  { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerifyReport };
 
 export interface MigrationStatus {
   statePath: string;

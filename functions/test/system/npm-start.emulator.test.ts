@@ -14,21 +14,11 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../src/storage/r2";
 import { emulatorsConfigured } from "../support/emulator-client";
 import { eventually } from "../support/eventually";
+import { freePort } from "../support/ports";
 
 const root = path.resolve(__dirname, "../../..");
 const describeIfEmulators =
   emulatorsConfigured() && !process.env.CLIPSTORE_SKIP_SYSTEM_TEST ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

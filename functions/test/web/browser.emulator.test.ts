@@ -6,10 +6,10 @@
 // when /usr/bin/chromium is missing.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { closeAllClients, emulatorsConfigured, signedInClient } from "../support/emulator-client";
+import { freePort } from "../support/ports";
 
 const root = path.resolve(__dirname, "../../..");
 const artifacts = path.join(root, "functions", "test-artifacts", "web");
@@ -62,17 +62,6 @@ function demoObjectBytes(key: string): Buffer {
   const entry = manifest.objects.find((o) => o.key === key);
   if (!entry?.file) throw new Error(`no media file for ${key} in the demo manifest`);
   return readFileSync(path.join(root, "emulator-data/media", entry.file));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a node script of scripts/ to completion; its output on failure. */

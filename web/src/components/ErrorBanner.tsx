@@ -1,7 +1,13 @@
 import type { ShownError } from "../errors";
 
 /** An error as a sentence, the server's message and its code; announced by screen readers. */
-export function ErrorBanner({ error, onRetry }: { error: ShownError | null; onRetry?: () => void }) {
+export function ErrorBanner({
+  error,
+  onRetry,
+}: {
+  error: ShownError | null;
+  onRetry?: () => void;
+}) {
   if (!error) return null;
   return (
     <div className="error" role="alert" data-code={error.code}>

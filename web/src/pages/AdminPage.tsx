@@ -66,7 +66,8 @@ function MigrationPanel({ backend }: { backend: Backend }) {
   const status = useAction<MigrationStatus>();
   const action = useAction<MigrationAnswer>();
   const scope = () => (uid.trim() ? { uid: uid.trim() } : {});
-  const refresh = () => void status.run("status", () => backend.getMigrationStatus({ ...scope(), runs: 5 }));
+  const refresh = () =>
+    void status.run("status", () => backend.getMigrationStatus({ ...scope(), runs: 5 }));
   useEffect(refresh, []); // eslint-disable-line react-hooks/exhaustive-deps
 
   function request(kind: "dry run" | "run" | "verify"): MigrationRequest {
@@ -97,15 +98,30 @@ function MigrationPanel({ backend }: { backend: Backend }) {
       <form className="filters" onSubmit={submit}>
         <label>
           User id <span className="muted">(empty: every user)</span>
-          <input value={uid} onChange={(e) => setUid(e.target.value)} name="uid" autoComplete="off" />
+          <input
+            value={uid}
+            onChange={(e) => setUid(e.target.value)}
+            name="uid"
+            autoComplete="off"
+          />
         </label>
         <label>
           Max videos <span className="muted">(empty: 200)</span>
-          <input value={maxVideos} onChange={(e) => setMaxVideos(e.target.value)} inputMode="numeric" name="maxVideos" />
+          <input
+            value={maxVideos}
+            onChange={(e) => setMaxVideos(e.target.value)}
+            inputMode="numeric"
+            name="maxVideos"
+          />
         </label>
         <label>
           Min object age, s <span className="muted">(empty: 3600)</span>
-          <input value={minAge} onChange={(e) => setMinAge(e.target.value)} inputMode="numeric" name="minAgeSeconds" />
+          <input
+            value={minAge}
+            onChange={(e) => setMinAge(e.target.value)}
+            inputMode="numeric"
+            name="minAgeSeconds"
+          />
         </label>
         <div className="buttons">
           <button type="submit" disabled={status.busy !== null}>
@@ -157,7 +173,12 @@ function MigrationResult({ answer }: { answer: MigrationAnswer }) {
         <h3>Verification of {v.prefix || "every user"}</h3>
         <Counters
           label="Verification"
-          values={{ checked: v.videosChecked, ok: v.videosOk, from_worker: v.videosFromWorker, ...v.mismatchesByCode }}
+          values={{
+            checked: v.videosChecked,
+            ok: v.videosOk,
+            from_worker: v.videosFromWorker,
+            ...v.mismatchesByCode,
+          }}
         />
         {v.stoppedAfter && <p>Stopped after {v.stoppedAfter} (max videos).</p>}
       </div>
@@ -191,13 +212,15 @@ function StatusView({ status }: { status: MigrationStatus }) {
   return (
     <div className="result">
       <p className="muted">
-        {status.statePath} · pass {status.pass} · {status.passesCompleted} passes completed · checkpoint{" "}
-        {status.checkpoint ?? "none"}
-        {status.lease && ` · lease held by ${status.lease.owner}${status.lease.active ? "" : " (expired)"}`}
+        {status.statePath} · pass {status.pass} · {status.passesCompleted} passes completed ·
+        checkpoint {status.checkpoint ?? "none"}
+        {status.lease &&
+          ` · lease held by ${status.lease.owner}${status.lease.active ? "" : " (expired)"}`}
       </p>
       {status.blocked && (
         <p role="alert">
-          Blocked at {status.blocked.prefix} after {status.blocked.attempts} attempts: {status.blocked.error}
+          Blocked at {status.blocked.prefix} after {status.blocked.attempts} attempts:{" "}
+          {status.blocked.error}
         </p>
       )}
       <Counters label="Current pass" values={status.progress} />
@@ -209,7 +232,11 @@ function StatusView({ status }: { status: MigrationStatus }) {
             String(r.runId ?? r.run_id ?? ""),
             String(r.status ?? ""),
             String(r.dryRun ?? r.dry_run ?? ""),
-            formatDate(typeof (r.startedAt ?? r.started_at) === "string" ? String(r.startedAt ?? r.started_at) : null),
+            formatDate(
+              typeof (r.startedAt ?? r.started_at) === "string"
+                ? String(r.startedAt ?? r.started_at)
+                : null,
+            ),
           ])}
         />
       )}
@@ -265,8 +292,8 @@ function ReadModePanel({ backend }: { backend: Backend }) {
     <section className="panel" aria-labelledby="read-mode-title">
       <h2 id="read-mode-title">Read mode</h2>
       <p>
-        Reads for your own account use <strong>{current.answer ?? "…"}</strong>. A change applies within
-        the instances' cache time, without a redeploy.
+        Reads for your own account use <strong>{current.answer ?? "…"}</strong>. A change applies
+        within the instances' cache time, without a redeploy.
       </p>
       <form className="filters" onSubmit={submit}>
         <label>
@@ -282,7 +309,12 @@ function ReadModePanel({ backend }: { backend: Backend }) {
         </label>
         <label>
           User id <span className="muted">(empty: everyone)</span>
-          <input value={uid} onChange={(e) => setUid(e.target.value)} name="readModeUid" autoComplete="off" />
+          <input
+            value={uid}
+            onChange={(e) => setUid(e.target.value)}
+            name="readModeUid"
+            autoComplete="off"
+          />
         </label>
         <div className="buttons">
           <button type="submit" disabled={action.busy !== null}>

@@ -1,5 +1,6 @@
 import type { Backend } from "../backend";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { PagerFooter } from "../components/PagerFooter";
 import { formatBytes, formatDate, formatDuration } from "../format";
 import { usePaged } from "../pages";
 import { Link, videoPath } from "../router";
@@ -26,15 +27,11 @@ export function VideoList({ backend }: { backend: Backend }) {
           <VideoRow key={v.id} video={v} />
         ))}
       </ul>
-      <ErrorBanner error={pages.error} onRetry={pages.items.length ? pages.loadMore : pages.reload} />
-      <p aria-live="polite" className="status-line">
-        {pages.loading ? "Loading videos…" : ""}
-      </p>
-      {pages.hasMore && !pages.loading && (
-        <button type="button" onClick={pages.loadMore}>
-          Load more videos
-        </button>
-      )}
+      <ErrorBanner
+        error={pages.error}
+        onRetry={pages.items.length ? pages.loadMore : pages.reload}
+      />
+      <PagerFooter pages={pages} noun="videos" />
     </section>
   );
 }

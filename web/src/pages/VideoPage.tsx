@@ -2,6 +2,7 @@ import { useState } from "react";
 import type { Backend } from "../backend";
 import { ClipCard } from "../components/ClipCard";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { PagerFooter } from "../components/PagerFooter";
 import { formatBytes, formatDate, formatDuration, styleLabel } from "../format";
 import { usePaged } from "../pages";
 import { Link } from "../router";
@@ -23,7 +24,13 @@ export function VideoPage({ backend, videoId }: { backend: Backend; videoId: str
   const pages = usePaged<VideoInfo, PagedClip>(
     `${videoId}|${status}|${style}`,
     (cursor) =>
-      backend.getVideoInfo({ videoId, status, style: style || undefined, limit: PAGE_SIZE, cursor }),
+      backend.getVideoInfo({
+        videoId,
+        status,
+        style: style || undefined,
+        limit: PAGE_SIZE,
+        cursor,
+      }),
     (a) => a.clips.map((clip) => ({ clip, expiresAt: a.urls_expire_at })),
     (a) => a.next_cursor,
   );
@@ -66,7 +73,10 @@ export function VideoPage({ backend, videoId }: { backend: Backend; videoId: str
           </select>
         </label>
       </form>
-      <ErrorBanner error={pages.error} onRetry={pages.items.length ? pages.loadMore : pages.reload} />
+      <ErrorBanner
+        error={pages.error}
+        onRetry={pages.items.length ? pages.loadMore : pages.reload}
+      />
       {video && !pages.loading && pages.items.length === 0 && <p>No clips match these filters.</p>}
       <ul className="clips">
         {pages.items.map(({ clip, expiresAt }) => (
@@ -79,14 +89,7 @@ export function VideoPage({ backend, videoId }: { backend: Backend; videoId: str
           />
         ))}
       </ul>
-      <p aria-live="polite" className="status-line">
-        {pages.loading ? "Loading clips…" : ""}
-      </p>
-      {pages.hasMore && !pages.loading && (
-        <button type="button" onClick={pages.loadMore}>
-          Load more clips
-        </button>
-      )}
+      <PagerFooter pages={pages} noun="clips" />
     </section>
   );
 }
