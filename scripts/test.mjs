@@ -72,8 +72,18 @@ try {
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
   stops.push(s3.stop);
 
+  // The browser test (test/web) serves the web client on this port; the functions accept calls
+  // from its origin (CORS_ORIGINS, a JSON list like functions/.env.local's).
+  process.env.CLIPSTORE_WEB_PORT ??= String(await freePort());
+  const webOrigins = ["127.0.0.1", "localhost"].map((h) => `http://${h}:${process.env.CLIPSTORE_WEB_PORT}`);
+
   // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
-  const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", READ_MODE_CACHE_SECONDS: "1" };
+  const r2 = {
+    R2_ENDPOINT: s3.endpoint,
+    R2_BUCKET: "clips",
+    READ_MODE_CACHE_SECONDS: "1",
+    CORS_ORIGINS: JSON.stringify(webOrigins),
+  };
   const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
   let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
   let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;

@@ -145,7 +145,8 @@ describeIfEmulators("web client in Chromium", () => {
     // from their clips with the admin callable, as an operator would repair them.
     const admin = await signedInClient({ admin: true });
     await admin.call("recomputeVideoStats", { uid: "demo-user" });
-    web = await startWebServer(await freePort());
+    // scripts/test.mjs chose the port, and the origin the functions accept (CORS_ORIGINS).
+    web = await startWebServer(Number(process.env.CLIPSTORE_WEB_PORT) || (await freePort()));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
