@@ -3,8 +3,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { describeError, type ShownError } from "./errors";
 
 export interface Paged<A, T> {
-  /** The first page's answer (the video itself, for getVideoInfo). */
-  first: A | null;
+  /** The latest answer (the video itself, for getVideoInfo). */
+  latest: A | null;
   items: T[];
   loading: boolean;
   error: ShownError | null;
@@ -23,18 +23,23 @@ export function usePaged<A, T>(
   items: (answer: A) => T[],
   next: (answer: A) => string | null,
 ): Paged<A, T> {
-  const [first, setFirst] = useState<A | null>(null);
-  const [list, setList] = useState<T[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  const [latest, setLatest] = useState<A | null>(null);
+  // The items and cursor of the pages loaded for `loaded`: nothing shows for another key.
+  const [pages, setPages] = useState<{ loaded: string | null; list: T[]; cursor: string | null }>({
+    loaded: null,
+    list: [],
+    cursor: null,
+  });
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<ShownError | null>(null);
   const [generation, setGeneration] = useState(0);
   const current = useRef(0);
-  const args = useRef({ load, items, next });
-  args.current = { load, items, next };
+  const args = useRef({ key, load, items, next });
+  args.current = { key, load, items, next };
 
   const fetchPage = useCallback((from: string | null, append: boolean) => {
     const ticket = ++current.current;
+    const forKey = args.current.key;
     setLoading(true);
     setError(null);
     args.current
@@ -42,28 +47,27 @@ export function usePaged<A, T>(
       .then((answer) => {
         if (ticket !== current.current) return;
         const page = args.current.items(answer);
-        if (!append) setFirst(answer);
-        setList((old) => (append ? [...old, ...page] : page));
-        setCursor(args.current.next(answer));
+        setLatest(answer);
+        setPages((old) => ({
+          loaded: forKey,
+          list: append && old.loaded === forKey ? [...old.list, ...page] : page,
+          cursor: args.current.next(answer),
+        }));
       })
       .catch((e: unknown) => ticket === current.current && setError(describeError(e)))
       .finally(() => ticket === current.current && setLoading(false));
   }, []);
 
-  useEffect(() => {
-    setFirst(null);
-    setList([]);
-    setCursor(null);
-    fetchPage(null, false);
-  }, [key, generation, fetchPage]);
+  useEffect(() => fetchPage(null, false), [key, generation, fetchPage]);
 
+  const fresh = pages.loaded === key;
   return {
-    first,
-    items: list,
-    loading,
+    latest,
+    items: fresh ? pages.list : [],
+    loading: loading || (!fresh && !error),
     error,
-    hasMore: cursor !== null,
-    loadMore: () => cursor !== null && fetchPage(cursor, true),
+    hasMore: fresh && pages.cursor !== null,
+    loadMore: () => fresh && pages.cursor !== null && fetchPage(pages.cursor, true),
     reload: () => setGeneration((g) => g + 1),
   };
 }

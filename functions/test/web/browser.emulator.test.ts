@@ -136,6 +136,15 @@ describeIfEmulators("web client in Chromium", () => {
       .evaluateAll((els) => els.map((e) => e.getAttribute("data-clip-id")!));
   }
 
+  /** Waits until the page lists exactly these clips (a filter's answer may still be on its way). */
+  async function expectClipIds(expected: string[]) {
+    const shown = `JSON.stringify([...document.querySelectorAll("li.clip")].map((e) => e.dataset.clipId))`;
+    await page
+      .waitForFunction(`${shown} === ${JSON.stringify(JSON.stringify(expected))}`)
+      .catch(() => undefined);
+    expect(await clipIds()).toEqual(expected);
+  }
+
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} is missing: npm test installs it (apt-get install -y chromium)`);
@@ -204,7 +213,7 @@ describeIfEmulators("web client in Chromium", () => {
     await expect(page.locator("[data-source]").getAttribute("data-source")).resolves.toBe(
       "firestore",
     );
-    expect(await clipIds()).toEqual(sunday.clips.map((c) => c.clip_id));
+    await expectClipIds(sunday.clips.map((c) => c.clip_id));
     const poster = (id: string) =>
       page.locator(`[data-clip-id="${id}"] video`).getAttribute("poster");
     await expect(poster("03_vertical_72.5-100")).resolves.toMatch(
@@ -214,11 +223,9 @@ describeIfEmulators("web client in Chromium", () => {
     await shot("3a-video-firestore");
 
     await page.getByLabel("Status").selectOption("completed");
-    expect(await clipIds()).toEqual(
-      sunday.clips.filter((c) => c.status === "completed").map((c) => c.clip_id),
-    );
+    await expectClipIds(sunday.clips.filter((c) => c.status === "completed").map((c) => c.clip_id));
     await page.getByLabel("Style").selectOption("square");
-    expect(await clipIds()).toEqual(["05_square_130-151.75"]);
+    await expectClipIds(["05_square_130-151.75"]);
     await page.getByLabel("Style").selectOption("");
     await page.getByLabel("Status").selectOption("all");
   });

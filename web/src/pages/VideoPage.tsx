@@ -36,7 +36,7 @@ export function VideoPage({ backend, videoId }: { backend: Backend; videoId: str
   );
   // The styles of the whole video stay offered while a filter narrows the clips.
   const [styles, setStyles] = useState<string[]>([]);
-  const video = pages.first;
+  const video = pages.latest;
   const known = video ? Object.keys(video.statistics.by_style).sort() : [];
   if (known.some((s) => !styles.includes(s))) setStyles([...new Set([...styles, ...known])].sort());
 
