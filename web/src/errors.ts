@@ -11,7 +11,8 @@ export interface ShownError {
 const TITLES: Record<string, string> = {
   "not-found": "Not found: this video or clip does not exist, or it is not yours.",
   "permission-denied": "Not allowed: your account may not do this.",
-  unavailable: "The service is unavailable right now. Check your connection and try again.",
+  unavailable: "The service is unavailable right now. Try again in a moment.",
+  network: "The service cannot be reached. Check your connection and try again.",
   "invalid-argument": "The request was refused as invalid.",
   unauthenticated: "You are signed out: sign in again.",
   "failed-precondition": "Not possible right now.",
@@ -31,6 +32,11 @@ export function describeError(e: unknown): ShownError {
   // The Functions SDK prefixes its codes ("functions/not-found"); Auth's keep "auth/".
   const code = full.replace(/^functions\//, "");
   const message = typeof raw?.message === "string" ? raw.message : String(e);
+  // The SDK reports a request that got no answer at all (network down, server gone, or the
+  // server refusing this site's origin) as "internal" with the message "internal [0]" (HTTP
+  // status 0; older SDKs: "internal").
+  if (code === "internal" && /^internal( \[0\])?$/.test(message))
+    return { code: "network", title: TITLES.network, detail: "" };
   const title = TITLES[code] ?? "Something went wrong.";
   // The SDK's message for a bare code repeats the code ("not-found"): not worth showing.
   const detail = message.toLowerCase().replace(/[\s_]+/g, "-") === code ? "" : message;

@@ -315,12 +315,31 @@ describeIfEmulators("web client in Chromium", () => {
     expect(readFileSync(saved).equals(demoObjectBytes(clip.r2_key))).toBe(true);
   });
 
-  it("6. shows not-found for another user's video id typed into the address", async () => {
+  it("6. shows not-found for another user's video id typed into the address, and outages", async () => {
     await page.goto(`${web.url}/videos/legacy-mountain-hike`);
     await alert().waitFor();
     await expect(alert().getAttribute("data-code")).resolves.toBe("not-found");
     await expect(alert().textContent()).resolves.toContain("Not found");
     await shot("6-not-found");
+
+    // A server that answers unavailable, and one that does not answer at all.
+    await page.route("**/getVideoInfo", (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { status: "UNAVAILABLE", message: "R2 is unavailable" } }),
+      }),
+    );
+    await page.goto(`${web.url}/videos/sunday-league-final`);
+    await alert().waitFor();
+    await expect(alert().getAttribute("data-code")).resolves.toBe("unavailable");
+    await expect(alert().textContent()).resolves.toContain("R2 is unavailable");
+    await page.unroute("**/getVideoInfo");
+    await page.route("**/getVideoInfo", (route) => route.abort("connectionrefused"));
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.locator('.error[data-code="network"]').waitFor();
+    await expect(alert().textContent()).resolves.toContain("cannot be reached");
+    await page.unroute("**/getVideoInfo");
     // No admin page for a user without the claim.
     await page.goto(`${web.url}/admin`);
     await page.getByText("your account has no admin claim").waitFor();
