@@ -348,6 +348,8 @@ describeIfEmulators("web client in Chromium", () => {
 
   it("7. signs in as admin, shows a refused call, and runs a dry run", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
+    // Signed out once the sign-in form shows (a page loaded earlier would restore the session).
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await signIn("admin@clipstore.test", "admin-password");
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { name: "Migration of legacy R2 videos" }).waitFor();

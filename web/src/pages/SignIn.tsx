@@ -1,6 +1,7 @@
 import { signInWithEmailAndPassword, type Auth } from "firebase/auth";
 import { useState, type FormEvent } from "react";
 import { ErrorBanner } from "../components/ErrorBanner";
+import { TextField } from "../components/TextField";
 import type { DemoAccount } from "../config";
 import { describeError, type ShownError } from "../errors";
 
@@ -39,28 +40,24 @@ export function SignIn({ auth, demoAccounts }: Props) {
         Sign in
       </h1>
       <form onSubmit={submit} className="stack">
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onValue={setEmail}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
+        />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
