@@ -49,6 +49,7 @@ const results = {
 try {
   const fs = await startFirestore({ port: await freePort() });
   stops.push(fs.stop);
+  results.machine.firestore_settings = fs.settings; // strict: every commit takes commitLatencyMs
   const s3Dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-bench-s3-"));
   stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });

@@ -118,7 +118,9 @@ try {
   stops.push(web.stop);
 
   const fsKind = embedded
-    ? `embedded Node Firestore server (Java ${java || "missing"}: firebase-tools' Firestore emulator needs Java 21), clip triggers delivered by the local bridge`
+    ? `embedded Node Firestore server (Java ${java || "missing"}: firebase-tools' Firestore emulator needs Java 21), clip triggers delivered by the local bridge; ` +
+      `${embedded.settings.relax.length ? `relaxed: ${embedded.settings.relax.join(", ")}` : "strict"}, ` +
+      `commit latency ${embedded.settings.commitLatencyMs} ms, lock timeout ${embedded.settings.lockTimeoutMs} ms (scripts/servers/README.md)`
     : "firebase-tools Firestore emulator";
   const base = `http://127.0.0.1:${ports.functions}/${projectId}/us-central1`;
   console.log(`

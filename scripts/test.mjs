@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // npm test: starts the servers the suite needs on free loopback ports, runs the whole Jest
 // suite against them, stops them, and exits with Jest's status.
-//   - Firestore: the patched embedded server (scripts/servers/firestore.mjs), unless
-//     FIRESTORE_EMULATOR_HOST is already set (e.g. under `firebase emulators:exec`).
+//   - Firestore: the patched embedded server (scripts/servers/firestore.mjs), strict (refuses what
+//     production refuses; it first checks firestore.indexes.json as the deploy would), unless
+//     FIRESTORE_EMULATOR_HOST is already set (e.g. under `firebase emulators:exec`). After the
+//     whole suite, every index firestore.indexes.json declares must have served a query: an
+//     index no query uses fails the run; so does any query refused for want of an index (listed
+//     with the index to add).
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
@@ -25,6 +29,8 @@ const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
 const verbose = process.env.CLIPSTORE_VERBOSE === "1";
 const stops = [];
 let exitCode = 1;
+let indexReport = null; // () => { unused, missing } of the embedded server
+const wholeSuite = process.argv.length <= 2;
 
 async function stopAll() {
   while (stops.length) {
@@ -39,7 +45,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => stopAll().finally(() => process.exit(130)));
 }
 
-if (process.argv.length <= 2) {
+if (wholeSuite) {
   try {
     console.log("[test] lint: eslint + prettier --check (functions/)");
     execFileSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "lint"], {
@@ -53,9 +59,28 @@ if (process.argv.length <= 2) {
 }
 
 // The browser test (test/web) drives Debian's Chromium: the whole suite or a run naming it.
-const jestArgs = process.argv.slice(2);
-if (!jestArgs.some((a) => !a.startsWith("-")) || jestArgs.some((a) => /web/.test(a))) {
+if (wholeSuite || process.argv.slice(2).some((a) => /web/.test(a))) {
   ensureChromium((m) => console.log(`[test] ${m}`));
+}
+
+// A query the suite's server refused for want of an index is a product query production would
+// refuse: listed with the index to add, it fails the run even when the code swallowed the error
+// (tests that probe refusals run servers of their own). After the whole suite, a declared index
+// no query used is an index the product does not need (or a query the suite never runs).
+function reportIndexes({ unused, missing }, code) {
+  for (const message of missing) console.error(`[test] Firestore refused a query: ${message}`);
+  if (missing.length) code ||= 1;
+  if (!wholeSuite) return code;
+  if (unused.length === 0) {
+    console.log("[test] firestore.indexes.json: every declared index served a query of the suite");
+    return code;
+  }
+  console.error(
+    "[test] firestore.indexes.json declares indexes no query of the whole suite used: remove them, " +
+      "or test the product query that needs them:\n" +
+      unused.map((u) => `  - ${u.id}: ${u.description}`).join("\n"),
+  );
+  return code || 1;
 }
 
 try {
@@ -65,7 +90,11 @@ try {
     const fs = await startFirestore({ port: await freePort() });
     stops.push(fs.stop);
     firestoreHost = fs.hostPort;
-    firestoreKind = "embedded Node Firestore server (patched @firestore-emulator/server)";
+    indexReport = fs.indexReport;
+    const { relax, commitLatencyMs, lockTimeoutMs } = fs.settings;
+    firestoreKind =
+      `embedded Node Firestore server (patched @firestore-emulator/server), ` +
+      `${relax.length ? `relaxed: ${relax.join(", ")}` : "strict"}, commit latency ${commitLatencyMs} ms, lock timeout ${lockTimeoutMs} ms`;
   }
   const s3Dir = mkdtempSync(path.join(os.tmpdir(), "clipstore-s3-"));
   stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
@@ -127,6 +156,7 @@ try {
     },
   );
   exitCode = await new Promise((resolve) => jest.once("exit", (code) => resolve(code ?? 1)));
+  if (indexReport) exitCode = reportIndexes(indexReport(), exitCode);
 } catch (e) {
   console.error("[test] could not run the suite:", e);
   exitCode = 1;

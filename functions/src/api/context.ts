@@ -32,6 +32,7 @@ import {
   type ReadMode,
   type ResolvedReadMode,
 } from "../read-mode";
+import { firestoreIdProblem } from "../model/ids";
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
@@ -86,6 +87,8 @@ export interface Caller {
 /** `unauthenticated` first: every callable needs a signed-in user. */
 export function requireCaller(auth: Caller | undefined | null): Caller {
   if (!auth || typeof auth.uid !== "string" || auth.uid === "") throw new UnauthenticatedError();
+  const problem = firestoreIdProblem(auth.uid);
+  if (problem) throw new InvalidArgumentError(`auth.uid: ${problem}`, { field: "auth.uid" });
   return auth;
 }
 

@@ -10,9 +10,22 @@ export const SEGMENT_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export const CLIP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
+/** Firestore reserves ids matching `__.*__` ("Usage and limits": constraints on document IDs). */
+const RESERVED_ID = /^__.*__$/;
+
+/** Why Firestore would refuse `id` as a document id, or null when it accepts it. */
+export function firestoreIdProblem(id: string): string | null {
+  if (id === "" || id === "." || id === "..") return "cannot be empty, . or ..";
+  if (id.includes("/")) return "cannot contain /";
+  if (RESERVED_ID.test(id)) return "is reserved by Firestore (__…__)";
+  if (Buffer.byteLength(id, "utf8") > 1500) return "is longer than 1500 bytes";
+  return null;
+}
+
 export const uidSchema = z
   .string()
-  .regex(SEGMENT_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 _ -");
+  .regex(SEGMENT_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 _ -")
+  .refine((id) => !RESERVED_ID.test(id), "must not be __…__ (reserved by Firestore)");
 export const videoIdSchema = uidSchema;
 export const clipIdSchema = z
   .string()

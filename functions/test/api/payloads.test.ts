@@ -34,6 +34,13 @@ const odd: unknown[] = [
   { constructor: { prototype: {} } },
   { videoId: "v1\u0000" },
   { videoId: "..", clipId: "." },
+  // ids Firestore refuses (reserved __.*__): invalid-argument, not internal (strict stand-in)
+  { videoId: "__v__" },
+  { videoId: "__v__", clipId: "01" },
+  { action: "upsert", uid: "__u__", videoId: "v1", fileName: "01_a.mp4", sceneId: 1, style: "a" },
+  { action: "upsert", uid: "u1", videoId: "__v__", fileName: "01_a.mp4", sceneId: 1, style: "a" },
+  { action: "delete", uid: "u1", videoId: "__v__", clipId: "01" },
+  { mode: "r2", uid: "__u__" },
   { videoId: "v1", clipId: "01", download: null },
   { limit: Number.MAX_SAFE_INTEGER + 2 },
   { limit: Infinity },
@@ -78,6 +85,24 @@ describe("payloads", () => {
         }
         expect(`${name} ${JSON.stringify(data)?.slice(0, 80)}: ${code}`).not.toMatch(/: internal$/);
         if (code === "invalid-argument") expect(details).toEqual({ field: expect.any(String) });
+      }
+    },
+  );
+
+  it.each(handlers)(
+    "%s answers invalid-argument (auth.uid) to a caller whose uid Firestore refuses",
+    async (name, handler) => {
+      for (const uid of ["__u__", "a/b", "é".repeat(751)]) {
+        const err = await errorOf(
+          runHandler(
+            name,
+            await handlerDeps(),
+            caller(uid, { worker: true, admin: true }),
+            {},
+            handler,
+          ),
+        );
+        expect(err).toMatchObject({ code: "invalid-argument", details: { field: "auth.uid" } });
       }
     },
   );

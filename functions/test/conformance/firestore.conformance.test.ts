@@ -39,22 +39,41 @@
  *      ignored the cursor.
  */
 import { AggregateField, FieldPath, FieldValue, Timestamp } from "firebase-admin/firestore";
-import type { CollectionReference, DocumentSnapshot, Query } from "firebase-admin/firestore";
+import type {
+  CollectionReference,
+  DocumentSnapshot,
+  Firestore,
+  Query,
+} from "firebase-admin/firestore";
+import { startOwnFirestore, type OwnFirestore } from "../support/firestore-server";
 import { testFirestore } from "../support/servers-env";
 
-const db = testFirestore();
+// These pin query semantics on ad-hoc collections, not indexes (firestore-strict.conformance.test.ts
+// does): on the embedded stand-in they need the relaxation "indexes", so they run on a server of
+// their own; firebase-tools' emulator (FIRESTORE_EMULATOR_HOST) enforces no indexes anyway.
+let own: OwnFirestore | undefined;
+let db: Firestore;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const col = (name: string): CollectionReference => db.collection(`conf_${run}_${name}`);
 const ids = async (q: Query): Promise<string[]> => (await q.get()).docs.map((d) => d.id);
 
 jest.setTimeout(60_000);
 
+beforeAll(async () => {
+  if (process.env.CLIPSTORE_FIRESTORE_KIND === "firebase-tools") db = testFirestore();
+  else {
+    own = await startOwnFirestore({ relax: ["indexes"] });
+    db = own.db;
+  }
+});
+
 afterAll(async () => {
-  await db.terminate();
+  if (own) await own.stop();
+  else await db.terminate();
 });
 
 describe("queries", () => {
-  const clips = col("clips");
+  let clips: CollectionReference;
   // n mixes integers and doubles; insertion order is deliberately not the id order
   const seed: Array<[string, Record<string, unknown>]> = [
     ["c05", { owner: "a", n: 5, stats: { views: 50 } }],
@@ -72,6 +91,7 @@ describe("queries", () => {
   const byN = ["c01", "c02", "c03", "c04", "c05", "c06", "c07", "c08", "c09", "c10"];
 
   beforeAll(async () => {
+    clips = col("clips");
     for (const [id, data] of seed)
       await clips.doc(id).set({
         ...data,
