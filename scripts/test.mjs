@@ -10,7 +10,8 @@
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
-//   - Debian's Chromium for the browser test (apt-get, when /usr/bin/chromium is missing).
+//   - the web client (scripts/servers/web.mjs) on those emulators, for the browser test, and
+//     Debian's Chromium (apt-get, when /usr/bin/chromium is missing).
 // Extra arguments go to Jest (npm test -- test/api); without them (the whole suite, as CI runs
 // it) ESLint and Prettier check functions/ first.
 import { execFileSync, spawn } from "node:child_process";
@@ -23,6 +24,7 @@ import { freePort } from "./lib/ports.mjs";
 import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
+import { startWeb } from "./servers/web.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
@@ -101,10 +103,21 @@ try {
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
   stops.push(s3.stop);
 
-  // The browser test (test/web) serves the web client on this port; the functions accept calls
-  // from its origin (CORS_ORIGINS, a JSON list like functions/.env.local's).
-  process.env.CLIPSTORE_WEB_PORT ??= String(await freePort());
-  const webOrigins = ["127.0.0.1", "localhost"].map((h) => `http://${h}:${process.env.CLIPSTORE_WEB_PORT}`);
+  let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
+  let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;
+  const startEmulators = !authHost || !functionsHost;
+  const functionsPort = startEmulators ? await freePort() : 0;
+  const authPort = startEmulators ? await freePort() : 0;
+  if (startEmulators) {
+    authHost = `127.0.0.1:${authPort}`;
+    functionsHost = `127.0.0.1:${functionsPort}`;
+  }
+  // The web client for the browser test (test/web), on the emulators below. It is bound first
+  // so the functions can accept calls from its origin (CORS_ORIGINS, a JSON list like
+  // functions/.env.local's).
+  const web = await startWeb({ root, projectId, port: 0, authHost, functionsHost });
+  stops.push(web.stop);
+  const webOrigins = [web.url, web.url.replace("127.0.0.1", "localhost")];
 
   // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
   const r2 = {
@@ -114,11 +127,7 @@ try {
     CORS_ORIGINS: JSON.stringify(webOrigins),
   };
   const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
-  let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
-  let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;
-  if (!authHost || !functionsHost) {
-    const functionsPort = await freePort();
-    const authPort = await freePort();
+  if (startEmulators) {
     const emulators = await startFirebaseEmulators({
       root,
       projectId,
@@ -131,11 +140,9 @@ try {
     });
     stops.push(emulators.stop);
     console.log(`[test] Functions emulator runs the functions on Node ${emulators.functionsNode}`);
-    authHost = `127.0.0.1:${authPort}`;
-    functionsHost = `127.0.0.1:${functionsPort}`;
   }
   console.log(`[test] Jest on Node ${process.versions.node}; Firestore ${firestoreHost}: ${firestoreKind}`);
-  console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}`);
+  console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}, web ${web.url}`);
 
   const jest = spawn(
     process.execPath,
@@ -151,6 +158,7 @@ try {
         FIRESTORE_EMULATOR_HOST: firestoreHost,
         FIREBASE_AUTH_EMULATOR_HOST: authHost,
         CLIPSTORE_FUNCTIONS_EMULATOR: functionsHost,
+        CLIPSTORE_WEB_URL: web.url,
         CLIPSTORE_FIRESTORE_KIND: firestoreKind.startsWith("embedded") ? "embedded" : "firebase-tools",
       },
     },

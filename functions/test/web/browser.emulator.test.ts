@@ -1,15 +1,14 @@
 // The web client (web/) in a real browser: Debian's Chromium driven by playwright-core, against
 // the Auth and Functions emulators and the R2 stand-in that npm test started, with the demo
-// data of emulator-data/ loaded into them (scripts/load-demo-data.mjs) and the built page
-// served by scripts/servers/web.mjs on a free port. Each step keeps a screenshot in
-// functions/test-artifacts/web/ (gitignored). scripts/test.mjs installs Chromium with apt-get
-// when /usr/bin/chromium is missing.
-import { spawn, type ChildProcess } from "node:child_process";
+// data of emulator-data/ loaded into them (scripts/load-demo-data.mjs). scripts/test.mjs serves
+// the built page on those emulators (scripts/servers/web.mjs, CLIPSTORE_WEB_URL) and installs
+// Chromium with apt-get when /usr/bin/chromium is missing. Each step keeps a screenshot in
+// functions/test-artifacts/web/ (gitignored).
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { closeAllClients, emulatorsConfigured, signedInClient } from "../support/emulator-client";
-import { freePort } from "../support/ports";
 
 const root = path.resolve(__dirname, "../../..");
 const artifacts = path.join(root, "functions", "test-artifacts", "web");
@@ -77,37 +76,10 @@ function runScript(args: string[]): Promise<string> {
   });
 }
 
-/** Starts scripts/servers/web.mjs and resolves with its address once it serves. */
-function startWebServer(port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      "scripts/servers/web.mjs",
-      "--port",
-      String(port),
-      "--auth",
-      process.env.FIREBASE_AUTH_EMULATOR_HOST!,
-      "--functions",
-      process.env.CLIPSTORE_FUNCTIONS_EMULATOR!,
-    ],
-    { cwd: root, env: process.env },
-  );
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const ready = /web ready (\S+)/.exec(out);
-      if (ready) resolve({ child, url: ready[1] });
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`the web server exited ${code}:\n${out}`)));
-  });
-}
-
 describeIfEmulators("web client in Chromium", () => {
   jest.setTimeout(120_000);
-  let web: { child: ChildProcess; url: string };
+  // Served by scripts/test.mjs on the suite's emulators (scripts/servers/web.mjs).
+  const web = { url: process.env.CLIPSTORE_WEB_URL ?? "" };
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -146,6 +118,7 @@ describeIfEmulators("web client in Chromium", () => {
   }
 
   beforeAll(async () => {
+    if (!web.url) throw new Error("CLIPSTORE_WEB_URL is not set: run the suite with npm test");
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} is missing: npm test installs it (apt-get install -y chromium)`);
     mkdirSync(artifacts, { recursive: true });
@@ -154,8 +127,6 @@ describeIfEmulators("web client in Chromium", () => {
     // from their clips with the admin callable, as an operator would repair them.
     const admin = await signedInClient({ admin: true });
     await admin.call("recomputeVideoStats", { uid: "demo-user" });
-    // scripts/test.mjs chose the port, and the origin the functions accept (CORS_ORIGINS).
-    web = await startWebServer(Number(process.env.CLIPSTORE_WEB_PORT) || (await freePort()));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -164,7 +135,6 @@ describeIfEmulators("web client in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    web?.child.kill("SIGTERM");
     await closeAllClients();
   });
 
