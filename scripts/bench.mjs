@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: measures the local stack side by side, prints a Markdown table and writes
 // bench/results/latest.md and latest.json. Timings are reported, never asserted.
-// CLIPSTORE_BENCH_ONLY=presign,stats,... runs a subset.
+// CLIPSTORE_BENCH_ONLY=cold-start,presign,stats,... runs a subset.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -14,6 +14,7 @@ import { benchPresign } from "./bench/presign.mjs";
 import { benchStatsBurst } from "./bench/stats.mjs";
 import { benchVideoInfo } from "./bench/video-info.mjs";
 import { benchMigration } from "./bench/migration.mjs";
+import { benchColdStart } from "./bench/cold-start.mjs";
 import { quietly } from "./bench/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -62,6 +63,7 @@ try {
   const ctx = { lib, db, s3Endpoint: s3.endpoint, root };
 
   const sections = [
+    ["cold-start", "Cold start: module load time and memory per function", () => benchColdStart(ctx)],
     ["presign", "Presigning one GET URL", () => benchPresign(ctx)],
     ["video-info", "getVideoInfo: Firestore path against the legacy R2 path", () => benchVideoInfo(ctx)],
     ["stats", "Statistics: 200-clip burst from concurrent writers", () => benchStatsBurst(ctx)],

@@ -21,6 +21,7 @@ import { startTriggerBridge } from "./lib/trigger-bridge.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
 import { startWeb } from "./servers/web.mjs";
+import { applyLocalBucketCors, localWebOrigins } from "./lib/r2-cors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
@@ -60,6 +61,9 @@ try {
   mkdirSync(r2Dir, { recursive: true });
   const s3 = await startS3({ port: ports.r2, directory: r2Dir, buckets: ["clips"] });
   stops.push(s3.stop);
+  // Browsers on the local web client's origin may call the functions and fetch clips (Range).
+  const webOrigins = localWebOrigins();
+  await applyLocalBucketCors({ root, endpoint: s3.endpoint, origins: webOrigins });
 
   const java = javaMajorVersion();
   const useFirebaseFirestore = java >= 21 && process.env.CLIPSTORE_EMBEDDED_FIRESTORE !== "1";
@@ -77,7 +81,7 @@ try {
     authPort: ports.auth,
     firestorePort: useFirebaseFirestore ? ports.firestore : undefined,
     only: useFirebaseFirestore ? "firestore,functions,auth" : "functions,auth",
-    env: { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips" },
+    env: { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", CORS_ORIGINS: JSON.stringify(webOrigins) },
     secrets: { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" },
     firestoreHostPort: firestoreHost,
     log: verbose ? (m) => process.stdout.write(m) : () => {},
@@ -129,7 +133,7 @@ clipstore is running (project ${projectId}); Ctrl-C stops everything.
   Firestore  ${firestoreHost}   ${fsKind}
   Auth       127.0.0.1:${ports.auth}
   Functions  ${base}/<name>   (Node ${emulators.functionsNode}, as deployed; this process: Node ${process.versions.node})
-  R2         ${s3.endpoint}  bucket clips
+  R2         ${s3.endpoint}  bucket clips (CORS policy applied for ${webOrigins.join(", ")})
   Demo data  ${JSON.stringify(summary)}
 
 Call a function as the demo user (demo@clipstore.test / demo-password), from another shell:

@@ -25,6 +25,7 @@ import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
 import { startWeb } from "./servers/web.mjs";
+import { applyLocalBucketCors, localWebOrigins } from "./lib/r2-cors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
@@ -113,11 +114,13 @@ try {
     functionsHost = `127.0.0.1:${functionsPort}`;
   }
   // The web client for the browser test (test/web), on the emulators below. It is bound first
-  // so the functions can accept calls from its origin (CORS_ORIGINS, a JSON list like
-  // functions/.env.local's).
+  // so that its origin, with npm start's (localWebOrigins), is one the functions accept
+  // (CORS_ORIGINS, a JSON list like functions/.env.local's) and the bucket's CORS policy names.
   const web = await startWeb({ root, projectId, port: 0, authHost, functionsHost });
   stops.push(web.stop);
-  const webOrigins = [web.url, web.url.replace("127.0.0.1", "localhost")];
+  const webOrigins = [...localWebOrigins(), web.url, web.url.replace("127.0.0.1", "localhost")];
+  // The bucket CORS policy a real bucket gets (npm run r2-cors), for the local web client.
+  await applyLocalBucketCors({ root, endpoint: s3.endpoint, origins: webOrigins });
 
   // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
   const r2 = {

@@ -2,7 +2,13 @@
  * Every param, secret and switch of the project, in one place (shared/STYLE.md point 3).
  * Values are read with `.value()` at run time only; modules receive plain values.
  */
-import { defineInt, defineSecret, defineString } from "firebase-functions/params";
+import {
+  defineBoolean,
+  defineInt,
+  defineList,
+  defineSecret,
+  defineString,
+} from "firebase-functions/params";
 
 export const R2_ENDPOINT = defineString("R2_ENDPOINT", {
   description: "S3 API endpoint of the R2 account, e.g. https://<account>.r2.cloudflarestorage.com",
@@ -13,7 +19,26 @@ export const R2_BUCKET = defineString("R2_BUCKET", {
 });
 export const R2_ACCESS_KEY_ID = defineSecret("R2_ACCESS_KEY_ID");
 export const R2_SECRET_ACCESS_KEY = defineSecret("R2_SECRET_ACCESS_KEY");
+/** Bound only to the functions that call R2 (index.ts): least privilege. */
 export const R2_SECRETS = [R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY];
+
+/**
+ * App Check on the client-facing callables (listVideos, getVideoInfo, getClipUrl). On by
+ * default; the local emulators turn it off (functions/.env.local) and the tests
+ * run both settings.
+ */
+export const APP_CHECK_ENFORCED = defineBoolean("APP_CHECK_ENFORCED", {
+  default: true,
+  description: "Refuse client callables without a valid App Check token",
+});
+
+/**
+ * Browser origins allowed to call the callables (CORS). No default: a deploy asks for the
+ * web app's origins; the local list is in functions/.env.local.
+ */
+export const CORS_ORIGINS = defineList("CORS_ORIGINS", {
+  description: "Origins of the web app allowed to call the functions, e.g. https://app.example.com",
+});
 
 /** Lifetime of presigned GET URLs, in seconds (R2 allows 1 s to 7 days). */
 export const URL_TTL_SECONDS = defineInt("URL_TTL_SECONDS", {

@@ -76,3 +76,8 @@ export function readModeChanged(fields: { mode: string | null; uid: string | nul
 export function urlTtlInvalid(fields: { value: number; using: number }) {
   logger.warn("URL_TTL_SECONDS out of range (1..604800): clamped", fields);
 }
+
+/** R2 failed during a read that can answer without it: the answer is flagged, not failed. */
+export function apiR2Degraded(fields: { function: string; uid: string; error: string }) {
+  logger.warn("R2 unavailable: answered from Firestore only", fields);
+}

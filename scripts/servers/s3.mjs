@@ -17,23 +17,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const require = createRequire(import.meta.url);
 const thisFile = fileURLToPath(import.meta.url);
 
-// Browsers may GET/HEAD/PUT from anywhere; video playback needs Range and these headers exposed.
-const CORS_XML = `<CORSConfiguration>
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>GET</AllowedMethod>
-    <AllowedMethod>HEAD</AllowedMethod>
-    <AllowedMethod>PUT</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <AllowedHeader>Range</AllowedHeader>
-    <ExposeHeader>Content-Length</ExposeHeader>
-    <ExposeHeader>Content-Range</ExposeHeader>
-    <ExposeHeader>Accept-Ranges</ExposeHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
-
+// Buckets start without a CORS configuration, as on R2: npm start and npm test apply the
+// product's policy through PutBucketCors (scripts/lib/r2-cors.mjs).
 export async function startS3({ host = "127.0.0.1", port = 0, directory, buckets = ["clips"] } = {}) {
   const tempDirectory = directory ? undefined : mkdtempSync(join(tmpdir(), "clipstore-s3-"));
   const nodeOptions = [process.env.NODE_OPTIONS, "--openssl-legacy-provider"].filter(Boolean).join(" ");
@@ -58,7 +43,7 @@ export async function startS3({ host = "127.0.0.1", port = 0, directory, buckets
       child.once("error", reject);
       child.once("message", (message) => (message?.error ? reject(new Error(`s3rver: ${message.error}`)) : resolve(message.port)));
       exited.then(({ code, signal }) => reject(new Error(`s3rver exited before it was ready (code ${code}, signal ${signal})`)));
-      child.send({ host, port, directory: directory ?? tempDirectory, buckets, cors: CORS_XML });
+      child.send({ host, port, directory: directory ?? tempDirectory, buckets });
     });
   } catch (err) {
     child.kill("SIGKILL");
@@ -106,14 +91,14 @@ export async function startS3({ host = "127.0.0.1", port = 0, directory, buckets
 // --- child process: runs s3rver -------------------------------------------------------------
 async function runChild() {
   const S3rver = require("s3rver");
-  process.once("message", async ({ host, port, directory, buckets, cors }) => {
+  process.once("message", async ({ host, port, directory, buckets }) => {
     try {
       const server = new S3rver({
         address: host,
         port,
         directory,
         silent: true,
-        configureBuckets: buckets.map((name) => ({ name, configs: [cors] })),
+        configureBuckets: buckets.map((name) => ({ name, configs: [] })),
       });
       const address = await server.run();
       const exit = () => {

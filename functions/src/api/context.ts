@@ -2,30 +2,27 @@
  * What every callable shares: its dependencies (passed in, so tests drive the handlers
  * directly), the caller, payload validation, error mapping and the one metrics line per call.
  */
-import {
-  HttpsError,
-  onCall,
-  type CallableFunction,
-  type CallableRequest,
-} from "firebase-functions/https";
+import type { CallableRequest } from "firebase-functions/https";
 import type { Firestore } from "firebase-admin/firestore";
 import type { z } from "zod";
 import {
   DEFAULT_READ_MODE,
   MAX_URL_TTL_SECONDS,
-  R2_SECRETS,
   READ_MODE_CACHE_SECONDS,
   STATS_SHARDS,
   URL_TTL_SECONDS,
 } from "../config";
 import {
   InvalidArgumentError,
+  isDomainError,
   PermissionDeniedError,
   UnauthenticatedError,
   toHttpsError,
 } from "../errors";
 import * as logs from "../logs";
-import { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
+import type { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
+import type { StepHook } from "../migration/video-writer";
+import { cloudTasksMigrationQueue, type MigrationQueue } from "../migration/queue";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -36,7 +33,7 @@ import { firestoreIdProblem } from "../model/ids";
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
-import { firebaseUserDirectory, type UserDirectory } from "./user-directory";
+import { assertNotRevoked, firebaseUserDirectory, type UserDirectory } from "./user-directory";
 
 /** Counts what one call costs; handlers add to it as they go (issue 6). */
 export class CallMetrics {
@@ -73,15 +70,20 @@ export interface ApiDeps {
   statsShards: number;
   /** The on-demand migration run after a fallback read (the real one unless a test swaps it). */
   migrateVideo: MigrateVideoFn;
+  /** Passed to the migration's video writer (tests pause writers at its steps). */
+  onStep?: StepHook;
+  /** Where a large legacy video's migration is handed off (Cloud Tasks). */
+  migrationQueue: MigrationQueue;
   /** Firebase Auth users (registerClip checks the owner it is given exists). */
   users: UserDirectory;
   metrics: CallMetrics;
 }
 
-/** The verified caller, as `request.auth` carries it. */
+/** The verified caller, as `request.auth` carries it (the raw ID token for revocation checks). */
 export interface Caller {
   uid: string;
   token: Record<string, unknown>;
+  rawToken?: string;
 }
 
 /** `unauthenticated` first: every callable needs a signed-in user. */
@@ -156,8 +158,11 @@ export async function runHandler<T>(
     return result;
   } catch (error) {
     const httpsError = toHttpsError(error);
-    const unexpected = httpsError.code === "internal" && !(error instanceof HttpsError);
-    logs.apiCall(line(httpsError.code, unexpected ? describe(error) : httpsError.message));
+    // Infrastructure errors (mapped to internal, unavailable, resource-exhausted) keep their
+    // cause in the log line; the client sees only the code and a generic message.
+    logs.apiCall(
+      line(httpsError.code, isDomainError(error) ? httpsError.message : describe(error)),
+    );
     throw httpsError;
   }
 }
@@ -169,6 +174,7 @@ function describe(error: unknown): string {
 
 let readModes: ReadModeSource | undefined;
 let users: UserDirectory | undefined;
+let queue: MigrationQueue | undefined;
 
 /** The instance's read-mode switch (its cache lives as long as the instance). */
 function instanceReadModes(firestore: Firestore): ReadModeSource {
@@ -182,6 +188,10 @@ function instanceReadModes(firestore: Firestore): ReadModeSource {
   return readModes;
 }
 
+/** The on-demand migration, loaded on the first fallback read that needs it (cold start). */
+const lazyMigrateVideo: MigrateVideoFn = async (...args) =>
+  (await import("../migration/migrate-video")).migrateVideo(...args);
+
 /** The real dependencies, with fresh metrics for one call. */
 export function productionDeps(): ApiDeps {
   const firestore = db();
@@ -192,7 +202,8 @@ export function productionDeps(): ApiDeps {
     readModes: instanceReadModes(firestore),
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
-    migrateVideo: realMigrateVideo,
+    migrateVideo: lazyMigrateVideo,
+    migrationQueue: (queue ??= cloudTasksMigrationQueue()),
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };
@@ -204,12 +215,19 @@ export type Handler<T> = (
   data: unknown,
 ) => Promise<T>;
 
-/** A 2nd-gen callable around a handler: the thin wrapper each api/<name>.ts exports. */
+/**
+ * What each api/<name>.ts exports for its callable: the request handler that index.ts wraps in
+ * `onCall` (with the function's settings) and loads on the first call. A caller with an admin
+ * or worker claim is checked for revocation before the handler runs.
+ */
 export function callable<T>(
   name: string,
   handler: Handler<T>,
-): CallableFunction<unknown, Promise<T>> {
-  return onCall({ secrets: R2_SECRETS }, (request: CallableRequest<unknown>) =>
-    runHandler(name, productionDeps(), request.auth as Caller | undefined, request.data, handler),
-  );
+): (request: CallableRequest<unknown>) => Promise<T> {
+  const checked: Handler<T> = async (deps, auth, data) => {
+    await assertNotRevoked(auth);
+    return handler(deps, auth, data);
+  };
+  return (request) =>
+    runHandler(name, productionDeps(), request.auth as Caller | undefined, request.data, checked);
 }

@@ -2,7 +2,8 @@
  * getClipUrl({ videoId, clipId, download? }): one presigned GET URL for a clip of the caller's
  * video and when it expires. `download: true` makes the browser save it under the clip's file
  * name (response-content-disposition: attachment). Same read modes as getVideoInfo; a clip is
- * looked up in R2 only when its video is not in Firestore (a migrated video is authoritative).
+ * looked up in R2 only when its video is not in Firestore (a migrated video is authoritative),
+ * by listing that clip's own keys (`clips/{clipId}.`), not the whole video.
  */
 import { z } from "zod";
 import { FailedPreconditionError, NotFoundError } from "../errors";
@@ -11,7 +12,7 @@ import type { ReadMode } from "../read-mode";
 import { getClip } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
-import { loadLegacyVideo } from "./legacy-source";
+import { loadLegacyClip } from "./legacy-source";
 import type { ReadSource } from "./views";
 
 const payloadSchema = z
@@ -72,8 +73,7 @@ export async function handleGetClipUrl(
     }
   }
   if (!found && (mode === "r2" || (mode === "firestore_with_r2_fallback" && !videoInFirestore))) {
-    const video = await loadLegacyVideo(deps.store, caller.uid, videoId);
-    const clip = video?.clips.find((c) => c.clip_id === clipId);
+    const clip = await loadLegacyClip(deps.store, caller.uid, videoId, clipId);
     if (clip)
       found = { key: clip.r2_key, fileName: clip.file_name, status: clip.status, source: "r2" };
   }

@@ -11,7 +11,8 @@
  *
  * Firestore answers in modes `firestore` and `firestore_with_r2_fallback`; a video missing
  * there is built from the legacy R2 layout in the fallback mode (then migrated on demand, after
- * the answer is built, never failing it) and always in mode `r2`. `source` says which.
+ * the answer is built, never failing it: inline up to one chunk of clips, else handed to the
+ * migration task queue) and always in mode `r2`. `source` says which.
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
@@ -28,6 +29,7 @@ import { readVideoStatsCounted } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyVideo } from "./legacy-source";
+import { DEFAULT_CLIPS_PER_BATCH } from "../migration/video-writer";
 import {
   clipRecordFromDoc,
   clipRecordFromLegacy,
@@ -40,6 +42,8 @@ import {
 } from "./views";
 
 export const DEFAULT_CLIP_PAGE_SIZE = 50;
+/** Larger legacy videos are migrated by a task, not while the reader waits. */
+export const ON_READ_MAX_CLIPS = DEFAULT_CLIPS_PER_BATCH;
 export const MAX_CLIP_PAGE_SIZE = 200;
 
 const payloadSchema = z
@@ -232,12 +236,20 @@ async function fromR2(
   };
 }
 
-/** Migrates a video just read from R2; logged, never thrown: the user's answer is already built. */
+/**
+ * Migrates a video just read from R2; logged, never thrown: the user's answer is already built.
+ * A video of more than one chunk of clips is handed off to a task (migration/queue.ts) so the
+ * reader waits at most for one claimed chunk, never for a large video's migration.
+ */
 async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
   const { uid, videoId } = video;
   try {
+    if (video.clips.length > ON_READ_MAX_CLIPS) {
+      deps.metrics.extra.migrated_on_read = await deps.migrationQueue.enqueueVideo(uid, videoId);
+      return;
+    }
     const result = await deps.migrateVideo(
-      { db: deps.db, store: deps.store, clock: deps.clock },
+      { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
       uid,
       videoId,
       { video },

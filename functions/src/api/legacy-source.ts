@@ -3,7 +3,8 @@
  * `firestore_with_r2_fallback`): the same parsing as the migration (storage/legacy-layout.ts).
  */
 import { SEGMENT_PATTERN } from "../model/ids";
-import { isVideo, type LegacyVideo } from "../storage/legacy-layout";
+import { buildLegacyVideo, isVideo, videoPrefix, type LegacyVideo } from "../storage/legacy-layout";
+import type { ClipInput } from "../model/clip";
 import { readLegacyVideo } from "../storage/legacy-reader";
 import type { ObjectStore } from "../storage/object-store";
 
@@ -33,4 +34,19 @@ export async function loadLegacyVideo(
 ): Promise<LegacyVideo | null> {
   const read = await readLegacyVideo(store, uid, videoId);
   return read && isVideo(read.objects) ? read.video : null;
+}
+
+/**
+ * One clip of a legacy video, from a listing of that clip's file names only
+ * (`clips/{clipId}.`), never the whole video: what getClipUrl needs (key, file name, status).
+ */
+export async function loadLegacyClip(
+  store: ObjectStore,
+  uid: string,
+  videoId: string,
+  clipId: string,
+): Promise<ClipInput | null> {
+  const page = await store.list({ prefix: `${videoPrefix(uid, videoId)}clips/${clipId}.` });
+  const video = buildLegacyVideo(uid, videoId, page.objects, undefined);
+  return video.clips.find((c) => c.clip_id === clipId) ?? null;
 }

@@ -7,23 +7,34 @@
  * By read mode:
  * - firestore: the Firestore query only.
  * - firestore_with_r2_fallback: the Firestore query, merged with the videos that exist only in
- *   R2 (not migrated yet), in the same order and under the same cursor. Finding them costs one
- *   R2 listing (Delimiter "/") plus one document read per R2 video id, and building each one
- *   costs two R2 calls; once the migration is done, switch to `firestore`.
+ *   R2 (not migrated yet), in the same order and under the same cursor. A user whose legacy
+ *   videos are all migrated (the marker of migration/markers.ts, kept by the runner, the
+ *   verification and this function) costs one document read and no R2 call. Otherwise: one
+ *   listing of the user's objects, one read per R2 video id, and one highlights.json read per
+ *   legacy video on the page (not per legacy video). If R2 fails, the Firestore page is
+ *   answered with `r2_unavailable: true` (and `r2_degraded` in the log line).
  * - r2: every video from the legacy layout (the rollback path; the cost grows with the user's
  *   videos, since sorting by creation time needs each video's objects).
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import * as logs from "../logs";
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError, isDomainError } from "../errors";
+import { allLegacyMigrated, setLegacyMarkers } from "../migration/markers";
+import {
+  buildLegacyVideo,
+  highlightsKey,
+  isVideo,
+  type LegacyObject,
+  type LegacyVideo,
+} from "../storage/legacy-layout";
+import type { ObjectStore } from "../storage/object-store";
 import { SEGMENT_PATTERN } from "../model/ids";
 import type { VideoStats } from "../model/stats";
 import { paths } from "../repositories/paths";
 import { decodePosition, encodePosition } from "../repositories/cursor";
 import { listVideos as listVideoDocs } from "../repositories/videos";
 import { readVideoStatsMany } from "../stats/read";
-import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { mapWithConcurrency } from "../concurrency";
 import { listLegacyVideoIds, loadLegacyVideo } from "./legacy-source";
@@ -54,11 +65,15 @@ export interface ListVideosResponse {
   /** Pass back as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
   read_mode: ReadMode;
+  /** R2 failed: legacy videos not migrated yet may be missing from this page, or untitled. */
+  r2_unavailable?: true;
 }
 
 interface Entry {
   position: ListPosition;
   build: () => VideoSummary | null;
+  /** Reads what `build` needs beyond the listing (a legacy video's title), once on the page. */
+  hydrate?: (store: ObjectStore) => Promise<void>;
 }
 
 export async function handleListVideos(
@@ -113,26 +128,52 @@ export async function handleListVideos(
   }
 
   let legacyCount = 0;
-  if (mode !== "firestore") {
-    let ids = await listLegacyVideoIds(deps.store, uid);
-    if (mode === "firestore_with_r2_fallback" && ids.length > 0)
-      ids = await onlyNotInFirestore(deps, uid, ids);
+  let r2Degraded = false;
+  if (mode === "r2") {
+    const ids = await listLegacyVideoIds(deps.store, uid);
     const legacy = (
       await mapWithConcurrency(ids, R2_CONCURRENCY, (id) => loadLegacyVideo(deps.store, uid, id))
     ).filter((v): v is LegacyVideo => v !== null);
     for (const video of legacy) {
-      const position = {
-        createdAt: Timestamp.fromDate(legacyVideoTimes(video).createdAt),
-        id: video.videoId,
-      };
+      const position = positionOf(video);
       if (after && comparePositions(position, after) <= 0) continue;
       legacyCount += 1;
       entries.push({ position, build: () => summaryFromLegacy(video, now) });
     }
+  } else if (mode === "firestore_with_r2_fallback") {
+    metrics.firestoreReads += 1;
+    if (await allLegacyMigrated(deps.db, uid)) {
+      metrics.extra.legacy_all_migrated = true;
+    } else {
+      try {
+        const pending = await pendingLegacyVideos(deps, uid);
+        for (const p of pending) {
+          if (after && comparePositions(p.position, after) <= 0) continue;
+          legacyCount += 1;
+          entries.push(p);
+        }
+      } catch (error) {
+        if (isDomainError(error)) throw error;
+        // R2 is down or slow: the Firestore page still answers, flagged as partial.
+        r2Degraded = true;
+        metrics.extra.r2_degraded = true;
+        logs.apiR2Degraded({ function: "listVideos", uid, error: String(error) });
+      }
+    }
   }
-
   entries.sort((a, b) => comparePositions(a.position, b.position));
   const page = entries.slice(0, limit);
+  // Titles of the legacy videos on this page only: at most `limit` highlights.json reads. A
+  // failed read leaves that title empty and flags the answer, like a failed listing.
+  await mapWithConcurrency(page, R2_CONCURRENCY, async (e) => {
+    try {
+      await e.hydrate?.(deps.store);
+    } catch (error) {
+      r2Degraded = true;
+      metrics.extra.r2_degraded = true;
+      logs.apiR2Degraded({ function: "listVideos", uid, error: String(error) });
+    }
+  });
   const hasMore = entries.length > limit || firestoreHasMore;
   const last = page[page.length - 1];
   metrics.readPath = legacyCount === 0 ? "firestore" : firestoreCount === 0 ? "r2" : "mixed";
@@ -141,7 +182,60 @@ export async function handleListVideos(
     videos: page.map((e) => e.build()).filter((v): v is VideoSummary => v !== null),
     next_cursor: hasMore && last ? encodePosition(last.position) : null,
     read_mode: mode,
+    ...(r2Degraded ? { r2_unavailable: true } : {}),
   };
+}
+
+function positionOf(video: LegacyVideo): ListPosition {
+  return { createdAt: Timestamp.fromDate(legacyVideoTimes(video).createdAt), id: video.videoId };
+}
+
+/**
+ * The user's legacy videos that are not in Firestore yet, positioned from one listing of the
+ * user's objects (creation time = the earliest object); each is built with its title only if it
+ * lands on the page (`hydrate`). When every legacy video is in Firestore, the user is marked
+ * and R2 is not listed for them again.
+ */
+async function pendingLegacyVideos(deps: ApiDeps, uid: string): Promise<Entry[]> {
+  const objects = await deps.store.listAll(`users/${uid}/videos/`);
+  const byVideo = new Map<string, LegacyObject[]>();
+  for (const o of objects) {
+    const id = o.key.slice(`users/${uid}/videos/`.length).split("/")[0];
+    if (!SEGMENT_PATTERN.test(id)) continue;
+    const group = byVideo.get(id);
+    if (group) group.push(o);
+    else byVideo.set(id, [o]);
+  }
+  const ids = [...byVideo].filter(([, objs]) => isVideo(objs)).map(([id]) => id);
+  const missing = ids.length ? await onlyNotInFirestore(deps, uid, ids) : [];
+  if (missing.length === 0) {
+    await setLegacyMarkers(deps.db, [{ uid, allMigrated: true, by: "list-videos" }]);
+    deps.metrics.firestoreWrites += 1;
+    return [];
+  }
+  // This costly path is meant to be brief: the user's videos are handed to a migration task,
+  // whose completed pass marks the user (one task per user at a time: a deterministic id).
+  deps.metrics.extra.legacy_pending = missing.length;
+  deps.metrics.extra.migration_handoff = await deps.migrationQueue
+    .enqueueUser(uid)
+    .catch((error: unknown) => {
+      logs.apiMigrationOnReadFailed({ uid, videoId: "(all)", error: String(error) });
+      return "error";
+    });
+  return missing.map((id) => {
+    const videoObjects = byVideo.get(id)!;
+    let video = buildLegacyVideo(uid, id, videoObjects, undefined);
+    const entry: Entry = {
+      position: positionOf(video),
+      build: () => summaryFromLegacy(video, deps.clock.now()),
+      hydrate: async (store) => {
+        const key = highlightsKey(uid, id);
+        if (videoObjects.some((o) => o.key === key))
+          video = buildLegacyVideo(uid, id, videoObjects, await store.getText(key));
+      },
+    };
+    return entry;
+  });
 }
 
 /** The ids among `ids` that have no Firestore video document (read 300 at a time). */

@@ -3,7 +3,6 @@
  * the clips for one video, or for all of a user's videos, fix any drift and report it. The same
  * repair runs every hour over the videos whose statistics moved lately (repairRecentVideoStats).
  */
-import { onSchedule } from "firebase-functions/scheduler";
 import { z } from "zod";
 import { STATS_SHARDS } from "../config";
 import * as logs from "../logs";
@@ -44,23 +43,23 @@ export async function handleRecomputeVideoStats(
 
 export const recomputeVideoStats = callable("recomputeVideoStats", handleRecomputeVideoStats);
 
-/** Looks back a little more than the schedule's period, so no window is missed. */
-export const repairRecentVideoStats = onSchedule(
-  { schedule: "every 60 minutes", timeoutSeconds: 540 },
-  async () => {
-    const now = systemClock.now();
-    const since = new Date(now.getTime() - 75 * 60 * 1000);
-    const result = await repairRecentStats(db(), since, STATS_SHARDS.value(), now);
-    logs.statsRepaired({
-      trigger: "schedule",
-      videos: result.videos,
-      videos_with_drift: result.videosWithDrift,
-      truncated: result.truncated,
-      fixed: result.reports.map((r) => ({
-        video: `${r.uid}/${r.videoId}`,
-        clips: r.fixedClips,
-        shards: r.fixedShards,
-      })),
-    });
-  },
-);
+/**
+ * The hourly repair's body (index.ts schedules it and loads this module on the first tick).
+ * Looks back a little more than the schedule's period, so no window is missed.
+ */
+export const repairRecentVideoStats = async () => {
+  const now = systemClock.now();
+  const since = new Date(now.getTime() - 75 * 60 * 1000);
+  const result = await repairRecentStats(db(), since, STATS_SHARDS.value(), now);
+  logs.statsRepaired({
+    trigger: "schedule",
+    videos: result.videos,
+    videos_with_drift: result.videosWithDrift,
+    truncated: result.truncated,
+    fixed: result.reports.map((r) => ({
+      video: `${r.uid}/${r.videoId}`,
+      clips: r.fixedClips,
+      shards: r.fixedShards,
+    })),
+  });
+};

@@ -13,7 +13,7 @@
  * The owner must be an existing Firebase Auth user (`not-found` otherwise).
  */
 import { z } from "zod";
-import { FailedPreconditionError, NotFoundError } from "../errors";
+import { FailedPreconditionError, NotFoundError, UnavailableError } from "../errors";
 import {
   clipStatusSchema,
   durationSeconds,
@@ -25,6 +25,7 @@ import { CLIP_ID_PATTERN, clipIdSchema, uidSchema, videoIdSchema } from "../mode
 import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips";
 import { createVideoIfMissing, getVideo } from "../repositories/videos";
 import { clipKey, thumbnailKey, videoPrefix } from "../storage/legacy-layout";
+import { onDemandOwner } from "../migration/migrate-video";
 import {
   callable,
   parsePayload,
@@ -230,11 +231,21 @@ async function migrateLegacyVideoFirst(
   );
   if (!legacy) return null;
   const result = await deps.migrateVideo(
-    { db: deps.db, store: deps.store, clock: deps.clock },
+    { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
     uid,
     videoId,
+    { owner: onDemandOwner("register-clip") },
   );
   deps.metrics.firestoreWrites += result.firestoreWrites;
+  if (result.outcome === "claim_held" || result.outcome === "claim_lost") {
+    // Another writer is moving this legacy video into Firestore right now: registering the
+    // clip before it finishes would create a worker video over a half-migrated one. The
+    // worker retries (`unavailable`); by then the video is migrated and the clip goes in.
+    throw new UnavailableError(
+      `legacy video ${videoId} is being migrated by ${result.holder ?? "another writer"}: retry shortly`,
+      { videoId, holder: result.holder ?? null },
+    );
+  }
   return result.outcome;
 }
 

@@ -14,7 +14,8 @@
  * history). FIRESTORE_EMULATOR_HOST, when set, points firebase-admin at an emulator.
  * The checkpoint lives in Firestore: running the same command again resumes.
  *
- * Exit codes: 0 done, 1 failed, 2 verification found mismatches, 3 another run holds the lease.
+ * Exit codes: 0 done, 1 failed, 2 verification found mismatches, 3 another run holds the lease,
+ * 4 the read mode was not changed (no clean verification of the scope, or the pass is not done).
  */
 import { logFile } from "./log-sink"; // first: see log-sink.ts
 import { parseArgs } from "node:util";
@@ -30,6 +31,9 @@ import {
 } from "../migration/runner";
 import { DEFAULT_STATE_PATH, resetState } from "../migration/state";
 import { verifyMigration, type VerifyReport } from "../migration/verify";
+import { MAX_CLIPS_PER_BATCH } from "../migration/video-writer";
+import { FailedPreconditionError, InvalidArgumentError } from "../errors";
+import { switchReadMode } from "../migration/read-switch";
 import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
 import { paths } from "../repositories/paths";
 import { systemClock } from "../runtime";
@@ -44,12 +48,17 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --uid U                   only users/U/ (its own checkpoint: migration/user-U)
   --force                   rewrite videos already in Firestore
   --restart                 start a new pass from the beginning (forget the checkpoint)
-  --read-mode MODE          after a clean run (and clean verification with --verify), set
-                            config/runtime read_mode to MODE (${READ_MODES.join(" | ")})
+  --read-mode MODE          after the run (or the verification with --verify), set the read
+                            mode to MODE (${READ_MODES.join(" | ")}); with --uid for that user only.
+                            firestore needs a clean, complete, uncapped verification of the
+                            same scope (users/ or users/U/) with no failed or deferred video
+  --force-read-mode         set it without that verification (needs --reason; logged)
+  --reason TEXT             why the read mode is forced
   --time-budget SECONDS     stop taking new videos after this long
   --min-age SECONDS         leave videos with a younger object for a later run (default 3600:
                             it may be a new upload the worker has not registered yet; 0: none)
   --page-size N             ListObjectsV2 MaxKeys (1-1000, default 1000)
+  --clips-per-batch N       clips per Firestore transaction (1-240, default 200)
   --state-path PATH         checkpoint document (default ${DEFAULT_STATE_PATH})
   --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
   --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)
@@ -71,9 +80,12 @@ export interface CliOptions {
   maxVideos?: number;
   uid?: string;
   readMode?: ReadMode;
+  forceReadMode: boolean;
+  reason?: string;
   timeBudgetSeconds?: number;
   minAgeSeconds: number;
   pageSize?: number;
+  clipsPerBatch?: number;
   statePath: string;
   project?: string;
   endpoint?: string;
@@ -110,9 +122,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         "max-videos": { type: "string" },
         uid: { type: "string" },
         "read-mode": { type: "string" },
+        "force-read-mode": { type: "boolean", default: false },
+        reason: { type: "string" },
         "time-budget": { type: "string" },
         "min-age": { type: "string" },
         "page-size": { type: "string" },
+        "clips-per-batch": { type: "string" },
         "state-path": { type: "string" },
         project: { type: "string" },
         endpoint: { type: "string" },
@@ -139,9 +154,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     throw new UsageError("--restart does not combine with --dry-run (it writes the checkpoint)");
   if (readMode !== undefined && values["dry-run"])
     throw new UsageError("--read-mode does not combine with --dry-run");
+  if (values["force-read-mode"] && (readMode === undefined || !values.reason?.trim()))
+    throw new UsageError("--force-read-mode needs --read-mode and --reason");
   const pageSize = positiveInt("page-size", values["page-size"]);
   if (pageSize !== undefined && pageSize > 1000)
     throw new UsageError("--page-size must be at most 1000");
+  const clipsPerBatch = positiveInt("clips-per-batch", values["clips-per-batch"]);
+  if (clipsPerBatch !== undefined && clipsPerBatch > MAX_CLIPS_PER_BATCH)
+    throw new UsageError(`--clips-per-batch must be at most ${MAX_CLIPS_PER_BATCH}`);
   return {
     dryRun: values["dry-run"] === true,
     verify: values.verify === true,
@@ -150,10 +170,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     maxVideos: positiveInt("max-videos", values["max-videos"]),
     uid,
     readMode: readMode,
+    forceReadMode: values["force-read-mode"] === true,
+    reason: values.reason,
     timeBudgetSeconds: positiveInt("time-budget", values["time-budget"]),
     minAgeSeconds:
       values["min-age"] === "0" ? 0 : (positiveInt("min-age", values["min-age"]) ?? 3600),
     pageSize,
+    clipsPerBatch,
     statePath: values["state-path"] ?? (uid ? statePathForUid(uid) : DEFAULT_STATE_PATH),
     project: values.project ?? env.GCLOUD_PROJECT ?? env.GOOGLE_CLOUD_PROJECT,
     endpoint: values.endpoint ?? env.R2_ENDPOINT,
@@ -277,7 +300,7 @@ function printRun(report: RunReport, io: CliIo): void {
 
 function printVerify(report: VerifyReport, io: CliIo): void {
   io.out(
-    `verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches`,
+    `verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches, ${report.videosFailed} failed, ${report.videosDeferred} deferred (too recent)${report.complete ? "" : " — INCOMPLETE (capped or cut short)"}`,
   );
   for (const m of report.mismatches) {
     const where = `${m.uid}/${m.videoId}${m.clipId ? `/${m.clipId}` : ""}`;
@@ -288,16 +311,37 @@ function printVerify(report: VerifyReport, io: CliIo): void {
   }
 }
 
-async function switchReadMode(db: Firestore, mode: ReadMode, io: CliIo): Promise<void> {
+async function setReadMode(db: Firestore, options: CliOptions, io: CliIo): Promise<boolean> {
   const source = new ReadModeSource({
     ref: paths.runtimeConfig(db),
     defaultMode: "firestore_with_r2_fallback",
     cacheSeconds: 0,
   });
-  const stored = await source.write(mode, null, "cli:migrate", systemClock.now());
-  io.out(
-    `read mode set: config/runtime read_mode = ${stored.global} (instances pick it up within their cache period)`,
-  );
+  const uid = options.uid ?? null;
+  try {
+    const stored = await switchReadMode(
+      db,
+      source,
+      {
+        mode: options.readMode!,
+        uid,
+        force: options.forceReadMode,
+        reason: options.reason,
+        by: "cli:migrate",
+      },
+      systemClock.now(),
+    );
+    const value = uid === null ? stored.global : stored.byUid[uid];
+    io.out(
+      `read mode set: config/runtime ${uid === null ? "read_mode" : `read_mode_by_uid.${uid}`} = ${value} (instances pick it up within their cache period)`,
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof FailedPreconditionError || error instanceof InvalidArgumentError))
+      throw error;
+    io.out(`read mode NOT changed: ${error.message}`);
+    return false;
+  }
 }
 
 export async function main(
@@ -333,6 +377,7 @@ export async function main(
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);
     const report = await verifyMigration(deps, {
       uid: options.uid,
+      minObjectAgeMs: options.minAgeSeconds * 1000,
       pageSize: options.pageSize,
       maxVideos: options.maxVideos,
       save: true,
@@ -344,7 +389,7 @@ export async function main(
       if (options.readMode) io.out(`read mode NOT changed: fix the mismatches first`);
       return 2;
     }
-    if (options.readMode) await switchReadMode(deps.db, options.readMode, io);
+    if (options.readMode && !(await setReadMode(deps.db, options, io))) return 4;
     return 0;
   }
 
@@ -373,6 +418,7 @@ export async function main(
       timeBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
       minObjectAgeMs: options.minAgeSeconds * 1000,
       pageSize: options.pageSize,
+      clipsPerBatch: options.clipsPerBatch,
       onProgress: (e) => progress.update(e),
     });
   } finally {
@@ -386,9 +432,9 @@ export async function main(
   if (options.readMode) {
     if (report.status !== "completed_pass") {
       io.out("read mode NOT changed: the pass is not complete yet");
-    } else {
-      await switchReadMode(deps.db, options.readMode, io);
+      return 4;
     }
+    if (!(await setReadMode(deps.db, options, io))) return 4;
   }
   return 0;
 }

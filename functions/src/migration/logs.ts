@@ -46,3 +46,24 @@ export function migrationMismatch(fields: {
 }) {
   logger.warn("migration mismatch", fields);
 }
+
+export function migrationVideoClaimed(fields: {
+  runId: string;
+  uid: string;
+  videoId: string;
+  outcome: string;
+}) {
+  logger.info("migration video left to the writer holding its claim", fields);
+}
+
+export function migrationVerifyFailed(fields: { uid: string; videoId: string; error: string }) {
+  logger.error("verification of a video failed: counted as failed, not judged", fields);
+}
+
+export function readModeSwitchRefused(fields: Record<string, unknown>) {
+  logger.warn("read mode switch refused", fields);
+}
+
+export function readModeSwitchForced(fields: Record<string, unknown>) {
+  logger.warn("read mode switch forced without a clean verification", fields);
+}

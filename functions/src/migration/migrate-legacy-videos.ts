@@ -4,22 +4,16 @@
  * (kept well inside the timeout), continuing from the checkpoint in `migration/state`. A tick
  * that finds another run's lease exits quietly (Cloud Scheduler delivers at least once).
  */
-import { onSchedule } from "firebase-functions/scheduler";
-import {
-  MIGRATION_MAX_VIDEOS,
-  MIGRATION_SCHEDULE,
-  MIGRATION_TIME_BUDGET_SECONDS,
-  R2_SECRETS,
-} from "../config";
+import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
 import { db, objectStore, systemClock } from "../runtime";
+import { MIGRATION_TIMEOUT_SECONDS } from "../settings";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
 import { runMigration, type RunReport } from "./runner";
 
-export const MIGRATION_TIMEOUT_SECONDS = 540;
+export { MIGRATION_TIMEOUT_SECONDS };
 /** Time kept after the budget for the video in progress, the last checkpoint and the report. */
 const BUDGET_MARGIN_SECONDS = 180;
-const DEFAULT_SCHEDULE = "every 10 minutes";
 export const RESCAN_INTERVAL_MS = 24 * 3600 * 1000;
 /**
  * Videos with an object younger than this are left for a later pass: they may be new uploads
@@ -57,30 +51,19 @@ export async function handleMigrateLegacyVideos(
   });
 }
 
-export const migrateLegacyVideos = onSchedule(
-  {
-    // ScheduleOptions.schedule is a plain string in firebase-functions 7 (no param
-    // expression): it is read from the environment when the functions are loaded, which
-    // includes deploy-time discovery (firebase-tools loads functions/.env*).
-    schedule: MIGRATION_SCHEDULE.value() || DEFAULT_SCHEDULE,
-    timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
-    memory: "512MiB",
-    secrets: R2_SECRETS,
-    retryCount: 0,
-  },
-  async () => {
-    const report = await handleMigrateLegacyVideos(
-      { db: db(), store: objectStore(), clock: systemClock },
-      {
-        maxVideos: MIGRATION_MAX_VIDEOS.value(),
-        timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
-      },
-    );
-    if (report.status === "failed")
-      runLogs.migrationRunFailed({
-        runId: report.runId,
-        stage: "run",
-        error: report.error ?? "unknown",
-      });
-  },
-);
+/** The scheduled tick's body (index.ts schedules it and loads this module on the first tick). */
+export async function migrateLegacyVideos(): Promise<void> {
+  const report = await handleMigrateLegacyVideos(
+    { db: db(), store: objectStore(), clock: systemClock },
+    {
+      maxVideos: MIGRATION_MAX_VIDEOS.value(),
+      timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
+    },
+  );
+  if (report.status === "failed")
+    runLogs.migrationRunFailed({
+      runId: report.runId,
+      stage: "run",
+      error: report.error ?? "unknown",
+    });
+}

@@ -3,6 +3,7 @@
  * video), built from the same pieces as the batch runner: list the video's prefix, read its
  * highlights.json, build it (storage/legacy-layout.ts), write it (video-writer.ts).
  */
+import { randomBytes } from "node:crypto";
 import { InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
 import { SEGMENT_PATTERN } from "../model/ids";
@@ -25,6 +26,9 @@ export interface MigrateVideoOptions {
    * everything under the video's prefix (buildLegacyVideo).
    */
   video?: LegacyVideo;
+  /** The claim's owner (default "on-demand:" and a random part). */
+  owner?: string;
+  claimTtlMs?: number;
 }
 
 export type MigrateVideoOutcome =
@@ -32,9 +36,7 @@ export type MigrateVideoOutcome =
   /** No object under the video's prefix. */
   | "not_found"
   /** Objects exist under the prefix but none of them fits the layout: nothing written. */
-  | "not_a_video"
-  /** Force, but the video document was written by the worker, not the migration: kept. */
-  | "kept_worker_video";
+  | "not_a_video";
 
 export interface MigrateVideoResult {
   uid: string;
@@ -42,13 +44,22 @@ export interface MigrateVideoResult {
   outcome: MigrateVideoOutcome;
   /** Clips written (or that would be). */
   clips: number;
-  /** Clips deleted from Firestore because R2 no longer has them (force only). */
+  /** Clips deleted from Firestore because R2 no longer has them (the migration's own only). */
   clipsDeleted: number;
+  /** Clips the worker wrote, left as they are. */
+  clipsKept: number;
+  /** Who holds the video's claim, when another writer does. */
+  holder?: string;
   /** Everything that did not fit the layout, also logged one by one. */
   problems: Problem[];
   firestoreCommits: number;
   firestoreWrites: number;
   r2Calls: number;
+}
+
+/** The claim owner of an on-demand write: who asked, and a random part. */
+export function onDemandOwner(who: string): string {
+  return `${who}:${randomBytes(4).toString("hex")}`;
 }
 
 export async function migrateVideo(
@@ -74,12 +85,15 @@ export async function migrateVideo(
     clips = 0,
     clipsDeleted = 0,
     problems: Problem[] = [],
+    more: { clipsKept?: number; holder?: string } = {},
   ): MigrateVideoResult => ({
     uid,
     videoId,
     outcome,
     clips,
     clipsDeleted,
+    clipsKept: more.clipsKept ?? 0,
+    ...(more.holder ? { holder: more.holder } : {}),
     problems,
     firestoreCommits: counter.commits,
     firestoreWrites: counter.writes,
@@ -87,15 +101,16 @@ export async function migrateVideo(
   });
 
   const existing = await paths.video(db, uid, videoId).get();
-  const exists = existing.exists;
-  if (exists && !options.force) return result("already_migrated");
+  counter.reads++;
+  if (existing.exists && !options.force) return result("already_migrated");
   // The new worker writes clips under the same R2 layout: its videos are never rewritten.
-  if (exists && existing.get("source") !== "r2_migration") return result("kept_worker_video");
+  if (existing.exists && existing.get("source") !== "r2_migration")
+    return result("kept_worker_video");
   if (options.video) {
     if (options.video.uid !== uid || options.video.videoId !== videoId) {
       throw new InvalidArgumentError("video: built for another video", { field: "video" });
     }
-    return write(deps, options.video, exists, options, counter, result);
+    return write(deps, options.video, options, counter, result);
   }
   const read = await readLegacyVideo(store, uid, videoId);
   if (!read) return result("not_found");
@@ -105,13 +120,12 @@ export async function migrateVideo(
       logs.migrationProblem({ ...p, uid, videoId, runId: "on-demand" });
     return result("not_a_video", 0, 0, video.problems);
   }
-  return write(deps, video, exists, options, counter, result);
+  return write(deps, video, options, counter, result);
 }
 
 async function write(
   deps: MigrationDeps,
   video: LegacyVideo,
-  exists: boolean,
   options: MigrateVideoOptions,
   counter: ReturnType<typeof newWriteCounter>,
   result: (
@@ -119,19 +133,31 @@ async function write(
     clips?: number,
     clipsDeleted?: number,
     problems?: Problem[],
+    more?: { clipsKept?: number; holder?: string },
   ) => MigrateVideoResult,
 ): Promise<MigrateVideoResult> {
+  const { uid, videoId } = video;
+  const owner = options.owner ?? onDemandOwner("on-demand");
   const written = await writeLegacyVideo(deps.db, video, {
-    exists,
+    owner,
     force: options.force,
     dryRun: options.dryRun,
     now: deps.clock.now(),
     clipsPerBatch: options.clipsPerBatch,
+    claimTtlMs: options.claimTtlMs,
     counter,
+    reread: async () => {
+      const read = await readLegacyVideo(deps.store, uid, videoId);
+      return read && isVideo(read.objects) ? read.video : null;
+    },
+    onStep: deps.onStep,
   });
-  if (!options.dryRun) {
-    for (const p of video.problems)
-      logs.migrationProblem({ ...p, uid: video.uid, videoId: video.videoId, runId: "on-demand" });
+  const problems = written.video.problems;
+  if (!options.dryRun && (written.outcome === "migrated" || written.outcome === "rewritten")) {
+    for (const p of problems) logs.migrationProblem({ ...p, uid, videoId, runId: owner });
   }
-  return result(written.outcome, written.clipsWritten, written.clipsDeleted, video.problems);
+  return result(written.outcome, written.clipsWritten, written.clipsDeleted, problems, {
+    clipsKept: written.clipsKept,
+    holder: written.holder,
+  });
 }

@@ -21,6 +21,8 @@ export const runLegacyMigrationSchema = z
     uid: uidSchema.optional(),
     force: z.boolean().optional(),
     verify: z.boolean().optional(),
+    /** With verify: resume after the key a time-limited verification stopped at. */
+    startAfter: z.string().min(1).max(1024).optional(),
     /** Leave videos with a younger object for later (default 3600: a new upload in progress). */
     minAgeSeconds: z
       .number()
@@ -29,7 +31,11 @@ export const runLegacyMigrationSchema = z
       .max(30 * 24 * 3600)
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.startAfter === undefined || p.verify === true, {
+    message: "goes with verify: true",
+    path: ["startAfter"],
+  });
 
 export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
 
@@ -54,7 +60,12 @@ export async function runLegacyMigrationHandler(
   if (payload.verify) {
     const verification = await verifyMigration(deps, {
       uid: payload.uid,
+      minObjectAgeMs:
+        payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
       maxVideos: payload.maxVideos,
+      // Inside the callable's timeout; the answer says where it stopped (stoppedAfter).
+      timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+      startAfter: payload.startAfter,
       save: true,
       statePath,
     });

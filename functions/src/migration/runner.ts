@@ -40,8 +40,11 @@ import {
   renewLease,
   type Blocked,
   type MigrationState,
+  type UserTrack,
 } from "./state";
+import { setLegacyMarkerInTx } from "./markers";
 import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
+import { readLegacyVideo } from "../storage/legacy-reader";
 
 export interface RunOptions {
   /** Defaults to a sortable id made of the start time and random hex. */
@@ -69,6 +72,8 @@ export interface RunOptions {
   /** highlights.json GETs in flight at most. */
   readConcurrency?: number;
   leaseTtlMs?: number;
+  /** How long a video's claim lasts without a write (claim.ts). */
+  claimTtlMs?: number;
   /** Problems kept with key and reason in a run's report (all are counted and logged). */
   maxProblemsInReport?: number;
   /** Runs that may fail on the same video before it is skipped as failed. */
@@ -102,12 +107,14 @@ export type RunStatus =
   /** Writing a video failed: the checkpoint stays before it; the next run retries it. */
   | "failed"
   /** The last pass completed recently (minPassIntervalMs): nothing to do yet. */
-  | "idle";
+  | "idle"
+  /** Another writer holds the next video's claim: the checkpoint stays before it. */
+  | "video_claimed";
 
 export interface VideoAction {
   uid: string;
   videoId: string;
-  action: WriteOutcome | "failed" | "skipped_failed" | "kept_worker_video" | "deferred_recent";
+  action: WriteOutcome | "failed" | "skipped_failed" | "deferred_recent";
   clips: number;
   problems: number;
 }
@@ -313,7 +320,9 @@ export async function runMigration(
     writes.reads += 1; // the state document, read in the lease transaction
     state = taken;
   }
-  let leaseExpiresAt = state.lease?.expiresAt ?? new Date(0);
+  // When the lease was last renewed, on this run's clock: only to decide when to renew (early
+  // is harmless); the lease's expiry itself is judged on Firestore's clock (state.ts).
+  let leaseRenewedAt = clock.now().getTime();
   // A checkpoint outside the prefix (a state document reused for another prefix) is ignored.
   const startCheckpoint =
     state.checkpoint !== null && state.checkpoint.startsWith(prefix) ? state.checkpoint : null;
@@ -321,6 +330,13 @@ export async function runMigration(
   report.checkpoint = startCheckpoint;
   const passStartedAt = state.passStartedAt ?? started;
   let blocked: Blocked | null = state.blocked;
+  // Per-user markers (markers.ts): users the listing has moved past, and the current one.
+  let userTrack: UserTrack | null = startCheckpoint === null ? null : state.userTrack;
+  let usersDone: UserTrack[] = [];
+  const seeUser = (uid: string, clean: boolean) => {
+    if (userTrack && userTrack.uid !== uid) usersDone.push(userTrack);
+    userTrack = { uid, clean: (userTrack?.uid === uid ? userTrack.clean : true) && clean };
+  };
 
   const grouper = new ListingGrouper();
   const queue: PlanItem[] = [];
@@ -453,6 +469,7 @@ export async function runMigration(
           batchProgress.skipped++;
           batchProgress.objects_listed += item.objects.length;
           recordVideo({ uid, videoId, action: "kept_worker_video", clips: 0, problems: 0 });
+          seeUser(uid, true);
           checkpoint = item.lastKey;
           continue;
         }
@@ -466,6 +483,7 @@ export async function runMigration(
             migratedAt.toMillis() >= passStartedAt.getTime();
           batchProgress.videos_seen++;
           batchProgress.objects_listed += item.objects.length;
+          seeUser(uid, true);
           if (ours) batchProgress.migrated++;
           else batchProgress.skipped++;
           checkpoint = item.lastKey;
@@ -478,6 +496,7 @@ export async function runMigration(
         ) {
           batchProgress.videos_seen++;
           batchProgress.deferred++;
+          seeUser(uid, false);
           batchProgress.objects_listed += item.objects.length;
           recordVideo({ uid, videoId, action: "deferred_recent", clips: 0, problems: 0 });
           checkpoint = item.lastKey;
@@ -492,6 +511,7 @@ export async function runMigration(
           recordVideo({ uid, videoId, action: "skipped_failed", clips: 0, problems: 1 });
           batchProgress.videos_seen++;
           batchProgress.failed++;
+          seeUser(uid, false);
           batchProgress.objects_listed += item.objects.length;
           blocked = null;
           checkpoint = item.lastKey;
@@ -505,8 +525,9 @@ export async function runMigration(
           stop = "time_budget";
           break;
         }
-        if (!dryRun && leaseExpiresAt.getTime() - clock.now().getTime() < ttl / 2) {
-          leaseExpiresAt = (await renewLease(db, stateRef, runId, clock.now(), ttl)).expiresAt;
+        if (!dryRun && clock.now().getTime() - leaseRenewedAt >= ttl / 2) {
+          await renewLease(db, stateRef, runId, clock.now(), ttl);
+          leaseRenewedAt = clock.now().getTime();
           writes.commits++;
           writes.writes++;
           writes.reads++;
@@ -524,14 +545,21 @@ export async function runMigration(
               : undefined;
           video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
           const result = await writeLegacyVideo(db, video, {
-            exists: snap?.exists === true,
+            owner: runId,
             force,
             dryRun,
             now: clock.now(),
             clipsPerBatch: options.clipsPerBatch,
+            claimTtlMs: options.claimTtlMs,
             counter: writes,
+            reread: async () => {
+              const again = await readLegacyVideo(store, uid, videoId);
+              return again && isVideo(again.objects) ? again.video : null;
+            },
+            onStep: deps.onStep,
           });
           outcome = result.outcome;
+          video = result.video;
           batchProgress.clips_written += result.clipsWritten;
           batchProgress.clips_deleted += result.clipsDeleted;
         } catch (error) {
@@ -551,18 +579,17 @@ export async function runMigration(
           runLogs.migrationVideoFailed({ runId, uid, videoId, attempts, error: blocked.error });
           break;
         }
-        videosWritten++;
+        if (outcome === "claim_held" || outcome === "claim_lost") {
+          // Another writer has this video (the on-demand migration, registerClip, a per-uid
+          // run, a run that took over a stalled claim). The checkpoint stays before it: the
+          // next run comes back to it, by when that writer has finished (or its claim lapsed).
+          runLogs.migrationVideoClaimed({ runId, uid, videoId, outcome });
+          stop = "video_claimed";
+          break;
+        }
         if (blocked?.prefix === item.prefix) blocked = null;
-        for (const p of video.problems) add(p, { uid, videoId });
-        batchProgress.objects_unrecognized += video.problems.filter((p) =>
-          UNRECOGNIZED_OBJECT_CODES.has(p.code),
-        ).length;
         batchProgress.videos_seen++;
         batchProgress.objects_listed += item.objects.length;
-        if (outcome === "migrated") batchProgress.migrated++;
-        else if (outcome === "rewritten") batchProgress.rewritten++;
-        else if (outcome === "already_migrated") batchProgress.skipped++;
-        else batchProgress.would_migrate++;
         recordVideo({
           uid,
           videoId,
@@ -571,10 +598,31 @@ export async function runMigration(
           problems: video.problems.length,
         });
         checkpoint = item.lastKey;
+        videosWritten++;
+        seeUser(uid, true);
+        for (const p of video.problems) add(p, { uid, videoId });
+        batchProgress.objects_unrecognized += video.problems.filter((p) =>
+          UNRECOGNIZED_OBJECT_CODES.has(p.code),
+        ).length;
+        if (outcome === "migrated") batchProgress.migrated++;
+        else if (outcome === "rewritten") batchProgress.rewritten++;
+        else if (outcome === "would_migrate" || outcome === "would_rewrite")
+          batchProgress.would_migrate++;
+        else batchProgress.skipped++;
       }
 
       const passCompleted = stop === null && listingEnded && queue.length === 0;
       if (passCompleted) stop = "completed_pass";
+      if (passCompleted && userTrack) {
+        usersDone.push(userTrack);
+        userTrack = null;
+      }
+      const markers = usersDone.map((u) => ({
+        uid: u.uid,
+        allMigrated: u.clean,
+        by: `run:${runId}`,
+      }));
+      usersDone = [];
       report.batches++;
       for (const k of Object.keys(batchProgress) as (keyof Progress)[])
         report.progress[k] += batchProgress[k];
@@ -590,15 +638,19 @@ export async function runMigration(
             progress: batchProgress,
             problemsByCode: batchProblems.byCode,
             blocked,
+            userTrack,
             passCompleted,
           },
           clock.now(),
           ttl,
-          (tx) => tx.set(reportRef, reportData(report, stop ?? "running")),
+          (tx) => {
+            tx.set(reportRef, reportData(report, stop ?? "running"));
+            for (const m of markers) setLegacyMarkerInTx(tx, db, m);
+          },
         );
-        leaseExpiresAt = next.lease?.expiresAt ?? leaseExpiresAt;
+        if (next.lease) leaseRenewedAt = clock.now().getTime();
         writes.commits++;
-        writes.writes += 2;
+        writes.writes += 2 + markers.length;
         writes.reads++;
         sync();
       }

@@ -11,6 +11,7 @@
 import {
   Timestamp,
   type DocumentReference,
+  type DocumentSnapshot,
   type Firestore,
   type Transaction,
 } from "firebase-admin/firestore";
@@ -45,9 +46,20 @@ export interface MigrationState {
     completedAt: Date;
   } | null;
   blocked: Blocked | null;
+  /**
+   * The user whose videos the pass is going through, and whether all of them so far are in
+   * Firestore (none failed or deferred): when the listing moves past the user, this decides the
+   * user's legacy marker (markers.ts).
+   */
+  userTrack: UserTrack | null;
   lease: Lease | null;
   lastRunId: string | null;
   updatedAt: Date | null;
+}
+
+export interface UserTrack {
+  uid: string;
+  clean: boolean;
 }
 
 export class LeaseLostError extends Error {
@@ -71,9 +83,23 @@ function counts(v: unknown): Record<string, number> {
   return out;
 }
 
+/**
+ * Lease times are Firestore's: "now" is the read time of the transaction that reads the state
+ * (the server's clock), so a runner with a skewed or paused clock can neither keep a lease past
+ * its expiry nor take one early.
+ */
+function serverNow(snap: DocumentSnapshot): Date {
+  return snap.readTime.toDate();
+}
+
+function leaseUntil(snap: DocumentSnapshot, ttlMs: number): Date {
+  return new Date(snap.readTime.toMillis() + ttlMs);
+}
+
 export function parseState(data: FirebaseFirestore.DocumentData | undefined): MigrationState {
   const d = data ?? {};
   const lease = d.lease as { owner?: unknown; expires_at?: unknown } | null | undefined;
+  const track = d.user_track as { uid?: unknown; clean?: unknown } | null | undefined;
   const blocked = d.blocked as
     { prefix?: unknown; attempts?: unknown; error?: unknown } | null | undefined;
   const lastPass = d.last_pass as
@@ -100,6 +126,10 @@ export function parseState(data: FirebaseFirestore.DocumentData | undefined): Mi
             attempts: Number(blocked.attempts) || 0,
             error: typeof blocked.error === "string" ? blocked.error : "",
           }
+        : null,
+    userTrack:
+      track && typeof track.uid === "string"
+        ? { uid: track.uid, clean: track.clean === true }
         : null,
     lease:
       lease && typeof lease.owner === "string" && date(lease.expires_at)
@@ -128,6 +158,7 @@ export function stateData(s: MigrationState): FirebaseFirestore.DocumentData {
         }
       : null,
     blocked: s.blocked,
+    user_track: s.userTrack,
     lease: s.lease ? { owner: s.lease.owner, expires_at: ts(s.lease.expiresAt) } : null,
     last_run_id: s.lastRunId,
     updated_at: ts(s.updatedAt),
@@ -152,17 +183,14 @@ export async function acquireLease(
   extra?: (tx: Transaction, state: MigrationState) => void,
 ): Promise<MigrationState | null> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
-    if (
-      state.lease &&
-      state.lease.owner !== runId &&
-      state.lease.expiresAt.getTime() > now.getTime()
-    )
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
+    if (state.lease && state.lease.owner !== runId && state.lease.expiresAt > serverNow(snap))
       return null;
     const next: MigrationState = {
       ...state,
       passStartedAt: state.passStartedAt ?? now,
-      lease: { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) },
+      lease: { owner: runId, expiresAt: leaseUntil(snap, ttlMs) },
       lastRunId: runId,
       updatedAt: now,
     };
@@ -177,6 +205,7 @@ export interface ProgressUpdate {
   progress: Progress;
   problemsByCode: Record<string, number>;
   blocked: Blocked | null;
+  userTrack: UserTrack | null;
   /** The listing reached its end: close the pass; the next run starts a new one. */
   passCompleted: boolean;
 }
@@ -195,7 +224,8 @@ export async function commitProgress(
   extra?: (tx: Transaction, state: MigrationState) => void,
 ): Promise<MigrationState> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
     if (state.lease?.owner !== runId) throw new LeaseLostError(runId, state.lease?.owner ?? null);
     const progress = addProgress(state.progress, update.progress);
     const problemsByCode = addCounts(state.problemsByCode, update.problemsByCode);
@@ -210,6 +240,7 @@ export async function commitProgress(
           passesCompleted: state.passesCompleted + 1,
           lastPass: { progress, problemsByCode, completedAt: now },
           blocked: null,
+          userTrack: null,
         }
       : {
           ...state,
@@ -217,8 +248,9 @@ export async function commitProgress(
           progress,
           problemsByCode,
           blocked: update.blocked,
+          userTrack: update.userTrack,
         };
-    next.lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
+    next.lease = { owner: runId, expiresAt: leaseUntil(snap, ttlMs) };
     next.updatedAt = now;
     tx.set(ref, stateData(next));
     extra?.(tx, next);
@@ -235,9 +267,10 @@ export async function renewLease(
   ttlMs: number,
 ): Promise<Lease> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
     if (state.lease?.owner !== runId) throw new LeaseLostError(runId, state.lease?.owner ?? null);
-    const lease = { owner: runId, expiresAt: new Date(now.getTime() + ttlMs) };
+    const lease = { owner: runId, expiresAt: leaseUntil(snap, ttlMs) };
     tx.update(ref, {
       lease: { owner: lease.owner, expires_at: Timestamp.fromDate(lease.expiresAt) },
       updated_at: Timestamp.fromDate(now),
@@ -267,8 +300,9 @@ export async function resetState(
   now: Date,
 ): Promise<boolean> {
   return db.runTransaction(async (tx) => {
-    const state = parseState((await tx.get(ref)).data());
-    if (state.lease && state.lease.expiresAt.getTime() > now.getTime()) return false;
+    const snap = await tx.get(ref);
+    const state = parseState(snap.data());
+    if (state.lease && state.lease.expiresAt > serverNow(snap)) return false;
     tx.set(
       ref,
       stateData({

@@ -1,81 +1,109 @@
 /**
- * Writes one legacy video (built by storage/legacy-layout.ts) to Firestore.
+ * Writes one legacy video (built by storage/legacy-layout.ts) to Firestore, whoever asks: the
+ * batch runner, the on-demand migration, registerClip's migrate-first. Small named steps, so
+ * a partitioned design can reuse them:
  *
- * A video new to Firestore is written as a fixed sequence of WriteBatches: its clips sorted by
- * id and cut into chunks, each chunk committed together with its statistics
- * (stats/import.ts: one ledger entry per clip and one counter shard per chunk), and the video
- * document in the LAST batch, created with `create()`. So:
- *  - "the video document exists" means "every clip and its statistics are in Firestore";
- *  - a crash after some batches leaves no video document; the next attempt rewrites exactly
- *    the same documents (same ids, same chunks, same shard per chunk: absolute values, not
- *    increments), then creates the video document;
- *  - two writers racing on the same video write the same documents; only one `create()` of
- *    the video document succeeds, the other reports `already_migrated`.
+ *   list   the caller's listing of the video (R2) → `video`
+ *   plan   chunks of clips sorted by id (`planChunks`)
+ *   claim  the per-video claim with its fencing token (claim.ts); held by someone else → stop
+ *   read   the video document and the clips already in Firestore, under the claim; when
+ *          Firestore is not empty (or another writer touched the video before), list R2 again
+ *          under the claim so nothing is judged on a listing older than another writer's work
+ *   clean  delete the clips this migration wrote that R2 no longer has (fenced-writes.ts)
+ *   write  one transaction per chunk: fence check, provenance check, clips with their
+ *          statistics; the video document in the last one
+ *   release the claim
  *
- * A forced rewrite of a video already in Firestore sets its clips by id, deletes the clips
- * that are no longer in R2 and rewrites the video document last; the statistics trigger counts
- * those writes one by one (their ledger entries already exist, so import writes would double
- * count).
+ * So "the video document exists" still means "every clip and its statistics are committed",
+ * a crash at any point leaves a state the next writer completes (it re-reads everything under
+ * its own claim), a writer that lost its claim stops at its next transaction having changed
+ * nothing more, and a clip the worker wrote is never overwritten or deleted.
  */
-import type { DocumentReference, Firestore, WriteBatch } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
-import { importStatsWrites } from "../stats/import";
 import type { LegacyVideo } from "../storage/legacy-layout";
+import {
+  claimVideo,
+  ClaimLostError,
+  DEFAULT_CLAIM_TTL_MS,
+  releaseClaim,
+  type Claim,
+} from "./claim";
+import {
+  deleteMigratedClips,
+  newWriteCounter,
+  writeChunk,
+  type WriteCounter,
+} from "./fenced-writes";
 
-/** Firestore's limit on the operations of one commit. */
+export { newWriteCounter, type WriteCounter };
+
+/** Firestore's limit on the writes of one commit. */
 export const MAX_BATCH_OPS = 500;
-/** Clips per batch: each costs two operations (clip + ledger entry), plus one shard and the video. */
+/** Clips per chunk: each costs two writes (clip + ledger entry), plus shards, video, claim. */
 export const DEFAULT_CLIPS_PER_BATCH = 200;
-export const MAX_CLIPS_PER_BATCH = Math.floor((MAX_BATCH_OPS - 2) / 2);
-/** Prefix of the counter shards written by imports (stats/import.ts). */
+export const MAX_CLIPS_PER_BATCH = 240;
+/** Clips deleted per transaction by the cleanup. */
+const DELETES_PER_COMMIT = 200;
+/** Prefix of the counter shards that count imported clips. */
 const IMPORT_SHARD_PREFIX = "import-";
-
-/**
- * Counts Firestore commits, written documents and read documents (billed reads: a query counts
- * its results, at least one), for the batch log line and the reports.
- */
-export interface WriteCounter {
-  commits: number;
-  writes: number;
-  reads: number;
-}
-
-export function newWriteCounter(): WriteCounter {
-  return { commits: 0, writes: 0, reads: 0 };
-}
 
 export type WriteOutcome =
   /** Created (clips, statistics, video document). */
   | "migrated"
-  /** Force: rewritten over an existing video document. */
+  /** Force: rewritten over an existing video document (the worker's clips kept). */
   | "rewritten"
-  /** Left alone: the video document exists (or another writer created it meanwhile). */
+  /** Left alone: the video document exists. */
   | "already_migrated"
+  /** The video document is the worker's: Firestore is its source, never rewritten. */
+  | "kept_worker_video"
+  /** Another writer holds the video's claim: nothing written. */
+  | "claim_held"
+  /** The claim was taken over mid-write (this writer stalled past it): stopped, the rest left to the new holder. */
+  | "claim_lost"
+  /** R2 no longer has the video (listed again under the claim): nothing written. */
+  | "gone"
   | "would_migrate"
   | "would_rewrite";
 
+/** Where a writer can be paused (tests interleave writers at each of these). */
+export type WriterStep =
+  "after_listing" | "after_claim" | "before_cleanup" | "between_chunks" | "before_video_document";
+
+export type StepHook = (
+  step: WriterStep,
+  at: { uid: string; videoId: string; owner: string; chunk?: number },
+) => Promise<void>;
+
 export interface WriteOptions {
-  /**
-   * Whether the video document existed when the caller looked. With `force`, the caller
-   * makes sure it is a migrated video (source r2_migration), never a worker's.
-   */
-  exists: boolean;
+  /** Who writes (run id, "on-demand:…"): the claim's owner. */
+  owner: string;
   force?: boolean;
   dryRun?: boolean;
   now: Date;
   clipsPerBatch?: number;
   counter?: WriteCounter;
+  claimTtlMs?: number;
+  /** Lists and builds the video again from R2 (under the claim); null when R2 has nothing. */
+  reread: () => Promise<LegacyVideo | null>;
+  onStep?: StepHook;
 }
 
 export interface WriteResult {
   outcome: WriteOutcome;
   /** Clip documents written (or that would be). */
   clipsWritten: number;
-  /** Clip documents deleted because they are no longer in R2 (or would be). */
+  /** Clip documents deleted because R2 no longer has them (or would be). */
   clipsDeleted: number;
+  /** Clips the worker wrote, left as they are. */
+  clipsKept: number;
+  /** The claim's holder, when another writer had it. */
+  holder?: string;
+  /** The video as written (the fresh listing when one was taken under the claim). */
+  video: LegacyVideo;
 }
 
 /** The batch tag of chunk `index` (stats shard `import-{tag}`): stable across reruns. */
@@ -93,83 +121,131 @@ export function chunkClips<T extends { clip_id: string }>(clips: T[], perBatch: 
   return chunks;
 }
 
-class Batcher {
-  private batch: WriteBatch | null = null;
-  private ops = 0;
-
-  constructor(
-    private readonly db: Firestore,
-    private readonly counter: WriteCounter,
-  ) {}
-
-  private current(): WriteBatch {
-    this.batch ??= this.db.batch();
-    return this.batch;
-  }
-
-  /** Commits first when `n` more operations would not fit. */
-  async reserve(n: number): Promise<void> {
-    if (this.ops + n > MAX_BATCH_OPS) await this.flush();
-  }
-
-  set(ref: DocumentReference, data: FirebaseFirestore.DocumentData): void {
-    this.current().set(ref, data);
-    this.ops++;
-  }
-
-  create(ref: DocumentReference, data: FirebaseFirestore.DocumentData): void {
-    this.current().create(ref, data);
-    this.ops++;
-  }
-
-  delete(ref: DocumentReference): void {
-    this.current().delete(ref);
-    this.ops++;
-  }
-
-  async flush(): Promise<void> {
-    if (!this.batch || this.ops === 0) return;
-    const batch = this.batch;
-    const ops = this.ops;
-    this.batch = null;
-    this.ops = 0;
-    await batch.commit();
-    this.counter.commits++;
-    this.counter.writes += ops;
-  }
+function perBatchOf(options: WriteOptions): number {
+  return Math.max(
+    1,
+    Math.min(options.clipsPerBatch ?? DEFAULT_CLIPS_PER_BATCH, MAX_CLIPS_PER_BATCH),
+  );
 }
 
-function isAlreadyExists(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 6 || code === "already-exists" || code === "ALREADY_EXISTS";
+function clipDocsOf(video: LegacyVideo, now: Date): ClipDoc[] {
+  return video.clips.map((c) => clipDocFrom(c, c.created_at ?? video.createdAt, now));
+}
+
+/** What Firestore holds for the video: its document's source and its clips' sources. */
+async function readFirestoreSide(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  counter: WriteCounter,
+) {
+  const [videoSnap, clipsSnap] = await Promise.all([
+    paths.video(db, uid, videoId).get(),
+    paths.clips(db, uid, videoId).get(),
+  ]);
+  counter.reads += 1 + Math.max(1, clipsSnap.size);
+  return {
+    videoSource: videoSnap.exists ? (videoSnap.get("source") as unknown) : null,
+    clipSources: new Map(clipsSnap.docs.map((d) => [d.id, d.get("source") as unknown])),
+  };
+}
+
+/** Clips this migration wrote that `video` (R2) no longer has: the only clips it may delete. */
+function staleMigratedClips(video: LegacyVideo, clipSources: Map<string, unknown>): string[] {
+  const wanted = new Set(video.clips.map((c) => c.clip_id));
+  return [...clipSources]
+    .filter(([id, source]) => source === "r2_migration" && !wanted.has(id))
+    .map(([id]) => id)
+    .sort();
+}
+
+function result(
+  outcome: WriteOutcome,
+  video: LegacyVideo,
+  extra: Partial<Omit<WriteResult, "outcome" | "video">> = {},
+): WriteResult {
+  return { outcome, clipsWritten: 0, clipsDeleted: 0, clipsKept: 0, video, ...extra };
 }
 
 export async function writeLegacyVideo(
   db: Firestore,
-  video: LegacyVideo,
+  listed: LegacyVideo,
   options: WriteOptions,
 ): Promise<WriteResult> {
-  const { uid, videoId } = video;
-  const now = options.now;
-  const perBatch = Math.max(
-    1,
-    Math.min(options.clipsPerBatch ?? DEFAULT_CLIPS_PER_BATCH, MAX_CLIPS_PER_BATCH),
-  );
+  const { uid, videoId } = listed;
   const counter = options.counter ?? newWriteCounter();
-  if (options.exists && !options.force)
-    return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
+  const step = (s: WriterStep, chunk?: number) =>
+    options.onStep?.(s, { uid, videoId, owner: options.owner, chunk }) ?? Promise.resolve();
+  await step("after_listing");
+  if (options.dryRun) return dryRun(db, listed, options, counter);
 
-  const clipDocs: ClipDoc[] = video.clips.map((c) =>
-    clipDocFrom(c, c.created_at ?? video.createdAt, now),
+  const claimed = await claimVideo(
+    db,
+    uid,
+    videoId,
+    options.owner,
+    options.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS,
   );
-  const wanted = new Set(clipDocs.map((c) => c.clip_id));
-  // Clips already in Firestore: leftovers of a crashed attempt (no video document yet) or the
-  // previous migration (force). Those no longer in R2 are deleted.
-  const existingSnap = await paths.clips(db, uid, videoId).get();
-  counter.reads += Math.max(1, existingSnap.size);
-  const existingClips = existingSnap.docs.map((d) => d.id);
-  const stale = existingClips.filter((id) => !wanted.has(id)).sort();
-  const videoRef = paths.video(db, uid, videoId);
+  counter.reads++;
+  counter.commits++;
+  counter.writes++;
+  if (!claimed.ok) return result("claim_held", listed, { holder: claimed.holder });
+  const claim = claimed.claim;
+  try {
+    await step("after_claim");
+    return await writeClaimed(db, claim, listed, options, counter, step);
+  } catch (error) {
+    if (error instanceof ClaimLostError)
+      return result("claim_lost", listed, { holder: error.holder ?? undefined });
+    throw error;
+  } finally {
+    // A fenced writer's release changes nothing (the claim is no longer its token); a failed
+    // release only delays the next writer until the claim lapses.
+    const released = await releaseClaim(db, claim).catch(() => false);
+    counter.reads++;
+    if (released) {
+      counter.commits++;
+      counter.writes++;
+    }
+  }
+}
+
+async function writeClaimed(
+  db: Firestore,
+  claim: Claim,
+  listed: LegacyVideo,
+  options: WriteOptions,
+  counter: WriteCounter,
+  step: (s: WriterStep, chunk?: number) => Promise<void>,
+): Promise<WriteResult> {
+  const { uid, videoId } = claim;
+  const force = options.force === true;
+  const side = await readFirestoreSide(db, uid, videoId, counter);
+  if (side.videoSource !== null && side.videoSource !== "r2_migration")
+    return result("kept_worker_video", listed);
+  if (side.videoSource !== null && !force) return result("already_migrated", listed);
+
+  // Anything already in Firestore (another writer's work, a crashed attempt's chunks) is
+  // judged against a listing taken under this claim, never against an older one.
+  let video = listed;
+  if (claim.touchedBefore || side.videoSource !== null || side.clipSources.size > 0) {
+    const fresh = await options.reread();
+    if (!fresh) return result("gone", listed);
+    video = fresh;
+  }
+  const now = options.now;
+  const existedAtPlan = new Set(side.clipSources.keys());
+  const stale = staleMigratedClips(video, side.clipSources);
+  await step("before_cleanup");
+  let clipsDeleted = 0;
+  for (let i = 0; i < stale.length; i += DELETES_PER_COMMIT)
+    clipsDeleted += await deleteMigratedClips(
+      db,
+      claim,
+      stale.slice(i, i + DELETES_PER_COMMIT),
+      counter,
+    );
+
   const videoDoc = videoDocFrom(
     {
       uid,
@@ -181,83 +257,53 @@ export async function writeLegacyVideo(
     },
     now,
   );
-
-  if (options.dryRun) {
-    return {
-      outcome: options.exists ? "would_rewrite" : "would_migrate",
-      clipsWritten: clipDocs.length,
-      clipsDeleted: stale.length,
-    };
-  }
-
-  const batcher = new Batcher(db, counter);
-  if (options.exists) {
-    // Force over an existing video: plain writes, counted by the statistics trigger.
-    for (const id of stale) {
-      await batcher.reserve(1);
-      batcher.delete(paths.clip(db, uid, videoId, id));
-    }
-    for (const chunk of chunkClips(clipDocs, perBatch)) {
-      await batcher.reserve(chunk.length);
-      for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
-    }
-    await batcher.reserve(1);
-    batcher.set(videoRef, videoDoc);
-    await batcher.flush();
-    return { outcome: "rewritten", clipsWritten: clipDocs.length, clipsDeleted: stale.length };
-  }
-
-  const chunks = chunkClips(clipDocs, perBatch);
-  if (existingClips.length > 0) {
-    // A crashed attempt left clips behind. Its chunks are rewritten below; what it wrote that
-    // the current R2 listing no longer has (a clip, an import shard of a chunk that no longer
-    // exists) is removed first, ledger entries with their clips, so the shards stay equal to
-    // the sum of the ledger entries pointing to them.
-    const tags = new Set(chunks.map((_, i) => `${IMPORT_SHARD_PREFIX}${batchTag(i)}`));
-    const shards = await paths.statsShards(db, uid, videoId).get();
-    counter.reads += Math.max(1, shards.size);
-    const staleShards = shards.docs
-      .map((d) => d.id)
-      .filter((id) => id.startsWith(IMPORT_SHARD_PREFIX) && !tags.has(id));
-    for (const id of stale) {
-      await batcher.reserve(2);
-      batcher.delete(paths.clip(db, uid, videoId, id));
-      batcher.delete(paths.statsLedger(db, uid, videoId).doc(id));
-    }
-    for (const id of staleShards) {
-      await batcher.reserve(1);
-      batcher.delete(paths.statsShards(db, uid, videoId).doc(id));
-    }
-    await batcher.flush();
-  }
+  const chunks = chunkClips(clipDocsOf(video, now), perBatchOf(options));
+  if (chunks.length === 0) chunks.push([]);
+  let clipsWritten = 0;
+  let clipsKept = 0;
+  let videoOutcome: "created" | "rewritten" | "kept" | null = null;
   for (const [index, chunk] of chunks.entries()) {
     const last = index === chunks.length - 1;
-    // Another writer (the on-demand migration, an overlapping run) may have completed the
-    // video meanwhile: stop rather than rewrite a finished video's clips and statistics.
-    counter.reads += index > 0 ? 1 : 0;
-    if (index > 0 && (await videoRef.get()).exists)
-      return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
-    for (const clip of chunk) batcher.set(paths.clip(db, uid, videoId, clip.clip_id), clip);
-    for (const w of importStatsWrites(db, uid, videoId, chunk, batchTag(index)))
-      batcher.set(w.ref, w.data);
-    if (last) batcher.create(videoRef, videoDoc);
-    try {
-      await batcher.flush();
-    } catch (error) {
-      if (last && isAlreadyExists(error))
-        return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
-      throw error;
-    }
+    if (index > 0) await step("between_chunks", index);
+    if (last) await step("before_video_document", index);
+    const written = await writeChunk(
+      db,
+      claim,
+      chunk,
+      `${IMPORT_SHARD_PREFIX}${batchTag(index)}`,
+      last ? { doc: videoDoc, force } : null,
+      counter,
+      existedAtPlan,
+    );
+    clipsWritten += written.written;
+    clipsKept += written.kept;
+    if (last) videoOutcome = written.video;
   }
-  if (chunks.length === 0) {
-    batcher.create(videoRef, videoDoc);
-    try {
-      await batcher.flush();
-    } catch (error) {
-      if (isAlreadyExists(error))
-        return { outcome: "already_migrated", clipsWritten: 0, clipsDeleted: 0 };
-      throw error;
-    }
-  }
-  return { outcome: "migrated", clipsWritten: clipDocs.length, clipsDeleted: stale.length };
+  const outcome: WriteOutcome =
+    videoOutcome === "created"
+      ? "migrated"
+      : videoOutcome === "rewritten"
+        ? "rewritten"
+        : "already_migrated";
+  return result(outcome, video, { clipsWritten, clipsDeleted, clipsKept });
+}
+
+/** What a write would do, from what Firestore holds now; writes nothing, takes no claim. */
+async function dryRun(
+  db: Firestore,
+  video: LegacyVideo,
+  options: WriteOptions,
+  counter: WriteCounter,
+): Promise<WriteResult> {
+  const side = await readFirestoreSide(db, video.uid, video.videoId, counter);
+  if (side.videoSource !== null && side.videoSource !== "r2_migration")
+    return result("kept_worker_video", video);
+  if (side.videoSource !== null && !options.force) return result("already_migrated", video);
+  const clips = clipDocsOf(video, options.now);
+  const kept = clips.filter((c) => side.clipSources.get(c.clip_id) === "worker").length;
+  return result(side.videoSource !== null ? "would_rewrite" : "would_migrate", video, {
+    clipsWritten: clips.length - kept,
+    clipsDeleted: staleMigratedClips(video, side.clipSources).length,
+    clipsKept: kept,
+  });
 }

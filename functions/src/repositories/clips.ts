@@ -118,7 +118,10 @@ export async function listClips(
   return snap.docs.map(parseClip);
 }
 
-/** Sets a clip's status; returns false when the clip does not exist. */
+/**
+ * Sets a clip's status (the worker's write: the clip becomes the worker's, so the migration
+ * never rewrites it back from R2); returns false when the clip does not exist.
+ */
 export async function updateClipStatus(
   db: Firestore,
   uid: string,
@@ -131,7 +134,7 @@ export async function updateClipStatus(
   try {
     await paths
       .clip(db, uid, videoId, clipId)
-      .update({ status, error, updated_at: Timestamp.fromDate(now) });
+      .update({ status, error, source: "worker", updated_at: Timestamp.fromDate(now) });
     return true;
   } catch (e) {
     if ((e as { code?: number }).code === 5 /* NOT_FOUND */) return false;

@@ -15,6 +15,15 @@ export const paths = {
   /** Per clip: the contribution last counted and the clip version it came from. */
   statsLedger: (db: Firestore, uid: string, videoId: string): CollectionReference =>
     db.collection(`users/${uid}/videos/${videoId}/stats_ledger`),
+  /** The per-video writer claim of the migration (migration/claim.ts). */
+  videoClaim: (db: Firestore, uid: string, videoId: string): DocumentReference =>
+    db.doc(`users/${uid}/migration_claims/${videoId}`),
+  /** Per user: whether every legacy R2 video of the user is in Firestore (listVideos stops listing R2). */
+  legacyMarker: (db: Firestore, uid: string): DocumentReference =>
+    db.doc(`users/${uid}/migration_markers/legacy`),
+  /** The latest verification of a scope: every user (`uid` null) or one user; the read switch's proof. */
+  verificationProof: (db: Firestore, uid: string | null): DocumentReference =>
+    db.doc(uid === null ? "migration_proofs/all" : `migration_proofs/user-${uid}`),
   /** Run-time switches (read mode): changeable without a redeploy. */
   runtimeConfig: (db: Firestore): DocumentReference => db.doc("config/runtime"),
   migrationState: (db: Firestore): DocumentReference => db.doc("migration/state"),

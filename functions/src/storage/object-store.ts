@@ -24,9 +24,8 @@ export interface PresignOptions {
   expiresInSeconds: number;
   /** When set, the browser saves the object under this file name. */
   downloadFileName?: string;
-  /** When set, the URL is for an upload (PUT) with this content type. */
+  /** PUT for an upload URL (its Content-Type is not signed, as with getSignedUrl). */
   method?: "GET" | "PUT";
-  contentType?: string;
 }
 
 export interface ObjectStore {

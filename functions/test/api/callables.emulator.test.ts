@@ -26,6 +26,8 @@ import type { ClipUrlResponse } from "../../src/api/get-clip-url";
 import type { RegisterClipResponse } from "../../src/api/register-clip";
 import type { SetReadModeResponse } from "../../src/api/set-read-mode";
 import { getVideo } from "../../src/repositories/videos";
+import { paths } from "../../src/repositories/paths";
+import { ON_READ_MAX_CLIPS } from "../../src/api/get-video-info";
 
 const db = () => testFirestore();
 
@@ -219,6 +221,37 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     expect(second.title).toBe("Beach cup");
   });
 
+  it("hands a large legacy video's migration to a task: the reader gets its page from R2 at once, the task migrates it", async () => {
+    const user = await signedInClient();
+    const uid = user.uid!;
+    const videoId = uniqueId("legacy-large");
+    const clips = ON_READ_MAX_CLIPS + 1;
+    await seedLegacyVideo({
+      uid,
+      videoId,
+      clips: Array.from({ length: clips }, (_, i) => ({
+        file: `${String(i).padStart(3, "0")}_vertical.mp4`,
+        size: 10,
+      })),
+    });
+    const first = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
+    expect(first).toMatchObject({ source: "r2", next_cursor: expect.any(String) });
+    expect(first.clips).toHaveLength(50);
+    const migrated = await eventually(
+      () => getVideo(db(), uid, videoId),
+      (v) => v !== null,
+      120_000,
+      500,
+    );
+    expect(migrated?.migrated_from_r2).toBe(true);
+    // Written by the task queue function, not by the reader's call.
+    const claim = await paths.videoClaim(db(), uid, videoId).get();
+    expect(claim.get("owner")).toMatch(/^task:/);
+    expect((await paths.clips(db(), uid, videoId).count().get()).data().count).toBe(clips);
+    const second = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
+    expect(second.source).toBe("firestore");
+  }, 240_000);
+
   it("switches a user's read mode at run time with setReadMode, without a redeploy", async () => {
     const user = await signedInClient();
     const uid = user.uid!;
@@ -227,9 +260,15 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     await seedLegacyVideo({ uid, videoId: legacyId, clips: [{ file: "01_vertical.mp4" }] });
     await seedFirestoreVideo(db(), { uid, videoId: storedId, clips: [{ clipId: "01_vertical" }] });
     try {
+      // No verification proves this user's migration: refused, naming what is missing.
+      const refused = await failure(admin.call("setReadMode", { mode: "firestore", uid }));
+      expect(refused.code).toBe("failed-precondition");
+      expect(refused.message).toContain("no verification of this scope has run");
       const toFirestore = await admin.call<SetReadModeResponse>("setReadMode", {
         mode: "firestore",
         uid,
+        force: true,
+        reason: "test: the legacy video must become unreachable",
       });
       expect(toFirestore.read_mode_by_uid[uid]).toBe("firestore");
       // Wait on a video every mode can read (opening the legacy one in fallback mode would migrate it).

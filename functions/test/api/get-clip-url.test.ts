@@ -146,4 +146,37 @@ describe("getClipUrl handler", () => {
     expect(err.code).toBe("invalid-argument");
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });
+
+  it("on a video not migrated yet, lists only that clip's keys, not the whole video", async () => {
+    const uid = uniqueId("u");
+    const videoId = uniqueId("v");
+    await seedLegacyVideo({
+      uid,
+      videoId,
+      clips: [
+        ...Array.from({ length: 30 }, (_, i) => ({
+          file: `${String(i + 10).padStart(2, "0")}_vertical.mp4`,
+          thumbnail: true,
+        })),
+        { file: "05_wide_1-3.mp4" },
+        { file: "05_wide_1-3.mp4.part", size: 0 },
+      ],
+    });
+    const deps = await handlerDeps();
+    const listed: string[] = [];
+    const store = deps.store;
+    const original = store.list.bind(store);
+    store.list = (params) => {
+      listed.push(params.prefix);
+      return original(params);
+    };
+    const before = store.calls;
+    const answer = await handleGetClipUrl(deps, caller(uid), { videoId, clipId: "05_wide_1-3" });
+    expect(answer).toMatchObject({ name: "05_wide_1-3.mp4", source: "r2" });
+    expect(listed).toEqual([`users/${uid}/videos/${videoId}/clips/05_wide_1-3.`]);
+    expect(store.calls - before).toBe(1);
+    expect(
+      (await errorOf(handleGetClipUrl(deps, caller(uid), { videoId, clipId: "05_wide" }))).code,
+    ).toBe("not-found");
+  });
 });

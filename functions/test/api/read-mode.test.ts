@@ -100,7 +100,12 @@ describe("read mode", () => {
     const admin = caller(uniqueId("admin"), { admin: true });
 
     expect((await handleGetVideoInfo(deps, caller(uid), { videoId })).source).toBe("r2");
-    const set = await handleSetReadMode(deps, admin, { mode: "firestore" });
+    // No verification proves the migration here: the switch to firestore is forced.
+    const set = await handleSetReadMode(deps, admin, {
+      mode: "firestore",
+      force: true,
+      reason: "test of the switch itself",
+    });
     expect(set).toMatchObject({
       read_mode: "firestore",
       default_read_mode: "firestore_with_r2_fallback",

@@ -62,6 +62,7 @@ describe("runLegacyMigration / getMigrationStatus", () => {
     ["a wrong type", admin, { dryRun: "yes" }, "invalid-argument"],
     ["an unknown field", admin, { everything: true }, "invalid-argument"],
     ["a bad uid", admin, { uid: "a/b" }, "invalid-argument"],
+    ["a resume point without verify", admin, { startAfter: "users/u/" }, "invalid-argument"],
   ])("refuses a caller %s", async (_what, auth, data, code) => {
     await expect(runCall("nobody", auth, data)).rejects.toMatchObject({ code });
     await expect(

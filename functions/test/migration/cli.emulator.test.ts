@@ -96,7 +96,7 @@ describe("npm run migrate", () => {
     const step = io();
     expect(
       await main([...base, "--max-videos", "3", "--read-mode", "firestore"], process.env, step),
-    ).toBe(0);
+    ).toBe(4);
     const stepText = step.stdout.join("\n");
     expect(stepText).toContain("max_videos");
     expect(stepText).toContain("migrated 3");

@@ -2,6 +2,7 @@
 // Firestore, clocks, and wrappers that inject failures after N calls (a crash at any point).
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
+import type { StepHook, WriterStep } from "../../src/migration/video-writer";
 import type { Clock } from "../../src/runtime";
 import type {
   ListPage,
@@ -187,4 +188,55 @@ export function deps(overrides: Partial<MigrationDeps> = {}): MigrationDeps {
 
 export function statePathFor(uid: string): string {
   return `migration/test-${uid}`;
+}
+
+/**
+ * Pauses the first writer that reaches `step` (and matches `who`) until `release()`: the test
+ * runs another writer in between. `reached` resolves when the pause begins.
+ */
+export class StepGate {
+  private fired = false;
+  private releaseFn: () => void = () => undefined;
+  private reachedFn: () => void = () => undefined;
+  private readonly released = new Promise<void>((r) => (this.releaseFn = r));
+  readonly reached = new Promise<void>((r) => (this.reachedFn = r));
+
+  constructor(
+    private readonly step: WriterStep,
+    private readonly who: (owner: string) => boolean,
+  ) {}
+
+  readonly hook: StepHook = async (step, at) => {
+    if (this.fired || step !== this.step || !this.who(at.owner)) return;
+    this.fired = true;
+    this.reachedFn();
+    await this.released;
+  };
+
+  get paused(): boolean {
+    return this.fired;
+  }
+
+  release(): void {
+    this.releaseFn();
+  }
+}
+
+/**
+ * Starts `first`, waits until it pauses at the gate (or ends without reaching it), runs
+ * `second` to its end, then lets `first` go on. Returns both results (errors as values).
+ */
+export async function interleave<A, B>(
+  gate: StepGate,
+  first: () => Promise<A>,
+  second: () => Promise<B>,
+): Promise<{ first: A | Error; second: B | Error; paused: boolean }> {
+  const asValue = <T>(p: Promise<T>) =>
+    p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const a = asValue(first());
+  await Promise.race([gate.reached, a]);
+  const paused = gate.paused;
+  const b = await asValue(second());
+  gate.release();
+  return { first: await a, second: b, paused };
 }

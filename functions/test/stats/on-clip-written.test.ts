@@ -3,7 +3,7 @@
 // statistics are always compared with a recompute from the clips themselves.
 import functionsTest from "firebase-functions-test";
 import type { DocumentSnapshot, Firestore, WriteResult } from "firebase-admin/firestore";
-import { onClipWritten } from "../../src/triggers/on-clip-written";
+import { onClipWritten } from "../../src/index";
 import { readVideoStats } from "../../src/stats/read";
 import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
 import { importStatsWrites } from "../../src/stats/import";

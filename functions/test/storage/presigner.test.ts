@@ -1,9 +1,11 @@
 // The presigner against the S3 stand-in, which verifies signatures: URLs it signs are served,
 // whatever the key holds, with a download name, across a change of second (the formatted date
 // is kept per second), and a tampered one is refused.
-import { createPresigner } from "../../src/storage/presigner";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { contentDisposition, createPresigner } from "../../src/storage/presigner";
 import { fetchText, putObject, uniqueId } from "../support/api-fixtures";
-import { testEnv } from "../support/servers-env";
+import { testEnv, testS3 } from "../support/servers-env";
 
 function presignerAt(times: Date[]) {
   const env = testEnv();
@@ -67,5 +69,50 @@ describe("presigner", () => {
       (_, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`,
     );
     expect((await fetchText(tampered)).status).toBe(403);
+  });
+
+  it("returns byte for byte the URL getSignedUrl returns, for the same object, date and expiry", async () => {
+    const { bucket } = testEnv();
+    const s3 = testS3();
+    const keys = [
+      "users/u1/videos/v1/clips/01_vertical_0-12.5.mp4",
+      "users/u1/videos/v1/clips/clip name+1 (final)!*'.mp4",
+      "users/ü/videos/été/clips/ñ ~x.mp4",
+    ];
+    const dates = [new Date("2026-03-04T05:06:07.890Z"), new Date("2026-12-31T23:59:59.999Z")];
+    for (const date of dates) {
+      const ours = presignerAt([date]);
+      for (const key of keys) {
+        for (const downloadFileName of [undefined, 'Goal – final "cut".mp4']) {
+          const expiresIn = 900;
+          const theirs = await getSignedUrl(
+            s3,
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              ResponseContentDisposition:
+                downloadFileName === undefined ? undefined : contentDisposition(downloadFileName),
+            }),
+            { expiresIn, signingDate: date },
+          );
+          const url = await ours.presign(bucket, key, {
+            expiresInSeconds: expiresIn,
+            downloadFileName,
+          });
+          expect(url).toBe(theirs);
+        }
+        const putUrl = await ours.presign(bucket, key, { expiresInSeconds: 60, method: "PUT" });
+        const theirPut = await getSignedUrl(
+          s3,
+          new PutObjectCommand({ Bucket: bucket, Key: key }),
+          {
+            expiresIn: 60,
+            signingDate: date,
+          },
+        );
+        expect(putUrl).toBe(theirPut);
+      }
+    }
+    s3.destroy();
   });
 });

@@ -67,6 +67,12 @@ export async function handlerDeps(options: DepsOptions = {}): Promise<ApiDeps> {
     urlTtlSeconds: options.urlTtlSeconds ?? 3600,
     statsShards: STATS_SHARDS,
     migrateVideo: options.migrateVideo ?? migrateVideo,
+    // Tasks run in the Functions emulator (test/api/callables.emulator.test.ts covers the
+    // hand-off); a handler called in-process has no task queue.
+    migrationQueue: {
+      enqueueVideo: () => Promise.reject(new Error("no task queue in an in-process handler test")),
+      enqueueUser: () => Promise.reject(new Error("no task queue in an in-process handler test")),
+    },
     users: { exists: (uid) => Promise.resolve(!(options.unknownUsers ?? []).includes(uid)) },
     metrics: new CallMetrics(),
   };

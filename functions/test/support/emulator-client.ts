@@ -2,7 +2,13 @@
 // emulator, through firebase-tools' Functions emulator (CLIPSTORE_FUNCTIONS_EMULATOR).
 // Users are created with firebase-admin (custom claims for worker and admin accounts).
 import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
-import { connectAuthEmulator, getAuth, signInWithEmailAndPassword } from "firebase/auth";
+import { CustomProvider, initializeAppCheck } from "firebase/app-check";
+import {
+  connectAuthEmulator,
+  createUserWithEmailAndPassword,
+  getAuth,
+  signInWithEmailAndPassword,
+} from "firebase/auth";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { getApps, initializeApp as initializeAdminApp } from "firebase-admin/app";
 import { getAuth as getAdminAuth } from "firebase-admin/auth";
@@ -49,9 +55,58 @@ function newApp(): FirebaseApp {
   return app;
 }
 
-function clientFor(app: FirebaseApp, uid: string | null): Client {
+/** Where a client's calls go; the suite's emulators unless a test started its own. */
+export interface Emulators {
+  functions: string;
+  auth: string;
+}
+
+function suiteEmulators(): Emulators {
+  return {
+    functions: process.env.CLIPSTORE_FUNCTIONS_EMULATOR ?? "",
+    auth: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "",
+  };
+}
+
+/**
+ * An App Check token as the emulator accepts it: the Functions emulator decodes App Check
+ * tokens without verifying them (firebase-functions' `skipTokenVerification` debug feature,
+ * which firebase-tools sets), so an unsigned JWT naming an app id stands in for the token the
+ * App Check service would issue.
+ */
+export function unsignedAppCheckToken(appId = "1:000000000000:web:clipstore-tests"): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  return `${part({ alg: "none", typ: "JWT" })}.${part({
+    sub: appId,
+    aud: ["projects/demo-clipstore"],
+    iss: "https://firebaseappcheck.googleapis.com/000000000000",
+    iat: now,
+    exp: now + 3600,
+  })}.`;
+}
+
+/** The client SDK's App Check, with a provider handing out unsigned tokens (see above). */
+function attachAppCheck(app: FirebaseApp): void {
+  initializeAppCheck(app, {
+    provider: new CustomProvider({
+      getToken: () =>
+        Promise.resolve({
+          token: unsignedAppCheckToken(),
+          expireTimeMillis: Date.now() + 3600_000,
+        }),
+    }),
+    isTokenAutoRefreshEnabled: false,
+  });
+}
+
+function clientFor(
+  app: FirebaseApp,
+  uid: string | null,
+  emulators: Emulators = suiteEmulators(),
+): Client {
   const functions = getFunctions(app, REGION);
-  const fn = hostPort(process.env.CLIPSTORE_FUNCTIONS_EMULATOR, "CLIPSTORE_FUNCTIONS_EMULATOR");
+  const fn = hostPort(emulators.functions, "CLIPSTORE_FUNCTIONS_EMULATOR");
   connectFunctionsEmulator(functions, fn.host, fn.port);
   return {
     uid,
@@ -63,15 +118,23 @@ function clientFor(app: FirebaseApp, uid: string | null): Client {
   };
 }
 
+const PASSWORD = "secret-password";
+const emailOf = (uid: string) => `${uid.toLowerCase()}@example.test`;
+
 /** A new user (unique uid) signed in with email and password; claims as custom claims. */
 export async function signedInClient(
   claims: Record<string, unknown> = {},
   uid = uniqueId("u"),
 ): Promise<Client> {
-  const email = `${uid.toLowerCase()}@example.test`;
-  const password = "secret-password";
-  await adminAuth().createUser({ uid, email, password });
+  await adminAuth().createUser({ uid, email: emailOf(uid), password: PASSWORD });
   if (Object.keys(claims).length) await adminAuth().setCustomUserClaims(uid, claims);
+  return signInAs(uid);
+}
+
+/** A new client session (fresh ID token) for a user signedInClient created. */
+export async function signInAs(uid: string): Promise<Client> {
+  const email = emailOf(uid);
+  const password = PASSWORD;
   const app = newApp();
   const auth = getAuth(app);
   connectAuthEmulator(auth, `http://${process.env.FIREBASE_AUTH_EMULATOR_HOST}`, {
@@ -83,6 +146,23 @@ export async function signedInClient(
 
 export function anonymousClient(): Client {
   return clientFor(newApp(), null);
+}
+
+/**
+ * A new user, created and signed in through the client SDK on the given emulators, calling
+ * with or without App Check tokens (for emulators a test starts with other params).
+ */
+export async function newUserClient(
+  emulators: Emulators,
+  options: { appCheck: boolean },
+): Promise<Client> {
+  const app = newApp();
+  if (options.appCheck) attachAppCheck(app);
+  const auth = getAuth(app);
+  connectAuthEmulator(auth, `http://${emulators.auth}`, { disableWarnings: true });
+  const email = `${uniqueId("u").toLowerCase()}@example.test`;
+  const credential = await createUserWithEmailAndPassword(auth, email, "secret-password");
+  return clientFor(app, credential.user.uid, emulators);
 }
 
 export async function closeAllClients(): Promise<void> {

@@ -1,6 +1,6 @@
+// A free loopback port for a server a test starts (the suite never uses npm start's defaults).
 import net from "node:net";
 
-/** A loopback port free right now (for a server a test starts). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

@@ -13,6 +13,7 @@ import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../src/storage/r2";
 import { emulatorsConfigured } from "../support/emulator-client";
+import { freePort } from "../support/ports";
 import { eventually } from "../support/eventually";
 import { freePort } from "../support/ports";
 

@@ -1,0 +1,247 @@
+/**
+ * The migration's writes to one claimed video, each one transaction that:
+ *  1. reads the claim and stops (ClaimLostError, nothing written) unless it is still ours;
+ *  2. reads every clip it may touch and that clip's statistics ledger entry, and decides per
+ *     clip on what it reads *now*, not on an earlier listing: a clip the worker wrote
+ *     (`source: "worker"`) is never overwritten or deleted; a clip deleted after the writer
+ *     read Firestore under its claim (or whose tombstone is younger than the claim) is not
+ *     brought back;
+ *  3. moves the statistics with the clips, exactly as the trigger would: per clip, the shard
+ *     its ledger entry names (a new clip: the chunk's import shard) moves by
+ *     `contribution(new) − contribution(ledger)`, and the ledger entry records the new
+ *     contribution with the transaction's read time as its version. Every commit keeps
+ *     "shards = sum of the ledger", whatever was there before (a crashed attempt's chunk, a
+ *     clip already counted by the trigger), so no absolute shard value is ever written. The
+ *     trigger's event for a write made here finds the same contribution in the ledger and
+ *     changes nothing; events of earlier writes carry older versions and are ignored.
+ */
+import {
+  FieldValue,
+  type DocumentSnapshot,
+  Timestamp,
+  type Firestore,
+  type Transaction,
+} from "firebase-admin/firestore";
+import type { ClipDoc } from "../model/clip";
+import {
+  combineTotals,
+  contributionOf,
+  emptyTotals,
+  isZero,
+  normalizeTotals,
+  type StatsTotals,
+} from "../model/stats";
+import type { VideoDoc } from "../model/video";
+import { paths } from "../repositories/paths";
+import { ledgerData, parseLedger } from "../stats/ledger";
+import { compareTimestamps } from "../stats/versions";
+import { checkClaim, renewClaim, type Claim } from "./claim";
+
+/** Counts Firestore commits, written documents and read documents (billed reads). */
+export interface WriteCounter {
+  commits: number;
+  writes: number;
+  reads: number;
+}
+
+export function newWriteCounter(): WriteCounter {
+  return { commits: 0, writes: 0, reads: 0 };
+}
+
+export interface ChunkResult {
+  written: number;
+  /** Clips the worker wrote: left as they are. */
+  kept: number;
+  /** Clips deleted after the claim was taken (by the worker): not brought back. */
+  skippedDeleted: number;
+  /** What happened to the video document, when the chunk carried it. */
+  video: "created" | "rewritten" | "kept" | null;
+}
+
+type Deltas = Map<string, StatsTotals>;
+
+function addDelta(deltas: Deltas, shard: string, delta: StatsTotals): void {
+  if (isZero(delta)) return;
+  deltas.set(shard, combineTotals(deltas.get(shard) ?? emptyTotals(), delta));
+}
+
+/** Reads the shards to move (reads: call before any write) and writes them moved. */
+async function moveShards(
+  tx: Transaction,
+  db: Firestore,
+  claim: Claim,
+  deltas: Deltas,
+): Promise<() => number> {
+  const refs = [...deltas.keys()].map((id) =>
+    paths.statsShards(db, claim.uid, claim.videoId).doc(id),
+  );
+  const snaps = refs.length ? await tx.getAll(...refs) : [];
+  return () => {
+    snaps.forEach((snap, i) => {
+      const delta = deltas.get(refs[i].id)!;
+      tx.set(refs[i], {
+        totals: combineTotals(normalizeTotals(snap.get("totals")), delta),
+        updated_at: FieldValue.serverTimestamp(),
+      });
+    });
+    return snaps.length;
+  };
+}
+
+function isTombstoneSince(ledger: DocumentSnapshot, since: Timestamp): boolean {
+  if (!ledger.exists || ledger.get("deleted") !== true) return false;
+  const entry = parseLedger(ledger.data());
+  return entry !== null && compareTimestamps(entry.version, since) >= 0;
+}
+
+/**
+ * Writes one chunk of clips (and, for the last chunk, the video document) under the claim.
+ * `importShard` is the shard that counts clips the ledger does not know yet.
+ */
+export async function writeChunk(
+  db: Firestore,
+  claim: Claim,
+  clips: ClipDoc[],
+  importShard: string,
+  video: { doc: VideoDoc; force: boolean } | null,
+  counter: WriteCounter,
+  /** Clips that existed when the writer read Firestore under its claim. */
+  existedAtPlan: ReadonlySet<string>,
+): Promise<ChunkResult> {
+  const { uid, videoId } = claim;
+  const clipRefs = clips.map((c) => paths.clip(db, uid, videoId, c.clip_id));
+  const ledgerRefs = clips.map((c) => paths.statsLedger(db, uid, videoId).doc(c.clip_id));
+  const videoRef = paths.video(db, uid, videoId);
+  const result = await db.runTransaction(async (tx) => {
+    const at = await checkClaim(tx, claim);
+    const snaps = clips.length ? await tx.getAll(...clipRefs, ...ledgerRefs) : [];
+    const videoSnap = video ? await tx.get(videoRef) : null;
+    const out: ChunkResult = { written: 0, kept: 0, skippedDeleted: 0, video: null };
+    const deltas: Deltas = new Map();
+    const writes: (() => void)[] = [];
+    clips.forEach((clip, i) => {
+      const current = snaps[i];
+      const ledgerSnap = snaps[clips.length + i];
+      if (current.exists && current.get("source") !== "r2_migration") {
+        out.kept++;
+        return;
+      }
+      // Gone since the writer read Firestore under its claim, or deleted (the trigger's
+      // tombstone) since the claim: the worker deleted it; it is not brought back.
+      if (
+        !current.exists &&
+        (existedAtPlan.has(clip.clip_id) || isTombstoneSince(ledgerSnap, claim.claimedAt))
+      ) {
+        out.skippedDeleted++;
+        return;
+      }
+      // A rewritten clip keeps its first created_at (the order clips are listed in).
+      const createdAt = current.exists ? (current.get("created_at") as unknown) : undefined;
+      const doc: ClipDoc =
+        createdAt instanceof Timestamp ? { ...clip, created_at: createdAt } : clip;
+      const previous = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
+      const shard = previous?.shard ?? importShard;
+      const contribution = contributionOf(doc);
+      addDelta(
+        deltas,
+        shard,
+        combineTotals(contribution.totals, previous?.contribution ?? emptyTotals(), -1),
+      );
+      writes.push(() => {
+        tx.set(clipRefs[i], doc);
+        tx.set(
+          ledgerRefs[i],
+          ledgerData(
+            clip.clip_id,
+            at,
+            contribution.totals,
+            shard,
+            contribution.malformed ?? null,
+            false,
+          ),
+        );
+      });
+      out.written++;
+    });
+    const writeShards = await moveShards(tx, db, claim, deltas);
+    // Reads are done: writes only from here.
+    for (const w of writes) w();
+    const shardWrites = writeShards();
+    if (video && videoSnap) {
+      if (!videoSnap.exists) {
+        tx.create(videoRef, video.doc);
+        out.video = "created";
+      } else if (video.force && videoSnap.get("source") === "r2_migration") {
+        tx.set(videoRef, { ...video.doc, created_at: videoSnap.get("created_at") as unknown });
+        out.video = "rewritten";
+      } else {
+        out.video = "kept";
+      }
+    }
+    renewClaim(tx, claim);
+    const videoWrites = out.video === "created" || out.video === "rewritten" ? 1 : 0;
+    return {
+      out,
+      reads: 1 + snaps.length + (videoSnap ? 1 : 0) + deltas.size,
+      writes: out.written * 2 + shardWrites + videoWrites + 1,
+    };
+  });
+  count(counter, result);
+  return result.out;
+}
+
+/** Adds one committed transaction's cost (counted once, not per attempt). */
+function count(counter: WriteCounter, cost: { reads: number; writes: number }): void {
+  counter.commits++;
+  counter.reads += cost.reads;
+  counter.writes += cost.writes;
+}
+
+/**
+ * Deletes clips the migration wrote that R2 no longer has, under the claim: a clip is deleted
+ * only if it still exists and is still the migration's; its ledger entry becomes a tombstone
+ * and its shard gives its contribution back, in the same commit.
+ */
+export async function deleteMigratedClips(
+  db: Firestore,
+  claim: Claim,
+  clipIds: string[],
+  counter: WriteCounter,
+): Promise<number> {
+  if (clipIds.length === 0) return 0;
+  const { uid, videoId } = claim;
+  const clipRefs = clipIds.map((id) => paths.clip(db, uid, videoId, id));
+  const ledgerRefs = clipIds.map((id) => paths.statsLedger(db, uid, videoId).doc(id));
+  const result = await db.runTransaction(async (tx) => {
+    const at = await checkClaim(tx, claim);
+    const snaps = await tx.getAll(...clipRefs, ...ledgerRefs);
+    const deltas: Deltas = new Map();
+    const doomed: { i: number; shard: string }[] = [];
+    clipIds.forEach((_, i) => {
+      const current = snaps[i];
+      if (!current.exists || current.get("source") !== "r2_migration") return;
+      const previous = parseLedger(snaps[clipIds.length + i].data());
+      const shard = previous?.shard ?? "import-m0000";
+      addDelta(
+        deltas,
+        shard,
+        combineTotals(emptyTotals(), previous?.contribution ?? emptyTotals(), -1),
+      );
+      doomed.push({ i, shard });
+    });
+    const writeShards = await moveShards(tx, db, claim, deltas);
+    for (const { i, shard } of doomed) {
+      tx.delete(clipRefs[i]);
+      tx.set(ledgerRefs[i], ledgerData(clipIds[i], at, emptyTotals(), shard, null, true));
+    }
+    const shardWrites = writeShards();
+    renewClaim(tx, claim);
+    return {
+      deleted: doomed.length,
+      reads: 1 + snaps.length + deltas.size,
+      writes: doomed.length * 2 + shardWrites + 1,
+    };
+  });
+  count(counter, result);
+  return result.deleted;
+}
