@@ -15,7 +15,6 @@ import { createS3Client } from "../../src/storage/r2";
 import { emulatorsConfigured } from "../support/emulator-client";
 import { freePort } from "../support/ports";
 import { eventually } from "../support/eventually";
-import { freePort } from "../support/ports";
 
 const root = path.resolve(__dirname, "../../..");
 const describeIfEmulators =
