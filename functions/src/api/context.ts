@@ -22,7 +22,7 @@ import {
 import * as logs from "../logs";
 import type { migrateVideo as realMigrateVideo } from "../migration/migrate-video";
 import type { StepHook } from "../migration/video-writer";
-import { cloudTasksMigrationQueue, type MigrationQueue } from "../migration/queue";
+import type { MigrationQueue } from "../migration/queue";
 import {
   ReadModeSource,
   defaultReadMode,
@@ -174,7 +174,6 @@ function describe(error: unknown): string {
 
 let readModes: ReadModeSource | undefined;
 let users: UserDirectory | undefined;
-let queue: MigrationQueue | undefined;
 
 /** The instance's read-mode switch (its cache lives as long as the instance). */
 function instanceReadModes(firestore: Firestore): ReadModeSource {
@@ -192,6 +191,15 @@ function instanceReadModes(firestore: Firestore): ReadModeSource {
 const lazyMigrateVideo: MigrateVideoFn = async (...args) =>
   (await import("../migration/migrate-video")).migrateVideo(...args);
 
+/** The Cloud Tasks queue (firebase-admin/functions), loaded on the first hand-off (cold start). */
+let queue: Promise<MigrationQueue> | undefined;
+const loadQueue = () =>
+  (queue ??= import("../migration/queue").then((m) => m.cloudTasksMigrationQueue()));
+const lazyMigrationQueue: MigrationQueue = {
+  enqueueVideo: async (uid, videoId) => (await loadQueue()).enqueueVideo(uid, videoId),
+  enqueueUser: async (uid) => (await loadQueue()).enqueueUser(uid),
+};
+
 /** The real dependencies, with fresh metrics for one call. */
 export function productionDeps(): ApiDeps {
   const firestore = db();
@@ -203,7 +211,7 @@ export function productionDeps(): ApiDeps {
     urlTtlSeconds: urlTtlSeconds(URL_TTL_SECONDS.value()),
     statsShards: STATS_SHARDS.value(),
     migrateVideo: lazyMigrateVideo,
-    migrationQueue: (queue ??= cloudTasksMigrationQueue()),
+    migrationQueue: lazyMigrationQueue,
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };
