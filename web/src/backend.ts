@@ -1,5 +1,6 @@
 // The Firebase app, its Auth and the callables, typed with the answers of types.ts.
 import { initializeApp } from "firebase/app";
+import { initializeAppCheck, ReCaptchaEnterpriseProvider } from "firebase/app-check";
 import { connectAuthEmulator, getAuth, type Auth } from "firebase/auth";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { REGION, type AppConfig } from "./config";
@@ -48,6 +49,17 @@ export function createBackend(config: AppConfig): Backend {
     connectAuthEmulator(auth, config.local.authEmulator, { disableWarnings: true });
     const { host, port } = config.local.functionsEmulator;
     connectFunctionsEmulator(functions, host, port);
+  } else if (config.appCheckSiteKey) {
+    // listVideos, getVideoInfo and getClipUrl enforce App Check in production
+    // (APP_CHECK_ENFORCED): the SDK then attaches a token to every callable request.
+    initializeAppCheck(app, {
+      provider: new ReCaptchaEnterpriseProvider(config.appCheckSiteKey),
+      isTokenAutoRefreshEnabled: true,
+    });
+  } else {
+    console.warn(
+      "VITE_APPCHECK_SITE_KEY is not set: the app's callables refuse calls without App Check",
+    );
   }
   // The SDK sends an undefined field as null, which the callables' schemas refuse for an
   // optional field: leave such fields out.

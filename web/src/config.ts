@@ -28,6 +28,8 @@ export interface LocalSettings {
 export interface AppConfig {
   firebase: FirebaseOptions;
   local: LocalSettings | null;
+  /** reCAPTCHA Enterprise site key for App Check (VITE_APPCHECK_SITE_KEY, at build time). */
+  appCheckSiteKey?: string;
 }
 
 function injectedSettings(): LocalSettings | null {
@@ -38,10 +40,12 @@ function injectedSettings(): LocalSettings | null {
 export async function loadConfig(): Promise<AppConfig> {
   const local = injectedSettings();
   if (local) return { firebase: local.firebase, local };
+  const appCheckSiteKey = import.meta.env.VITE_APPCHECK_SITE_KEY as string | undefined;
   const built = import.meta.env.VITE_FIREBASE_CONFIG as string | undefined;
-  if (built) return { firebase: JSON.parse(built) as FirebaseOptions, local: null };
+  if (built)
+    return { firebase: JSON.parse(built) as FirebaseOptions, local: null, appCheckSiteKey };
   const res = await fetch("/__/firebase/init.json");
   if (!res.ok)
     throw new Error(`/__/firebase/init.json answered ${res.status}: is this Firebase Hosting?`);
-  return { firebase: (await res.json()) as FirebaseOptions, local: null };
+  return { firebase: (await res.json()) as FirebaseOptions, local: null, appCheckSiteKey };
 }
