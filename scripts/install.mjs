@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Installs what the project needs, from the lockfiles, only when they changed since the last
-// install; applies the test stand-ins' patches; builds the functions. Used by npm start,
+// install; applies the test stand-ins' patches; builds the functions and the web client (web/,
+// only when its sources changed). Used by npm start,
 // npm test, npm run bench and npm run migrate, so a fresh clone needs nothing by hand.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,4 +67,26 @@ try {
 } catch {
   console.error("[install] the functions do not compile (errors above)");
   process.exit(1);
+}
+
+// The web client: built into web/dist (served by npm start and the browser test, deployed by
+// Firebase Hosting) when its sources, config or lockfile changed since the last build.
+const web = path.join(root, "web");
+ensureInstalled(web, "", node.env);
+const webInputs = ["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"]
+  .concat(readdirSync(path.join(web, "src"), { recursive: true }).map((f) => path.join("src", String(f))).sort())
+  .filter((f) => statSync(path.join(web, f)).isFile());
+const webDigest = createHash("sha256");
+for (const f of webInputs) webDigest.update(f).update(readFileSync(path.join(web, f)));
+const webStamp = path.join(web, "dist", ".clipstore-build-stamp");
+const webWant = webDigest.digest("hex");
+if (!existsSync(webStamp) || readFileSync(webStamp, "utf8") !== webWant) {
+  log("building web/ (tsc + vite build)");
+  try {
+    execFileSync(npm, ["run", "--silent", "build"], { cwd: web, env: node.env, stdio: quiet ? ["ignore", "ignore", "inherit"] : "inherit" });
+  } catch {
+    console.error("[install] the web client does not build (errors above)");
+    process.exit(1);
+  }
+  writeFileSync(webStamp, webWant);
 }

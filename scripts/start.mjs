@@ -6,19 +6,21 @@
 //   Auth       127.0.0.1:9099  firebase-tools
 //   Functions  127.0.0.1:5001  firebase-tools, region us-central1, running functions/lib
 //   R2         http://127.0.0.1:9000  S3 stand-in (s3rver), bucket `clips`
-// Ports: CLIPSTORE_FIRESTORE_PORT, CLIPSTORE_AUTH_PORT, CLIPSTORE_FUNCTIONS_PORT, CLIPSTORE_R2_PORT;
+//   Web        http://127.0.0.1:5173  the web client (web/dist) on the emulators above
+// Ports: CLIPSTORE_FIRESTORE_PORT, CLIPSTORE_AUTH_PORT, CLIPSTORE_FUNCTIONS_PORT, CLIPSTORE_R2_PORT,
+// CLIPSTORE_WEB_PORT;
 // R2 stand-in files: CLIPSTORE_R2_DIR (default .local/r2).
 // Loads emulator-data/ (demo users, videos in Firestore, legacy R2-only videos). Ctrl-C stops all.
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { javaMajorVersion } from "./lib/java.mjs";
-import { loadDemoData } from "./lib/demo-data.mjs";
+import { loadDemoDataIntoServers } from "./load-demo-data.mjs";
 import { startTriggerBridge } from "./lib/trigger-bridge.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
+import { startWeb } from "./servers/web.mjs";
 import { applyLocalBucketCors, localWebOrigins } from "./lib/r2-cors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -29,6 +31,7 @@ const ports = {
   auth: port("CLIPSTORE_AUTH_PORT", 9099),
   functions: port("CLIPSTORE_FUNCTIONS_PORT", 5001),
   r2: port("CLIPSTORE_R2_PORT", 9000),
+  web: port("CLIPSTORE_WEB_PORT", 5173),
 };
 const verbose = process.env.CLIPSTORE_VERBOSE === "1";
 const say = (m) => console.log(`[clipstore] ${m}`);
@@ -95,32 +98,28 @@ try {
     R2_ACCESS_KEY_ID: "S3RVER",
     R2_SECRET_ACCESS_KEY: "S3RVER",
   });
-  const require = createRequire(path.join(root, "functions", "package.json"));
-  const { getFirestore } = require("firebase-admin/firestore");
-  const { getAuth } = require("firebase-admin/auth");
-  const { PutObjectCommand, HeadObjectCommand, CreateBucketCommand } = require("@aws-sdk/client-s3");
-
   let bridge;
   if (embedded) {
     // Loads functions/lib/index.js, whose initializeApp() creates the default app from the env.
     bridge = startTriggerBridge({ root, server: embedded.server, projectId, log: verbose ? (m) => say(m) : () => {} });
     stops.push(() => bridge.stop());
   }
-  const { initializeApp, getApps } = require("firebase-admin/app");
-  if (!getApps().length) initializeApp({ projectId });
-
-  // The product's own R2 client settings (functions/src/storage/r2.ts).
-  const { createS3Client } = require(path.join(root, "functions", "lib", "storage", "r2.js"));
-  const s3Client = createS3Client({ endpoint: s3.endpoint, bucket: "clips", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
-  const summary = await loadDemoData({
+  const summary = await loadDemoDataIntoServers({
     root,
-    firestore: getFirestore(),
-    s3: s3Client,
-    s3Commands: { PutObjectCommand, HeadObjectCommand, CreateBucketCommand },
-    auth: getAuth(),
+    projectId,
+    r2: { endpoint: s3.endpoint, bucket: "clips", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     log: say,
   });
   if (bridge) await bridge.idle();
+
+  const web = await startWeb({
+    root,
+    projectId,
+    port: ports.web,
+    authHost: `127.0.0.1:${ports.auth}`,
+    functionsHost: `127.0.0.1:${ports.functions}`,
+  });
+  stops.push(web.stop);
 
   const fsKind = embedded
     ? `embedded Node Firestore server (Java ${java || "missing"}: firebase-tools' Firestore emulator needs Java 21), clip triggers delivered by the local bridge; ` +
@@ -130,6 +129,7 @@ try {
   const base = `http://127.0.0.1:${ports.functions}/${projectId}/us-central1`;
   console.log(`
 clipstore is running (project ${projectId}); Ctrl-C stops everything.
+  Web        ${web.url}   sign in as demo@clipstore.test / demo-password
   Firestore  ${firestoreHost}   ${fsKind}
   Auth       127.0.0.1:${ports.auth}
   Functions  ${base}/<name>   (Node ${emulators.functionsNode}, as deployed; this process: Node ${process.versions.node})

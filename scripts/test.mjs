@@ -10,6 +10,8 @@
 //   - R2: the S3 stand-in (scripts/servers/s3.mjs) with the bucket `clips`.
 //   - firebase-tools' Functions and Auth emulators running the built functions, unless
 //     FIREBASE_AUTH_EMULATOR_HOST and CLIPSTORE_FUNCTIONS_EMULATOR are already set.
+//   - the web client (scripts/servers/web.mjs) on those emulators, for the browser test, and
+//     Debian's Chromium (apt-get, when /usr/bin/chromium is missing).
 // Extra arguments go to Jest (npm test -- test/api); without them (the whole suite, as CI runs
 // it) ESLint and Prettier check functions/ first.
 import { execFileSync, spawn } from "node:child_process";
@@ -17,10 +19,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureChromium } from "./lib/chromium.mjs";
 import { freePort } from "./lib/ports.mjs";
 import { startFirebaseEmulators } from "./lib/firebase-emulators.mjs";
 import { startFirestore } from "./servers/firestore.mjs";
 import { startS3 } from "./servers/s3.mjs";
+import { startWeb } from "./servers/web.mjs";
 import { applyLocalBucketCors, localWebOrigins } from "./lib/r2-cors.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,6 +59,11 @@ if (wholeSuite) {
     console.error("[test] lint failed (npm --prefix functions run format fixes formatting)");
     process.exit(1);
   }
+}
+
+// The browser test (test/web) drives Debian's Chromium: the whole suite or a run naming it.
+if (wholeSuite || process.argv.slice(2).some((a) => /web/.test(a))) {
+  ensureChromium((m) => console.log(`[test] ${m}`));
 }
 
 // A query the suite's server refused for want of an index is a product query production would
@@ -94,17 +103,34 @@ try {
   stops.push(async () => rmSync(s3Dir, { recursive: true, force: true }));
   const s3 = await startS3({ port: await freePort(), directory: s3Dir, buckets: ["clips"] });
   stops.push(s3.stop);
-  // The bucket CORS policy a real bucket gets (npm run r2-cors), for the local web client.
-  await applyLocalBucketCors({ root, endpoint: s3.endpoint, origins: localWebOrigins() });
 
-  // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
-  const r2 = { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", READ_MODE_CACHE_SECONDS: "1" };
-  const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
   let authHost = process.env.FIREBASE_AUTH_EMULATOR_HOST;
   let functionsHost = process.env.CLIPSTORE_FUNCTIONS_EMULATOR;
-  if (!authHost || !functionsHost) {
-    const functionsPort = await freePort();
-    const authPort = await freePort();
+  const startEmulators = !authHost || !functionsHost;
+  const functionsPort = startEmulators ? await freePort() : 0;
+  const authPort = startEmulators ? await freePort() : 0;
+  if (startEmulators) {
+    authHost = `127.0.0.1:${authPort}`;
+    functionsHost = `127.0.0.1:${functionsPort}`;
+  }
+  // The web client for the browser test (test/web), on the emulators below. It is bound first
+  // so that its origin, with npm start's (localWebOrigins), is one the functions accept
+  // (CORS_ORIGINS, a JSON list like functions/.env.local's) and the bucket's CORS policy names.
+  const web = await startWeb({ root, projectId, port: 0, authHost, functionsHost });
+  stops.push(web.stop);
+  const webOrigins = [...localWebOrigins(), web.url, web.url.replace("127.0.0.1", "localhost")];
+  // The bucket CORS policy a real bucket gets (npm run r2-cors), for the local web client.
+  await applyLocalBucketCors({ root, endpoint: s3.endpoint, origins: webOrigins });
+
+  // The functions' params for this run; a 1 s read-mode cache lets tests switch modes quickly.
+  const r2 = {
+    R2_ENDPOINT: s3.endpoint,
+    R2_BUCKET: "clips",
+    READ_MODE_CACHE_SECONDS: "1",
+    CORS_ORIGINS: JSON.stringify(webOrigins),
+  };
+  const secrets = { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" };
+  if (startEmulators) {
     const emulators = await startFirebaseEmulators({
       root,
       projectId,
@@ -117,11 +143,9 @@ try {
     });
     stops.push(emulators.stop);
     console.log(`[test] Functions emulator runs the functions on Node ${emulators.functionsNode}`);
-    authHost = `127.0.0.1:${authPort}`;
-    functionsHost = `127.0.0.1:${functionsPort}`;
   }
   console.log(`[test] Jest on Node ${process.versions.node}; Firestore ${firestoreHost}: ${firestoreKind}`);
-  console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}`);
+  console.log(`[test] R2 stand-in ${s3.endpoint}, Auth ${authHost}, Functions ${functionsHost}, web ${web.url}`);
 
   const jest = spawn(
     process.execPath,
@@ -137,6 +161,7 @@ try {
         FIRESTORE_EMULATOR_HOST: firestoreHost,
         FIREBASE_AUTH_EMULATOR_HOST: authHost,
         CLIPSTORE_FUNCTIONS_EMULATOR: functionsHost,
+        CLIPSTORE_WEB_URL: web.url,
         CLIPSTORE_FIRESTORE_KIND: firestoreKind.startsWith("embedded") ? "embedded" : "firebase-tools",
       },
     },

@@ -35,7 +35,7 @@ interface VideoInfo {
 }
 
 describeIfEmulators("npm start", () => {
-  const ports = { firestore: 0, auth: 0, functions: 0, r2: 0 };
+  const ports = { firestore: 0, auth: 0, functions: 0, r2: 0, web: 0 };
   let child: ChildProcess;
   let output = "";
   let r2Dir: string;
@@ -65,6 +65,7 @@ describeIfEmulators("npm start", () => {
       CLIPSTORE_AUTH_PORT: String(ports.auth),
       CLIPSTORE_FUNCTIONS_PORT: String(ports.functions),
       CLIPSTORE_R2_PORT: String(ports.r2),
+      CLIPSTORE_WEB_PORT: String(ports.web),
       CLIPSTORE_R2_DIR: r2Dir,
       CLIPSTORE_EMBEDDED_FIRESTORE: process.env.CLIPSTORE_FIRESTORE_KIND === "embedded" ? "1" : "",
     };
@@ -104,6 +105,22 @@ describeIfEmulators("npm start", () => {
     expect(output).toContain("npm run call -- listVideos");
     // The functions run in the emulator on the deploy runtime (firebase-tools uses its own Node).
     expect(output).toMatch(/\(Node 22, as deployed; this process: Node 22\./);
+  });
+
+  it("serves the web client, pointed at its own emulators (the browser test is test/web)", async () => {
+    expect(output).toContain(`Web        http://127.0.0.1:${ports.web}`);
+    const res = await fetch(`http://127.0.0.1:${ports.web}/videos/sunday-league-final`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const local = /<script id="clipstore-local" type="application\/json">(.*?)<\/script>/.exec(
+      html,
+    );
+    expect(JSON.parse(local![1])).toMatchObject({
+      authEmulator: `http://127.0.0.1:${ports.auth}`,
+      functionsEmulator: { host: "127.0.0.1", port: ports.functions },
+    });
+    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)![1];
+    expect((await fetch(`http://127.0.0.1:${ports.web}${script}`)).status).toBe(200);
   });
 
   it("serves the demo user's videos, from Firestore and from the legacy R2 layout", async () => {
