@@ -5,7 +5,6 @@
 import "./quiet";
 import net from "node:net";
 import type { Firestore } from "firebase-admin/firestore";
-import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import {
   documentSize,
   MAX_DOCUMENT_BYTES,
@@ -18,25 +17,14 @@ import { firestoreAt } from "../support/firestore-server";
 import { uniqueId } from "../support/clip-factory";
 import { highlightsJson, type ClipSpec, type VideoSpec } from "../support/legacy-fixtures";
 import { testEnv, testFirestore } from "../support/servers-env";
-import { deps, realStore, statePathFor, upload } from "./harness";
+import { realStore, runForUid, upload } from "./harness";
 
 let db: Firestore;
 beforeAll(() => {
   db = testFirestore();
 });
 
-function run(
-  uid: string,
-  options: RunOptions = {},
-  overrides: Parameters<typeof deps>[0] = {},
-): Promise<RunReport> {
-  return runMigration(deps(overrides), {
-    uid,
-    statePath: statePathFor(uid),
-    trigger: "test",
-    ...options,
-  });
-}
+const run = runForUid;
 
 /** `count` clips of scene 1 (styles s01, s02, …): they all share scene 1's title and description. */
 function sceneOneClips(count: number): ClipSpec[] {
