@@ -23,6 +23,7 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
+import type { VideoDoc } from "../model/video";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
@@ -34,7 +35,13 @@ import {
   releaseClaim,
   type Claim,
 } from "./claim";
-import { fitClipDoc, fitVideoDoc, MAX_CHUNK_DOCUMENT_BYTES, documentSize } from "./document-limits";
+import {
+  documentSize,
+  fitClipDoc,
+  fitVideoDoc,
+  MAX_CHUNK_DOCUMENT_BYTES,
+  type Fitted,
+} from "./document-limits";
 import {
   deleteMigratedClips,
   newWriteCounter,
@@ -177,6 +184,23 @@ function planChunks(uid: string, videoId: string, docs: ClipDoc[], perBatch: num
   return chunks;
 }
 
+/** The video document, fitted within Firestore's 1 MiB (a title too long is cut, reported). */
+function videoDocOf(db: Firestore, video: LegacyVideo, now: Date): Fitted<VideoDoc> {
+  const { uid, videoId } = video;
+  const doc = videoDocFrom(
+    {
+      uid,
+      videoId,
+      title: video.title,
+      createdAt: video.createdAt,
+      source: "r2_migration",
+      migratedAt: now,
+    },
+    now,
+  );
+  return fitVideoDoc(paths.video(db, uid, videoId).path, doc, highlightsKey(uid, videoId));
+}
+
 function withProblems(video: LegacyVideo, problems: Problem[]): LegacyVideo {
   return problems.length ? { ...video, problems: [...video.problems, ...problems] } : video;
 }
@@ -298,21 +322,7 @@ async function writeClaimed(
       counter,
     );
 
-  const videoDoc = fitVideoDoc(
-    paths.video(db, uid, videoId).path,
-    videoDocFrom(
-      {
-        uid,
-        videoId,
-        title: video.title,
-        createdAt: video.createdAt,
-        source: "r2_migration",
-        migratedAt: now,
-      },
-      now,
-    ),
-    highlightsKey(uid, videoId),
-  );
+  const videoDoc = videoDocOf(db, video, now);
   const clipDocs = clipDocsOf(video, now);
   video = withProblems(video, [...videoDoc.problems, ...clipDocs.problems]);
   const chunks = planChunks(uid, videoId, clipDocs.docs, perBatchOf(options));
@@ -357,6 +367,7 @@ async function dryRun(
     return result("kept_worker_video", video);
   if (side.videoSource !== null && !options.force) return result("already_migrated", video);
   const { docs: clips, problems } = clipDocsOf(video, options.now);
+  problems.unshift(...videoDocOf(db, video, options.now).problems);
   const kept = clips.filter((c) => side.clipSources.get(c.clip_id) === "worker").length;
   const outcome = side.videoSource !== null ? "would_rewrite" : "would_migrate";
   return result(outcome, withProblems(video, problems), {

@@ -39,12 +39,13 @@ function video(
   clips: ClipSpec[],
   description: string,
   title = "Scene one",
+  videoTitle = "A big video",
 ): VideoSpec {
   return {
     uid,
     videoId: "v1",
     clips,
-    highlights: highlightsJson("A big video", [{ id: 1, title, description, start: 0, end: 9 }]),
+    highlights: highlightsJson(videoTitle, [{ id: 1, title, description, start: 0, end: 9 }]),
   };
 }
 
@@ -112,14 +113,23 @@ describe("a description that no document can hold", () => {
     // unless it backs off to a boundary.
     const description = "x" + "€".repeat((2 * 1024 * 1024) / 3);
     const title = "t".repeat(1000);
-    await upload([video(uid, sceneOneClips(2), description, title)]);
+    const videoTitle = "V".repeat(1536 * 1024);
+    await upload([video(uid, sceneOneClips(2), description, title, videoTitle)]);
+    const options = { maxHighlightsBytes: 8 * 1024 * 1024 };
 
-    const report = await run(uid, { maxHighlightsBytes: 4 * 1024 * 1024 });
+    const dry = await run(uid, { ...options, dryRun: true });
+    expect(dry.problemsByCode).toMatchObject({ description_truncated: 2, title_truncated: 1 });
+    const report = await run(uid, options);
 
     expect(report.status).toBe("completed_pass");
     expect(report.progress.migrated).toBe(1);
     expect(report.problemsByCode.description_truncated).toBe(2);
-    expect(report.problemsByCode.title_truncated).toBeUndefined();
+    expect(report.problemsByCode.title_truncated).toBe(1); // the video's, not the scenes'
+    const videoSnap = await paths.video(db, uid, "v1").get();
+    expect(videoTitle.startsWith(videoSnap.get("title") as string)).toBe(true);
+    expect(documentSize(videoSnap.ref.path, videoSnap.data()!)).toBeLessThanOrEqual(
+      MAX_DOCUMENT_BYTES,
+    );
     const clips = await clipDocs(uid);
     expect(clips).toHaveLength(2);
     for (const c of clips) {
