@@ -18,6 +18,7 @@
  *     changes nothing.
  */
 import {
+  type DocumentReference,
   type DocumentSnapshot,
   Timestamp,
   type Firestore,
@@ -77,6 +78,20 @@ function shardOf(clipId: string, previous: LedgerEntry | null): string {
   return previous && !isZero(previous.contribution) ? previous.shard : importShardFor(clipId);
 }
 
+/**
+ * Reads the clips (only the fields the decision needs: `source`, `created_at`; a clip's
+ * contents stay on the server) and their ledger entries, in one transaction.
+ */
+async function readClipsAndLedger(
+  tx: Transaction,
+  clipRefs: DocumentReference[],
+  ledgerRefs: DocumentReference[],
+): Promise<{ clips: DocumentSnapshot[]; ledger: DocumentSnapshot[] }> {
+  if (clipRefs.length === 0) return { clips: [], ledger: [] };
+  const clips = await tx.getAll(...clipRefs, { fieldMask: ["source", "created_at"] });
+  return { clips, ledger: await tx.getAll(...ledgerRefs) };
+}
+
 /** Whether a ledger entry is a tombstone written at or after `since` (the trigger's, for a delete). */
 function isTombstoneSince(ledger: DocumentSnapshot, since: Timestamp): boolean {
   if (!ledger.exists || ledger.get("deleted") !== true) return false;
@@ -103,14 +118,14 @@ export async function writeChunk(
   const videoRef = paths.video(db, uid, videoId);
   const result = await db.runTransaction(async (tx) => {
     const at = await checkClaim(tx, claim);
-    const snaps = clips.length ? await tx.getAll(...clipRefs, ...ledgerRefs) : [];
+    const read = await readClipsAndLedger(tx, clipRefs, ledgerRefs);
     const videoSnap = video ? await tx.get(videoRef) : null;
     const out: ChunkResult = { written: 0, kept: 0, skippedDeleted: 0, video: null };
     const deltas: Deltas = new Map();
     const writes: (() => void)[] = [];
     clips.forEach((clip, i) => {
-      const current = snaps[i];
-      const ledgerSnap = snaps[clips.length + i];
+      const current = read.clips[i];
+      const ledgerSnap = read.ledger[i];
       if (current.exists && current.get("source") !== "r2_migration") {
         out.kept++;
         return;
@@ -160,7 +175,7 @@ export async function writeChunk(
     const videoWrites = out.video === "created" || out.video === "rewritten" ? 1 : 0;
     return {
       out,
-      reads: 1 + snaps.length + (videoSnap ? 1 : 0),
+      reads: 1 + clips.length * 2 + (videoSnap ? 1 : 0),
       writes: out.written * 2 + shardWrites + videoWrites + 1,
     };
   });
@@ -192,13 +207,13 @@ export async function deleteMigratedClips(
   const ledgerRefs = clipIds.map((id) => paths.statsLedger(db, uid, videoId).doc(id));
   const result = await db.runTransaction(async (tx) => {
     const at = await checkClaim(tx, claim);
-    const snaps = await tx.getAll(...clipRefs, ...ledgerRefs);
+    const read = await readClipsAndLedger(tx, clipRefs, ledgerRefs);
     const deltas: Deltas = new Map();
     const doomed: { i: number; shard: string }[] = [];
     clipIds.forEach((_, i) => {
-      const current = snaps[i];
+      const current = read.clips[i];
       if (!current.exists || current.get("source") !== "r2_migration") return;
-      const previous = parseLedger(snaps[clipIds.length + i].data());
+      const previous = parseLedger(read.ledger[i].data());
       const shard = shardOf(clipIds[i], previous);
       addDelta(
         deltas,
@@ -215,7 +230,7 @@ export async function deleteMigratedClips(
     renewClaim(tx, claim);
     return {
       deleted: doomed.length,
-      reads: 1 + snaps.length,
+      reads: 1 + clipIds.length * 2,
       writes: doomed.length * 2 + shardWrites + 1,
     };
   });

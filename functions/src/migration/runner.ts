@@ -22,8 +22,9 @@ import { SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
 import {
   buildLegacyVideo,
-  highlightsKey,
+  highlightsToFetch,
   LEGACY_ROOT,
+  MAX_HIGHLIGHTS_BYTES,
   parseLegacyKey,
 } from "../storage/legacy-layout";
 import { mapWithConcurrency } from "../concurrency";
@@ -71,6 +72,8 @@ export interface RunOptions {
   clipsPerBatch?: number;
   /** highlights.json GETs in flight at most. */
   readConcurrency?: number;
+  /** A highlights.json listed larger is not fetched (MAX_HIGHLIGHTS_BYTES, storage/legacy-layout.ts). */
+  maxHighlightsBytes?: number;
   leaseTtlMs?: number;
   /** How long a video's claim lasts without a write (claim.ts). */
   claimTtlMs?: number;
@@ -241,6 +244,7 @@ export async function runMigration(
   const pageSize = Math.max(1, Math.min(options.pageSize ?? DEFAULTS.pageSize, 1000));
   const videosPerBatch = Math.max(1, options.videosPerBatch ?? DEFAULTS.videosPerBatch);
   const readConcurrency = Math.max(1, options.readConcurrency ?? DEFAULTS.readConcurrency);
+  const maxHighlightsBytes = options.maxHighlightsBytes ?? MAX_HIGHLIGHTS_BYTES;
   const ttl = options.leaseTtlMs ?? DEFAULTS.leaseTtlMs;
   const maxVideos = options.maxVideos ?? Number.POSITIVE_INFINITY;
   const budgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
@@ -424,8 +428,8 @@ export async function runMigration(
       // A failed read fails that video only (below), like a failed write.
       const texts = new Map<string, { text: string | undefined } | { error: unknown }>();
       await mapWithConcurrency(toWrite, readConcurrency, async (v) => {
-        const key = highlightsKey(v.uid, v.videoId);
-        if (!v.objects.some((o) => o.key === key)) return;
+        const key = highlightsToFetch(v.uid, v.videoId, v.objects, maxHighlightsBytes);
+        if (!key) return;
         try {
           texts.set(v.prefix, { text: await store.getText(key) });
         } catch (error) {
@@ -532,18 +536,14 @@ export async function runMigration(
           writes.writes++;
           writes.reads++;
         }
-        const hlKey = highlightsKey(uid, videoId);
+        const hlKey = highlightsToFetch(uid, videoId, item.objects, maxHighlightsBytes);
         let outcome: WriteOutcome;
         let video: ReturnType<typeof buildLegacyVideo> | null = null;
         try {
           const read = texts.get(item.prefix);
           if (read && "error" in read) throw read.error;
-          const highlightsText = read
-            ? read.text
-            : item.objects.some((o) => o.key === hlKey)
-              ? await store.getText(hlKey)
-              : undefined;
-          video = buildLegacyVideo(uid, videoId, item.objects, highlightsText);
+          const highlightsText = read ? read.text : hlKey ? await store.getText(hlKey) : undefined;
+          video = buildLegacyVideo(uid, videoId, item.objects, highlightsText, maxHighlightsBytes);
           const result = await writeLegacyVideo(db, video, {
             owner: runId,
             force,
@@ -553,7 +553,7 @@ export async function runMigration(
             claimTtlMs: options.claimTtlMs,
             counter: writes,
             reread: async () => {
-              const again = await readLegacyVideo(store, uid, videoId);
+              const again = await readLegacyVideo(store, uid, videoId, maxHighlightsBytes);
               return again && isVideo(again.objects) ? again.video : null;
             },
             onStep: deps.onStep,

@@ -4,9 +4,11 @@
  * a partitioned design can reuse them:
  *
  *   list   the caller's listing of the video (R2) → `video`
- *   plan   chunks of clips sorted by id (`planChunks`)
+ *   plan   every document fitted within 1 MiB (document-limits.ts: long text truncated and
+ *          reported); chunks of clips sorted by id, bounded by count and by bytes
  *   claim  the per-video claim with its fencing token (claim.ts); held by someone else → stop
- *   read   the video document and the clips already in Firestore, under the claim; when
+ *   read   the video document and the ids (and `source`) of the clips already in Firestore,
+ *          with a select() query that leaves their contents on the server, under the claim; when
  *          Firestore is not empty (or another writer touched the video before), list R2 again
  *          under the claim so nothing is judged on a listing older than another writer's work
  *   clean  delete the clips this migration wrote that R2 no longer has (fenced-writes.ts)
@@ -21,11 +23,12 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
+import type { VideoDoc } from "../model/video";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
 import { IMPORT_SHARDS } from "../stats/shards";
-import type { LegacyVideo } from "../storage/legacy-layout";
+import { highlightsKey, type LegacyVideo, type Problem } from "../storage/legacy-layout";
 import {
   claimVideo,
   ClaimLostError,
@@ -33,6 +36,13 @@ import {
   releaseClaim,
   type Claim,
 } from "./claim";
+import {
+  documentSize,
+  fitClipDoc,
+  fitVideoDoc,
+  MAX_CHUNK_DOCUMENT_BYTES,
+  type Fitted,
+} from "./document-limits";
 import {
   deleteMigratedClips,
   newWriteCounter,
@@ -114,13 +124,34 @@ export function batchTag(index: number): string {
   return `m${String(index).padStart(4, "0")}`;
 }
 
-/** Clips sorted by id and cut into chunks: the same video always gives the same chunks. */
-export function chunkClips<T extends { clip_id: string }>(clips: T[], perBatch: number): T[][] {
+/**
+ * Clips sorted by id and cut into chunks of at most `perBatch` clips and `maxBytes` bytes
+ * (`sizeOf`; a clip larger than `maxBytes` alone is a chunk): the same video always gives the
+ * same chunks.
+ */
+export function chunkClips<T extends { clip_id: string }>(
+  clips: T[],
+  perBatch: number,
+  sizeOf: (clip: T) => number = () => 0,
+  maxBytes = Number.POSITIVE_INFINITY,
+): T[][] {
   const sorted = [...clips].sort((a, b) =>
     a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0,
   );
   const chunks: T[][] = [];
-  for (let i = 0; i < sorted.length; i += perBatch) chunks.push(sorted.slice(i, i + perBatch));
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const clip of sorted) {
+    const size = sizeOf(clip);
+    if (chunk.length > 0 && (chunk.length >= perBatch || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(clip);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
   return chunks;
 }
 
@@ -131,11 +162,56 @@ function perBatchOf(options: WriteOptions): number {
   );
 }
 
-function clipDocsOf(video: LegacyVideo, now: Date): ClipDoc[] {
-  return video.clips.map((c) => clipDocFrom(c, c.created_at ?? video.createdAt, now));
+function clipPath(uid: string, videoId: string, clipId: string): string {
+  return `users/${uid}/videos/${videoId}/clips/${clipId}`;
 }
 
-/** What Firestore holds for the video: its document's source and its clips' sources. */
+/** The video's clip documents, each fitted within Firestore's 1 MiB (problems: what was cut). */
+function clipDocsOf(video: LegacyVideo, now: Date): { docs: ClipDoc[]; problems: Problem[] } {
+  const docs: ClipDoc[] = [];
+  const problems: Problem[] = [];
+  for (const c of video.clips) {
+    const path = clipPath(video.uid, video.videoId, c.clip_id);
+    const fitted = fitClipDoc(path, clipDocFrom(c, c.created_at ?? video.createdAt, now));
+    docs.push(fitted.doc);
+    problems.push(...fitted.problems);
+  }
+  return { docs, problems };
+}
+
+/** Chunks of clip documents: by count, and by bytes so that no commit exceeds 10 MiB. */
+function planChunks(uid: string, videoId: string, docs: ClipDoc[], perBatch: number): ClipDoc[][] {
+  const sizeOf = (doc: ClipDoc) => documentSize(clipPath(uid, videoId, doc.clip_id), doc);
+  const chunks = chunkClips(docs, perBatch, sizeOf, MAX_CHUNK_DOCUMENT_BYTES);
+  if (chunks.length === 0) chunks.push([]);
+  return chunks;
+}
+
+/** The video document, fitted within Firestore's 1 MiB (a title too long is cut, reported). */
+function videoDocOf(db: Firestore, video: LegacyVideo, now: Date): Fitted<VideoDoc> {
+  const { uid, videoId } = video;
+  const doc = videoDocFrom(
+    {
+      uid,
+      videoId,
+      title: video.title,
+      createdAt: video.createdAt,
+      source: "r2_migration",
+      migratedAt: now,
+    },
+    now,
+  );
+  return fitVideoDoc(paths.video(db, uid, videoId).path, doc, highlightsKey(uid, videoId));
+}
+
+function withProblems(video: LegacyVideo, problems: Problem[]): LegacyVideo {
+  return problems.length ? { ...video, problems: [...video.problems, ...problems] } : video;
+}
+
+/**
+ * What Firestore holds for the video: its document's source and its clips' ids and sources,
+ * read with select("source"): a clip's contents (up to 1 MiB each) stay on the server.
+ */
 async function readFirestoreSide(
   db: Firestore,
   uid: string,
@@ -144,7 +220,7 @@ async function readFirestoreSide(
 ) {
   const [videoSnap, clipsSnap] = await Promise.all([
     paths.video(db, uid, videoId).get(),
-    paths.clips(db, uid, videoId).get(),
+    paths.clips(db, uid, videoId).select("source").get(),
   ]);
   counter.reads += 1 + Math.max(1, clipsSnap.size);
   return {
@@ -249,19 +325,10 @@ async function writeClaimed(
       counter,
     );
 
-  const videoDoc = videoDocFrom(
-    {
-      uid,
-      videoId,
-      title: video.title,
-      createdAt: video.createdAt,
-      source: "r2_migration",
-      migratedAt: now,
-    },
-    now,
-  );
-  const chunks = chunkClips(clipDocsOf(video, now), perBatchOf(options));
-  if (chunks.length === 0) chunks.push([]);
+  const videoDoc = videoDocOf(db, video, now);
+  const clipDocs = clipDocsOf(video, now);
+  video = withProblems(video, [...videoDoc.problems, ...clipDocs.problems]);
+  const chunks = planChunks(uid, videoId, clipDocs.docs, perBatchOf(options));
   let clipsWritten = 0;
   let clipsKept = 0;
   let videoOutcome: "created" | "rewritten" | "kept" | null = null;
@@ -273,7 +340,7 @@ async function writeClaimed(
       db,
       claim,
       chunk,
-      last ? { doc: videoDoc, force } : null,
+      last ? { doc: videoDoc.doc, force } : null,
       counter,
       existedAtPlan,
     );
@@ -301,9 +368,11 @@ async function dryRun(
   if (side.videoSource !== null && side.videoSource !== "r2_migration")
     return result("kept_worker_video", video);
   if (side.videoSource !== null && !options.force) return result("already_migrated", video);
-  const clips = clipDocsOf(video, options.now);
+  const { docs: clips, problems } = clipDocsOf(video, options.now);
+  problems.unshift(...videoDocOf(db, video, options.now).problems);
   const kept = clips.filter((c) => side.clipSources.get(c.clip_id) === "worker").length;
-  return result(side.videoSource !== null ? "would_rewrite" : "would_migrate", video, {
+  const outcome = side.videoSource !== null ? "would_rewrite" : "would_migrate";
+  return result(outcome, withProblems(video, problems), {
     clipsWritten: clips.length - kept,
     clipsDeleted: staleMigratedClips(video, side.clipSources).length,
     clipsKept: kept,

@@ -24,7 +24,12 @@ export type ProblemCode =
   | "highlights_invalid_json"
   | "highlights_invalid_shape"
   | "highlight_bad_entry"
-  | "unknown_scene";
+  | "unknown_scene"
+  /** highlights.json is listed larger than the limit: not fetched, titles stay empty. */
+  | "highlights_too_large"
+  /** A clip's scene description (or the video's title) cut to keep its document within 1 MiB. */
+  | "description_truncated"
+  | "title_truncated";
 
 /** Something that does not fit the layout: never dropped silently, always reported. */
 export interface Problem {
@@ -56,6 +61,34 @@ export function thumbnailKey(uid: string, videoId: string, clipId: string): stri
 
 export function highlightsKey(uid: string, videoId: string): string {
   return `${videoPrefix(uid, videoId)}highlights.json`;
+}
+
+/**
+ * The largest highlights.json fetched, by its listed size (512 KiB). Why this size:
+ *  - Firestore: JSON decoding never makes a string longer than its text (an escape is longer
+ *    than what it stands for), so no title or description read from a file this size can take
+ *    a document (1 MiB) over the limit; a real highlights.json (a title and a description per
+ *    scene) is a few KiB, so this is a hundred times what any legitimate one needs.
+ *  - Memory: the runner holds the highlights.json of every video of a batch (25) at once, as
+ *    JS strings (2 bytes a character) and then parsed: 25 × 512 KiB × (2 + parse) stays well
+ *    inside a 512 MiB function; an unbounded file (a log dumped by mistake, 1 GiB) would not.
+ * A larger one is not fetched: it is reported (`highlights_too_large`) and the clips migrate
+ * without titles, like a video without highlights.json. Callers may pass another limit
+ * (RunOptions.maxHighlightsBytes); strings then longer than a document holds are truncated by
+ * the writer (`description_truncated`, `title_truncated`).
+ */
+export const MAX_HIGHLIGHTS_BYTES = 512 * 1024;
+
+/** The highlights.json key to fetch: listed, and not larger than `maxBytes`; else undefined. */
+export function highlightsToFetch(
+  uid: string,
+  videoId: string,
+  objects: LegacyObject[],
+  maxBytes = MAX_HIGHLIGHTS_BYTES,
+): string | undefined {
+  const key = highlightsKey(uid, videoId);
+  const listed = objects.find((o) => o.key === key);
+  return listed && listed.size <= maxBytes ? key : undefined;
 }
 
 /** Classifies one object key of the bucket. */
@@ -283,6 +316,23 @@ export function parseHighlights(
   return { highlights: { title, scenes }, problems };
 }
 
+/** The video's highlights: none when highlights.json is missing or listed over the limit. */
+function highlightsOf(
+  uid: string,
+  videoId: string,
+  objects: LegacyObject[],
+  text: string | undefined,
+  maxBytes: number,
+): { highlights: Highlights | null; problems: Problem[] } {
+  const key = highlightsKey(uid, videoId);
+  const listed = objects.find((o) => o.key === key);
+  if (listed && listed.size > maxBytes) {
+    const reason = `highlights.json is ${listed.size} bytes, over the ${maxBytes}-byte limit: not read, titles stay empty`;
+    return { highlights: null, problems: [{ key, code: "highlights_too_large", reason }] };
+  }
+  return parseHighlights(key, listed ? (text ?? "") : undefined);
+}
+
 export interface LegacyVideo {
   uid: string;
   videoId: string;
@@ -303,13 +353,15 @@ export function buildLegacyVideo(
   videoId: string,
   objects: LegacyObject[],
   highlightsText: string | undefined,
+  maxHighlightsBytes = MAX_HIGHLIGHTS_BYTES,
 ): LegacyVideo {
   const problems: Problem[] = [];
-  const hlKey = highlightsKey(uid, videoId);
-  const hasHighlightsObject = objects.some((o) => o.key === hlKey);
-  const { highlights, problems: hlProblems } = parseHighlights(
-    hlKey,
-    hasHighlightsObject ? (highlightsText ?? "") : undefined,
+  const { highlights, problems: hlProblems } = highlightsOf(
+    uid,
+    videoId,
+    objects,
+    highlightsText,
+    maxHighlightsBytes,
   );
   problems.push(...hlProblems);
 

@@ -37,6 +37,8 @@
  *  - "set replaces, merge merges, preconditions, getAll": set() without merge kept old fields.
  *  - "count() and sum() aggregations": sum over a nested field threw; count with a cursor
  *      ignored the cursor.
+ *  - "select() returns only the named fields, …; getAll's fieldMask": every field came back
+ *      (RunQuery's `select` and BatchGetDocuments' `mask` were ignored).
  */
 import { AggregateField, FieldPath, FieldValue, Timestamp } from "firebase-admin/firestore";
 import type {
@@ -249,6 +251,32 @@ describe("queries", () => {
       .aggregate({ views: AggregateField.sum("stats.views") })
       .get();
     expect(agg.data().views).toBe(205);
+  });
+
+  test("select() returns only the named fields, select() of none only names; getAll's fieldMask", async () => {
+    const docs = col("projection");
+    await docs.doc("p1").set({ source: "r2", big: "x".repeat(1000), nested: { keep: 1, drop: 2 } });
+    await docs.doc("p2").set({ big: "y" });
+    const none = await docs.select().get();
+    expect(none.docs.map((d) => [d.id, d.data()])).toEqual([
+      ["p1", {}],
+      ["p2", {}],
+    ]);
+    const some = await docs.select("source", "nested.keep").get();
+    expect(some.docs.map((d) => d.data())).toEqual([{ source: "r2", nested: { keep: 1 } }, {}]);
+    const inTx = await db.runTransaction((tx) => tx.get(docs.select("source")));
+    expect(inTx.docs.map((d) => d.data())).toEqual([{ source: "r2" }, {}]);
+    const masked = await db.getAll(docs.doc("p1"), docs.doc("p3"), {
+      fieldMask: ["source", "nested.drop"],
+    });
+    expect(masked.map((d) => (d.exists ? d.data() : null))).toEqual([
+      { source: "r2", nested: { drop: 2 } },
+      null,
+    ]);
+    const maskedInTx = await db.runTransaction((tx) =>
+      tx.getAll(docs.doc("p1"), { fieldMask: ["big"] }),
+    );
+    expect(maskedInTx[0].data()).toEqual({ big: "x".repeat(1000) });
   });
 
   test("count() and sum() aggregations", async () => {

@@ -2,6 +2,7 @@
 // Firestore, clocks, and wrappers that inject failures after N calls (a crash at any point).
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
+import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import type { StepHook, WriterStep } from "../../src/migration/video-writer";
 import type { Clock } from "../../src/runtime";
 import type {
@@ -188,6 +189,20 @@ export function deps(overrides: Partial<MigrationDeps> = {}): MigrationDeps {
 
 export function statePathFor(uid: string): string {
   return `migration/test-${uid}`;
+}
+
+/** A run over one test user's prefix, with its own checkpoint document. */
+export function runForUid(
+  uid: string,
+  options: RunOptions = {},
+  overrides: Partial<MigrationDeps> = {},
+): Promise<RunReport> {
+  return runMigration(deps(overrides), {
+    uid,
+    statePath: statePathFor(uid),
+    trigger: "test",
+    ...options,
+  });
 }
 
 /**

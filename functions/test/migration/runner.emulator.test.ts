@@ -3,7 +3,7 @@
 import "./quiet";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import * as logs from "../../src/logs";
-import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
+import type { RunOptions, RunReport } from "../../src/migration/runner";
 import { readState } from "../../src/migration/state";
 import { paths } from "../../src/repositories/paths";
 import { readVideoStats } from "../../src/stats/read";
@@ -28,6 +28,7 @@ import {
   FaultyStore,
   ManualClock,
   realStore,
+  runForUid,
   statePathFor,
   SteppingClock,
   upload,
@@ -38,18 +39,7 @@ beforeAll(() => {
   db = testFirestore();
 });
 
-function run(
-  uid: string,
-  options: RunOptions = {},
-  overrides: Parameters<typeof deps>[0] = {},
-): Promise<RunReport> {
-  return runMigration(deps(overrides), {
-    uid,
-    statePath: statePathFor(uid),
-    trigger: "test",
-    ...options,
-  });
-}
+const run = runForUid;
 
 /** Runs until the pass completes (each run bounded), returning every report. */
 async function runToEnd(uid: string, options: RunOptions = {}, limit = 50): Promise<RunReport[]> {

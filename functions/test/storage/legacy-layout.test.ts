@@ -2,6 +2,9 @@
 // forms, highlights.json in every state the old worker left it, and how a video is built.
 import {
   buildLegacyVideo,
+  highlightsKey,
+  highlightsToFetch,
+  MAX_HIGHLIGHTS_BYTES,
   parseClipFileName,
   parseHighlights,
   parseLegacyKey,
@@ -283,6 +286,24 @@ describe("buildLegacyVideo", () => {
     const hl = objects.find((o) => o.key.endsWith("/highlights.json"));
     return { legacy, video: buildLegacyVideo(uid, videoId, legacy, hl?.body) };
   }
+
+  it("judges highlights.json by its listed size: over the limit it is not fetched, and titles stay empty", () => {
+    const legacy = asLegacyObjects(videoObjects(goodVideo("u", "v", 1)));
+    const hl = legacy.find((o) => o.key === highlightsKey("u", "v"))!;
+    const text = videoObjects(goodVideo("u", "v", 1)).find((o) => o.key === hl.key)!.body;
+    expect(highlightsToFetch("u", "v", legacy)).toBe(hl.key);
+    expect(highlightsToFetch("u", "v", legacy, hl.size - 1)).toBeUndefined();
+    hl.size = MAX_HIGHLIGHTS_BYTES + 1;
+    expect(highlightsToFetch("u", "v", legacy)).toBeUndefined();
+    // Even given its text, a listed size over the limit keeps its titles out.
+    const video = buildLegacyVideo("u", "v", legacy, text);
+    expect(video.title).toBe("");
+    expect(video.clips.every((c) => c.scene_title === "" && c.scene_description === "")).toBe(true);
+    expect(video.problems.map((p) => p.code)).toEqual(["highlights_too_large"]);
+    expect(buildLegacyVideo("u", "v", legacy, text, MAX_HIGHLIGHTS_BYTES + 1).title).toBe(
+      "Video v",
+    );
+  });
 
   it("builds every clip of a well-formed video, both name forms, with the fields the old API served", () => {
     const { legacy, video } = build(videoObjects(goodVideo("u", "v", 2)), "u", "v");
