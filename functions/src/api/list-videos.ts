@@ -23,7 +23,7 @@ import { InvalidArgumentError, isDomainError } from "../errors";
 import { allLegacyMigrated, setLegacyMarkers } from "../migration/markers";
 import {
   buildLegacyVideo,
-  highlightsKey,
+  highlightsToFetch,
   isVideo,
   type LegacyObject,
   type LegacyVideo,
@@ -229,9 +229,9 @@ async function pendingLegacyVideos(deps: ApiDeps, uid: string): Promise<Entry[]>
       position: positionOf(video),
       build: () => summaryFromLegacy(video, deps.clock.now()),
       hydrate: async (store) => {
-        const key = highlightsKey(uid, id);
-        if (videoObjects.some((o) => o.key === key))
-          video = buildLegacyVideo(uid, id, videoObjects, await store.getText(key));
+        // Not fetched when listed over MAX_HIGHLIGHTS_BYTES (the video then has no title).
+        const key = highlightsToFetch(uid, id, videoObjects);
+        if (key) video = buildLegacyVideo(uid, id, videoObjects, await store.getText(key));
       },
     };
     return entry;
