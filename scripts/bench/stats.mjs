@@ -109,7 +109,7 @@ export async function benchStats(ctx) {
     const createdAt = new Date(Date.UTC(2026, 10, 1));
     if (design === "now") {
       const video = { uid, videoId, title: "Legacy", createdAt, clips: inputs, objectKeys: [], problems: [] };
-      const result = await writeLegacyVideo(db, video, { exists: false, now: new Date() });
+      const result = await writeLegacyVideo(db, video, { owner: "bench", now: new Date(), reread: async () => video });
       if (result.outcome !== "migrated") throw new Error(`import failed: ${result.outcome}`);
       return;
     }
