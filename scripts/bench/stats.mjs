@@ -31,9 +31,11 @@ export async function benchStats(ctx) {
   const { writeLegacyVideo } = lib("migration/video-writer");
   const { videoDocFrom } = lib("repositories/videos");
   const before = designBefore(ctx);
+  // Both wrapped as index.ts wraps the product's handler (firebase-functions decodes the raw event).
+  const clipWritten = (handler) => onDocumentWritten({ document: "users/{uid}/videos/{videoId}/clips/{clipId}" }, handler);
   const designs = {
-    before: onDocumentWritten({ document: "users/{uid}/videos/{videoId}/clips/{clipId}" }, (event) => before.handleEvent(db, event)),
-    now: lib("triggers/on-clip-written").onClipWritten,
+    before: clipWritten((event) => before.handleEvent(db, event)),
+    now: clipWritten(lib("triggers/on-clip-written").onClipWritten),
   };
   const run = `${process.pid}-${Date.now().toString(36)}`;
   const projectId = process.env.GCLOUD_PROJECT;
