@@ -34,7 +34,7 @@ import {
 } from "../model/stats";
 import type { VideoDoc } from "../model/video";
 import { paths } from "../repositories/paths";
-import { addToShard, ledgerData, parseLedger, type LedgerEntry } from "../stats/ledger";
+import { addToShard, ledgerData, parseLedger, shardCounting } from "../stats/ledger";
 import { importShardFor } from "../stats/shards";
 import { checkClaim, renewClaim, type Claim } from "./claim";
 
@@ -71,11 +71,6 @@ function moveShards(tx: Transaction, db: Firestore, claim: Claim, deltas: Deltas
   for (const [id, delta] of deltas)
     addToShard(tx, paths.statsShards(db, claim.uid, claim.videoId).doc(id), delta);
   return deltas.size;
-}
-
-/** The shard counting a clip: the recorded one while it counts for something, else its import shard. */
-function shardOf(clipId: string, previous: LedgerEntry | null): string {
-  return previous && !isZero(previous.contribution) ? previous.shard : importShardFor(clipId);
 }
 
 /**
@@ -144,7 +139,7 @@ export async function writeChunk(
       const doc: ClipDoc =
         createdAt instanceof Timestamp ? { ...clip, created_at: createdAt } : clip;
       const previous = ledgerSnap.exists ? parseLedger(ledgerSnap.data()) : null;
-      const shard = shardOf(clip.clip_id, previous);
+      const shard = shardCounting(previous, () => importShardFor(clip.clip_id));
       const contribution = contributionOf(doc);
       addDelta(
         deltas,
@@ -214,7 +209,7 @@ export async function deleteMigratedClips(
       const current = read.clips[i];
       if (!current.exists || current.get("source") !== "r2_migration") return;
       const previous = parseLedger(read.ledger[i].data());
-      const shard = shardOf(clipIds[i], previous);
+      const shard = shardCounting(previous, () => importShardFor(clipIds[i]));
       addDelta(
         deltas,
         shard,

@@ -83,6 +83,15 @@ export interface ClipKey {
  * update time, the transaction's read time for a deleted clip, or the import's request time
  * (a server timestamp, never later than the clip's update time in the same commit).
  */
+/**
+ * The shard a clip's next change moves: a clip counting for something stays in its recorded
+ * shard (so its count never sits in two shards); otherwise `otherwise()` (its hash, or its
+ * import shard for the migration).
+ */
+export function shardCounting(entry: LedgerEntry | null, otherwise: () => string): string {
+  return entry && !isZero(entry.contribution) ? entry.shard : otherwise();
+}
+
 export function ledgerData(
   clipId: string,
   version: Timestamp | FieldValue,
@@ -192,9 +201,7 @@ export async function applyCurrentState(
     // Another delivery got there first: roll back rather than commit nothing.
     if (agrees(clipSnap.data(), ledgerSnap.data())) throw new NothingToWrite(entry?.shard ?? null);
     const contribution = contributionOf(clipSnap.data());
-    // A clip counting for something stays in its recorded shard; otherwise it goes to its hash.
-    const shard =
-      entry && !isZero(entry.contribution) ? entry.shard : shardFor(key.clipId, shardCount);
+    const shard = shardCounting(entry, () => shardFor(key.clipId, shardCount));
     const delta = combineTotals(contribution.totals, entry?.contribution ?? emptyTotals(), -1);
     if (!isZero(delta))
       addToShard(tx, paths.statsShards(db, key.uid, key.videoId).doc(shard), delta);
