@@ -246,29 +246,58 @@ describeIfEmulators("web client in Chromium", () => {
     await shot("4-played");
   });
 
+  /**
+   * R2 refuses the first request of a clip with 403 (an expired presigned URL); the page must
+   * ask getClipUrl for a fresh one and play on. With sameUrl, getClipUrl answers with the URL
+   * that failed: what a refresh signed within the same second as the page's URL returns
+   * (X-Amz-Date has one-second precision), forced here rather than left to timing.
+   */
+  async function refusedOnceThenPlays(clipId: string, sameUrl: boolean) {
+    const pattern = `**/clips/${clipId}.mp4?*`;
+    const player = page.locator(`[data-clip-id="${clipId}"] video`);
+    const firstUrl = await player.getAttribute("src");
+    let refused = 0;
+    await page.route(pattern, async (route) => {
+      if (refused++ === 0) return route.fulfill({ status: 403, body: "Request has expired" });
+      return route.continue();
+    });
+    let answered = "";
+    await page.route("**/getClipUrl", async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { result: { url: string } };
+      if (sameUrl) body.result.url = firstUrl!;
+      answered = body.result.url;
+      await route.fulfill({ response, json: body });
+    });
+    try {
+      const refreshed = page.waitForResponse((r) => r.url().endsWith("/getClipUrl"));
+      await player.evaluate((el) => (el as unknown as Media).play().catch(() => undefined));
+      await refreshed;
+      await page.waitForFunction(
+        (el) => (el as unknown as Media).currentTime > 0.2,
+        await player.elementHandle(),
+        { timeout: 20_000 },
+      );
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(answered === firstUrl).toBe(sameUrl);
+      await player.evaluate((el) => (el as unknown as Media).pause());
+    } finally {
+      await page.unroute(pattern);
+      await page.unroute("**/getClipUrl");
+    }
+  }
+
   it("4b. refreshes an expired clip URL with getClipUrl and plays on", async () => {
     await page.getByRole("link", { name: "← My videos" }).click();
     await page.getByRole("link", { name: "Sunday league final" }).click();
     await page.locator("li.clip").first().waitFor();
-    // R2 refuses an expired presigned URL with 403: the first request of this clip gets that.
-    let refused = 0;
-    await page.route("**/clips/05_square_130-151.75.mp4?*", async (route) => {
-      if (refused++ === 0) return route.fulfill({ status: 403, body: "Request has expired" });
-      return route.continue();
-    });
-    const refreshed = page.waitForRequest(
-      (r) => r.url().endsWith("/getClipUrl") && r.method() === "POST",
-    );
-    const player = page.locator('[data-clip-id="05_square_130-151.75"] video');
-    await player.evaluate((el) => (el as unknown as Media).play().catch(() => undefined));
-    await refreshed;
-    await page.waitForFunction(
-      (el) => (el as unknown as Media).currentTime > 0.2,
-      await player.elementHandle(),
-      { timeout: 20_000 },
-    );
-    expect(refused).toBeGreaterThanOrEqual(2);
-    await page.unroute("**/clips/05_square_130-151.75.mp4?*");
+    // Signed a second or more after the page's URL, so a different URL.
+    await page.waitForTimeout(1_100);
+    await refusedOnceThenPlays("05_square_130-151.75", false);
+  });
+
+  it("4c. plays on when the refreshed URL is the one that failed (signed in the same second)", async () => {
+    await refusedOnceThenPlays("08_split_screen_210-236.5", true);
   });
 
   it("5. downloads a clip under its file name, with its bytes", async () => {

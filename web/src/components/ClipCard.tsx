@@ -76,15 +76,22 @@ export function ClipCard({ clip, videoId, expiresAt, backend }: Props) {
     void refreshUrl(!player.current?.paused);
   }
 
-  // A new URL: with preload="none" nothing loads by itself, so start what was going on.
+  // A refreshed URL: with preload="none" nothing loads by itself, so start what was going on.
+  // Keyed on the refresh, not on the URL: getClipUrl signs with one-second X-Amz-Date, so a
+  // refresh within the second of the first signing returns the very same URL, React leaves
+  // the src attribute alone, and the element would stay in its error state (play() rejects
+  // with NotSupportedError there). load() re-runs the load algorithm on the current src.
   useEffect(() => {
     const el = player.current;
     const r = resume.current;
     if (!el || !r) return;
+    if (!r.play && r.time === 0) {
+      resume.current = null;
+      return;
+    }
+    el.load();
     if (r.play) void el.play().catch(() => undefined);
-    else if (r.time > 0) el.load();
-    else resume.current = null;
-  }, [src.url]);
+  }, [src]);
 
   function onLoadedMetadata() {
     const el = player.current;
