@@ -1,0 +1,119 @@
+/**
+ * Partitions of the legacy key space (`users/…`): disjoint ranges of keys, each migrated and
+ * verified on its own checkpoint.
+ *
+ * A range holds the keys k with `after < k <= through` (null: unbounded on that side, within
+ * `users/`). Exclusive below because S3's ListObjectsV2 `StartAfter` is exclusive, so a range
+ * lists from its lower bound exactly, and a range's checkpoint (the last key handled) is the
+ * lower bound of what it has left.
+ *
+ * Bounds are always `users/` followed by a string without `/` (a "boundary"). Such a bound
+ * never cuts one user's keys apart: every key of uid u starts with `users/u/`, and for a
+ * boundary `users/X` either X equals u or is a proper prefix of it (the boundary sorts before
+ * all of u's keys), or X and `u/` first differ at a character that is the same in all of u's
+ * keys. So a user, and each of its videos, lies whole in one range: the planner's "a video is
+ * handled only once completely listed" holds per range, and per-user markers stay exact.
+ */
+import { createHash } from "node:crypto";
+import { LEGACY_ROOT } from "../storage/legacy-layout";
+
+export interface KeyRange {
+  /** Exclusive lower bound, a boundary; null: from the start of `users/`. */
+  after: string | null;
+  /** Inclusive upper bound, a boundary; null: to the end of `users/`. */
+  through: string | null;
+}
+
+export const WHOLE_RANGE: KeyRange = { after: null, through: null };
+
+/** Characters of a uid (ids.ts SEGMENT_PATTERN), in key (byte) order. */
+export const UID_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+export function isBoundary(key: string): boolean {
+  return key.startsWith(LEGACY_ROOT) && !key.slice(LEGACY_ROOT.length).includes("/");
+}
+
+export function boundary(uidPrefix: string): string {
+  const b = LEGACY_ROOT + uidPrefix;
+  if (!isBoundary(b)) throw new Error(`not a partition boundary: ${JSON.stringify(b)}`);
+  return b;
+}
+
+/** Whether a key lies in the range. */
+export function inRange(range: KeyRange, key: string): boolean {
+  if (!key.startsWith(LEGACY_ROOT)) return false;
+  if (range.after !== null && key <= range.after) return false;
+  if (range.through !== null && key > range.through) return false;
+  return true;
+}
+
+/** Whether a listed key is past the range (the listing of the range is over). */
+export function pastRange(range: KeyRange, key: string): boolean {
+  return range.through !== null && key > range.through;
+}
+
+/**
+ * The narrowest listing prefix that covers the range: `users/` plus the common prefix of
+ * the bounds' uid parts (fewer keys listed past the upper bound).
+ */
+export function listingPrefix(range: KeyRange): string {
+  if (range.after === null || range.through === null) return LEGACY_ROOT;
+  const a = range.after.slice(LEGACY_ROOT.length);
+  const b = range.through.slice(LEGACY_ROOT.length);
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  // Strings sorted between two that share a prefix share it too.
+  return LEGACY_ROOT + a.slice(0, i);
+}
+
+/**
+ * Splits a range at a boundary strictly inside it: the keys up to and including `at`, and
+ * those after. Disjoint, and together exactly the range.
+ */
+export function splitRange(range: KeyRange, at: string): [KeyRange, KeyRange] {
+  if (!isBoundary(at)) throw new Error(`not a partition boundary: ${JSON.stringify(at)}`);
+  if (!inRange(range, at) || at === range.through)
+    throw new Error(`${at} is not strictly inside ${describeRange(range)}`);
+  return [
+    { after: range.after, through: at },
+    { after: at, through: range.through },
+  ];
+}
+
+/**
+ * The first partitioning of `users/`: one range per uid first character, plus the ranges
+ * between them, so every key (strays with other characters too) lies in exactly one.
+ * `perRange` consecutive alphabet characters per range (64 / perRange ranges, rounded up).
+ */
+export function initialRanges(perRange = 1): KeyRange[] {
+  const step = Math.max(1, Math.floor(perRange));
+  const bounds: string[] = [];
+  for (let i = step; i < UID_ALPHABET.length; i += step) bounds.push(boundary(UID_ALPHABET[i]));
+  return rangesBetween(bounds);
+}
+
+/** The ranges cut by sorted, distinct boundaries: (null, b0], (b0, b1], …, (bn, null]. */
+export function rangesBetween(bounds: string[]): KeyRange[] {
+  const ranges: KeyRange[] = [];
+  let after: string | null = null;
+  for (const b of bounds) {
+    if (!isBoundary(b)) throw new Error(`not a partition boundary: ${JSON.stringify(b)}`);
+    if (after !== null && b <= after) throw new Error("boundaries must be sorted and distinct");
+    ranges.push({ after, through: b });
+    after = b;
+  }
+  ranges.push({ after, through: null });
+  return ranges;
+}
+
+/** A deterministic id for a range (a Firestore document id, a Cloud Tasks id part). */
+export function rangeId(range: KeyRange): string {
+  return createHash("sha256")
+    .update(JSON.stringify([range.after, range.through]))
+    .digest("hex")
+    .slice(0, 24);
+}
+
+export function describeRange(range: KeyRange): string {
+  return `(${range.after ?? "users/"}, ${range.through ?? "end"}]`;
+}
