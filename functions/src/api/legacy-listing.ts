@@ -96,10 +96,9 @@ async function idsInFirestore(
   positions: Position[],
 ): Promise<Set<string>> {
   if (positions.length === 0) return new Set();
-  const snaps = await deps.db.getAll(
-    ...positions.map((p) => paths.video(deps.db, uid, p.id)),
-    { fieldMask: ["video_id"] },
-  );
+  const snaps = await deps.db.getAll(...positions.map((p) => paths.video(deps.db, uid, p.id)), {
+    fieldMask: ["video_id"],
+  });
   deps.metrics.firestoreReads += positions.length;
   return new Set(snaps.filter((s) => s.exists).map((s) => s.id));
 }

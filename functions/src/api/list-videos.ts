@@ -107,7 +107,9 @@ export async function handleListVideos(
   const r2Degraded = r2Error !== null;
   if (r2Degraded) {
     deps.metrics.extra.r2_degraded = true;
-    logs.apiR2Degraded({ function: "listVideos", uid, error: String(r2Error) });
+    const error =
+      r2Error instanceof Error ? `${r2Error.name}: ${r2Error.message}` : String(r2Error);
+    logs.apiR2Degraded({ function: "listVideos", uid, error });
   }
   const videos = page.map((e) => e.build()).filter((v): v is VideoSummary => v !== null);
   const legacyShown = videos.filter((v) => v.source === "r2").length;
