@@ -3,6 +3,7 @@
 import { handleListVideos } from "../../src/api/list-videos";
 import { runHandler } from "../../src/api/context";
 import type { ApiDeps } from "../../src/api/context";
+import { indexLegacyVideos } from "../../src/migration/legacy-index";
 import { migrateVideo } from "../../src/migration/migrate-video";
 import {
   caller,
@@ -142,7 +143,13 @@ describe("listVideos handler", () => {
     });
 
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
+    // Before the user's legacy index exists, the answer says legacy videos may be missing.
+    const unindexed = await handleListVideos(deps, caller(uid), {});
+    expect(unindexed.legacy_partial).toBe(true);
+    expect(unindexed.videos.map((v) => v.id)).toEqual(["fs-2", "fs-1", "both"]);
+    await indexLegacyVideos({ db: db(), store: deps.store, clock: deps.clock }, uid);
     const first = await handleListVideos(deps, caller(uid), {});
+    expect(first.legacy_partial).toBeUndefined();
     expect(first.videos.map((v) => [v.id, v.source])).toEqual([
       ["fs-2", "firestore"],
       ["r2-2", "r2"],
@@ -166,6 +173,7 @@ describe("listVideos handler", () => {
     for (const id of ["r-1", "r-2", "r-3", "r-4", "r-5"])
       await seedLegacyVideo({ uid, videoId: id, clips: [{ file: "01_vertical.mp4" }] });
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
+    await indexLegacyVideos({ db: db(), store: deps.store, clock: deps.clock }, uid);
     const everything = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
     expect(everything.sort()).toEqual(["r-1", "r-2", "r-3", "r-4", "r-5"]);
     const ordered = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
