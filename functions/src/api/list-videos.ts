@@ -7,15 +7,17 @@
  * By read mode:
  * - firestore: the Firestore query only.
  * - firestore_with_r2_fallback: the Firestore query merged (list-merge.ts) with the legacy
- *   videos not migrated yet, paged from the user's legacy index in the same order under the
- *   same cursor (legacy-listing.ts). A page costs at most: 2 reads (marker and index state),
- *   `limit + 1` videos, `limit + 1` index entries, one existence read per index entry outside
- *   the Firestore page, the statistics of the Firestore videos shown, and for each legacy video
- *   shown its R2 listing and highlights.json — whatever the user's number of videos. A marked
- *   user (migration/markers.ts) costs the 2 reads and no R2 call. Until the user's index is
- *   complete the answer says `legacy_partial: true` (legacy videos may be missing) and the user
- *   is handed to the per-user migration task, which builds the index first. If R2 fails, the
- *   Firestore page is answered with `r2_unavailable: true` (and `r2_degraded` in the log line).
+ *   videos not migrated yet, in the same order under the same cursor (legacy-listing.ts): from
+ *   the user's legacy index, or, for a user without one whose keys fit one ListObjectsV2 page,
+ *   from that listing. A page costs at most: 2 reads (marker and index state), `limit + 1`
+ *   videos and the statistics of those shown, `limit + 1` index entries or one listing of at
+ *   most 1000 keys, one existence read per legacy candidate outside the Firestore page, and
+ *   for each legacy video shown its highlights.json (and, from the index, its listing) —
+ *   whatever the user's number of videos. A marked user (migration/markers.ts) costs the 2
+ *   reads and no R2 call. Until a larger user's index is complete the answer says
+ *   `legacy_partial: true` (legacy videos may be missing); the user is handed to the per-user
+ *   migration task, which builds the index first. If R2 fails, the Firestore page is answered
+ *   with `r2_unavailable: true` (and `r2_degraded` in the log line).
  * - r2: every video from the legacy layout (the rollback path; the cost grows with the user's
  *   videos, since sorting by creation time needs each video's objects).
  */
@@ -108,7 +110,7 @@ export async function handleListVideos(
   if (r2Degraded) {
     deps.metrics.extra.r2_degraded = true;
     const error =
-      r2Error instanceof Error ? `${r2Error.name}: ${r2Error.message}` : String(r2Error);
+      r2Error instanceof Error ? `${r2Error.name}: ${r2Error.message}` : "R2 call failed";
     logs.apiR2Degraded({ function: "listVideos", uid, error });
   }
   const videos = page.map((e) => e.build()).filter((v): v is VideoSummary => v !== null);

@@ -182,16 +182,44 @@ describe("listVideos during the migration", () => {
     for (const p of again) expect(p.r2Calls).toBe(0);
   });
 
-  it("flags the answer as partial until the user's legacy index is complete, and hands the user to the migration task", async () => {
-    const uid = uniqueId("lv-partial");
+  it("lists a small user's legacy videos from one listing of their keys, in order, while the migration runs between pages", async () => {
+    const uid = uniqueId("lv-small");
     const legacy = await legacyVideos(uid, 30);
+    const stored = await workerVideos(uid, 4);
+    const deps = await handlerDeps();
+    const pages = await walk(deps, uid, 6, () =>
+      runMigration(migrationDeps(), {
+        uid,
+        statePath: `migration/test-${uid}`,
+        trigger: "test",
+        maxVideos: 4,
+      }),
+    );
+    const ids = idsOf(pages);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...legacy, ...stored].sort());
+    expectListingOrder(pages);
+    for (const p of pages) {
+      expect(p.answer.legacy_partial).toBeUndefined();
+      const legacyShown = p.answer.videos.filter((v) => v.source === "r2").length;
+      if (p.metrics.extra.legacy_index === "listed") {
+        // One listing of the user's keys, and each legacy video's highlights.json.
+        expect(p.r2Calls).toBe(1 + legacyShown);
+      }
+    }
+    expect(pages[0].metrics.extra.legacy_index).toBe("listed");
+  });
+
+  it("flags the answer as partial until the legacy index of a user with more keys than one listing is complete", async () => {
+    const uid = uniqueId("lv-partial");
+    const legacy = await legacyVideos(uid, 510); // 1,020 keys
     const stored = await workerVideos(uid, 3);
     const deps = await handlerDeps();
 
     const before = await page(deps, uid, 50);
     expect(before.answer.legacy_partial).toBe(true);
     expect(before.answer.videos.map((v) => v.id).sort()).toEqual(stored.sort());
-    expect(before.r2Calls).toBe(1); // MaxKeys 1: is there anything at all?
+    expect(before.r2Calls).toBe(1); // one listing page: truncated
     expect(before.metrics.extra).toMatchObject({
       legacy_index: "missing",
       legacy_partial: true,
@@ -209,14 +237,16 @@ describe("listVideos during the migration", () => {
     const building = await walk(deps, uid, 50);
     expect(building.every((p) => p.answer.legacy_partial === true)).toBe(true);
     expect(idsOf(building)).toHaveLength(3 + 4);
+    expect(building.every((p) => p.metrics.extra.legacy_index === "building")).toBe(true);
 
     // Resumed from its checkpoint: the rest, each video once.
-    const rest = await indexLegacyVideos(migrationDeps(), uid, { pageSize: 10 });
-    expect(rest).toMatchObject({ status: "complete", videosIndexed: 26 });
-    expect((await paths.legacyIndex(db(), uid).count().get()).data().count).toBe(30);
-    const complete = await walk(deps, uid, 8);
+    const rest = await indexLegacyVideos(migrationDeps(), uid);
+    expect(rest).toMatchObject({ status: "complete", videosIndexed: 506 });
+    expect((await paths.legacyIndex(db(), uid).count().get()).data().count).toBe(510);
+    const complete = await walk(deps, uid, 100);
     expect(complete.every((p) => p.answer.legacy_partial === undefined)).toBe(true);
     expect(idsOf(complete).sort()).toEqual([...legacy, ...stored].sort());
+    expectListingOrder(complete);
   });
 
   it("builds the index through a crash and alongside a second builder: every video once, the checkpoint never moves back", async () => {
@@ -294,7 +324,7 @@ describe("listVideos during the migration", () => {
     expect(back.answer.r2_unavailable).toBeUndefined();
   });
 
-  it("the per-user task builds the index, then migrates; once its pass is complete R2 is not listed for that user", async () => {
+  it("hands an unmarked user to the per-user task, which builds the index, then migrates; once its pass is complete R2 is not listed for that user", async () => {
     const uid = uniqueId("lv-handoff");
     for (let i = 0; i < 4; i++)
       await seedLegacyVideo({
@@ -304,7 +334,12 @@ describe("listVideos during the migration", () => {
         highlights: JSON.stringify({ video_title: `Old ${i}`, highlights: [] }),
       });
     const deps = await handlerDeps();
-    expect((await page(deps, uid, 5)).answer.legacy_partial).toBe(true);
+    const first = await page(deps, uid, 5);
+    expect(first.answer.videos.map((v) => v.source)).toEqual(["r2", "r2", "r2", "r2"]);
+    expect(first.metrics.extra).toMatchObject({
+      legacy_index: "listed",
+      migration_handoff: "error",
+    });
 
     // What the task does when Cloud Tasks dispatches `{ uid }`, here with the objects too
     // recent to migrate (the default hour): the index is built, the videos deferred.
@@ -316,7 +351,8 @@ describe("listVideos during the migration", () => {
     ).resolves.toMatchObject({ status: "completed_pass", progress: { deferred: 4 } });
     expect((await paths.legacyMarker(db(), uid).get()).get("all_migrated")).toBe(false);
     const indexed = await page(deps, uid, 5);
-    expect(indexed.answer.legacy_partial).toBeUndefined();
+    expect(indexed.metrics.extra.legacy_index).toBe("complete");
+    expect(indexed.answer.videos.map((v) => v.id)).toEqual(first.answer.videos.map((v) => v.id));
     expect(indexed.answer.videos.map((v) => v.source)).toEqual(["r2", "r2", "r2", "r2"]);
     expect(indexed.answer.videos[0].title).toMatch(/^Old /);
 

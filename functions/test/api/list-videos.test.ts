@@ -143,13 +143,15 @@ describe("listVideos handler", () => {
     });
 
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
-    // Before the user's legacy index exists, the answer says legacy videos may be missing.
-    const unindexed = await handleListVideos(deps, caller(uid), {});
-    expect(unindexed.legacy_partial).toBe(true);
-    expect(unindexed.videos.map((v) => v.id)).toEqual(["fs-2", "fs-1", "both"]);
+    // From one listing of the user's keys (no legacy index yet), then from the index.
+    const listed = await handleListVideos(deps, caller(uid), {});
+    expect(deps.metrics.extra.legacy_index).toBe("listed");
+    for (const limit of [1, 2, 4])
+      expect((await allPages(deps, uid, limit)).ids).toEqual(listed.videos.map((v) => v.id));
     await indexLegacyVideos({ db: db(), store: deps.store, clock: deps.clock }, uid);
     const first = await handleListVideos(deps, caller(uid), {});
-    expect(first.legacy_partial).toBeUndefined();
+    expect(deps.metrics.extra.legacy_index).toBe("complete");
+    expect(first).toEqual(listed);
     expect(first.videos.map((v) => [v.id, v.source])).toEqual([
       ["fs-2", "firestore"],
       ["r2-2", "r2"],
