@@ -51,7 +51,7 @@ describeEmulators("listVideos through the emulators while a user's legacy videos
 
     const listed = await walk(user, 4);
     const ids = listed.flatMap((p) => p.videos.map((v) => v.id));
-    expect(listed.every((p) => p.legacy_partial === undefined)).toBe(true);
+    expect(listed.every((p) => !p.legacy_partial && !p.r2_unavailable)).toBe(true);
     expect(ids).toHaveLength(legacy.length + stored.length);
     expect([...ids].sort()).toEqual([...legacy, ...stored].sort());
 
