@@ -5,7 +5,8 @@
 //
 // Per user: N legacy videos in the S3 stand-in (a clip, its thumbnail and highlights.json each)
 // and 10 Firestore videos; the legacy index built once (migration/legacy-index.ts, as the
-// per-user task does). Requests: the first page and the 5th page (limit 20, following
+// per-user task does). For 100 videos (300 keys: one listing page) also a copy of the user
+// without an index: the handler lists the user's keys instead ("listed"). Requests: the first page and the 5th page (limit 20, following
 // next_cursor: videos 81-100, legacy only). R2 calls are the store's counter, Firestore reads the handler's own count.
 import { benchStore, putObjects, quantile, quietly, round } from "./common.mjs";
 
@@ -42,11 +43,12 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
   });
 
   /** One page call of the design `now` (the handler) or `before` (the copy below). */
-  const call = async (design, uid, cursor) => {
+  const call = async (design, user, cursor) => {
+    const uid = design === "listed" ? `${user}-unindexed` : user;
     const before = store.calls;
     const started = process.hrtime.bigint();
     const out =
-      design === "now"
+      design !== "before"
         ? await (async () => {
             const deps = depsFor("firestore_with_r2_fallback");
             const answer = await handleListVideos(deps, { uid, token: { uid } }, { limit: LIMIT, cursor });
@@ -74,25 +76,35 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
       objects.push({ key: `${prefix}thumbnails/01_vertical.jpg`, body: "thumb" });
       objects.push({ key: `${prefix}highlights.json`, body: JSON.stringify({ video_title: `Legacy ${i}`, highlights: [] }) });
     }
-    await putObjects(ctx, client, objects);
+    const listed = objects.length <= 1000;
+    const copy = (o) => ({ ...o, key: o.key.replace(`users/${uid}/`, `users/${uid}-unindexed/`) });
+    await putObjects(ctx, client, listed ? [...objects, ...objects.map(copy)] : objects);
     const batch = db.batch();
-    for (let i = 0; i < 10; i++) {
-      const videoId = `stored-${i}`;
-      const at = new Date(Date.now() - i * 60_000);
-      batch.set(paths.video(db, uid, videoId), videoDocFrom({ uid, videoId, title: `Stored ${i}`, createdAt: at, source: "worker" }, at));
-    }
+    for (const owner of listed ? [uid, `${uid}-unindexed`] : [uid])
+      for (let i = 0; i < 10; i++) {
+        const videoId = `stored-${i}`;
+        const at = new Date(Date.now() - i * 60_000);
+        batch.set(paths.video(db, owner, videoId), videoDocFrom({ uid: owner, videoId, title: `Stored ${i}`, createdAt: at, source: "worker" }, at));
+      }
     await batch.commit();
     const index = await indexLegacyVideos({ db, store, clock: { now: () => new Date() } }, uid);
     if (index.status !== "complete") throw new Error(`index of ${uid}: ${index.status}`);
 
-    // The cursor of the 5th page (the same for both designs: same order, same cursor form).
-    let fifth = null;
-    for (let p = 1; p < 5; p++) fifth = (await quietly(() => call("now", uid, fifth))).next;
-    if (!fifth) throw new Error(`no 5th page for ${size} legacy videos`);
+    // The cursor of the 5th page of each user (the indexed user's serves "before" too: same
+    // order, same cursor form).
+    const fifthPage = async (design) => {
+      let cursor = null;
+      for (let p = 1; p < 5; p++) cursor = (await quietly(() => call(design, uid, cursor))).next;
+      if (!cursor) throw new Error(`no 5th page for ${size} legacy videos`);
+      return cursor;
+    };
+    const fifth = { now: await fifthPage("now"), before: null, listed: listed ? await fifthPage("listed") : null };
+    fifth.before = fifth.now;
 
-    for (const [label, cursor] of [["page 1", null], ["page 5", fifth]]) {
+    for (const [label, first] of [["page 1", true], ["page 5", false]]) {
       const measure = (design) =>
         quietly(async () => {
+          const cursor = first ? null : fifth[design];
           await call(design, uid, cursor); // warm-up
           const out = [];
           for (let i = 0; i < SAMPLES; i++) out.push(await call(design, uid, cursor));
@@ -100,12 +112,15 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
         });
       const now = [];
       const before = [];
+      const unindexed = [];
       for (let part = 0; part < 2; part++) {
         now.push(...(await measure("now")));
         before.push(...(await measure("before")));
+        if (listed) unindexed.push(...(await measure("listed")));
       }
       const ids = (xs) => xs[0].videos;
-      if (ids(now) !== ids(before)) throw new Error(`${label} at ${size}: ${ids(now)} videos now, ${ids(before)} before`);
+      if (ids(now) !== ids(before) || (listed && ids(unindexed) !== ids(now)))
+        throw new Error(`${label} at ${size}: ${ids(now)} videos now, ${ids(before)} before`);
       const p50 = (xs) => round(quantile(xs.map((x) => x.ms), 0.5));
       rows.push({
         legacy_videos: size,
@@ -115,6 +130,9 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
         index_firestore_reads: now[0].reads,
         index_r2_calls: now[0].r2,
         index_p50_ms: p50(now),
+        listed_firestore_reads: listed ? unindexed[0].reads : "—",
+        listed_r2_calls: listed ? unindexed[0].r2 : "—",
+        listed_p50_ms: listed ? p50(unindexed) : "—",
         before_firestore_reads: before[0].reads,
         before_r2_calls: before[0].r2,
         before_p50_ms: p50(before),

@@ -7,10 +7,11 @@
  * - an indexed user (repositories/legacy-index.ts; complete, or still being built: partial):
  *   one query of at most `limit + 1` entries; R2 only for the legacy videos on the page (each
  *   one's listing and highlights.json);
- * - a user without an index: one ListObjectsV2 of at most 1000 keys. Nothing: the user is
- *   marked. All of the user's keys fit (a small user, most of them): the page's legacy videos
- *   are taken from that listing (and their highlights.json read). More: the answer is partial
- *   until the per-user task has built the index.
+ * - a user without an index, or whose index says all their keys fit one listing page: one
+ *   ListObjectsV2 of at most 1000 keys. Nothing: the user is marked. All of the user's keys fit
+ *   (a small user, most of them): the page's legacy videos are taken from that listing (and
+ *   their highlights.json read). More: the index if complete, else a partial answer until the
+ *   per-user task has built it.
  * Either way, one existence read per legacy candidate that the Firestore page does not already
  * hold (a migrated video is dropped here: Firestore's stream has it).
  */
@@ -71,28 +72,46 @@ export async function legacyStream(
   metrics.firestoreReads += 2;
   if (marker.get("all_migrated") === true) return { ...EMPTY, status: "all_migrated" };
   const state = parseLegacyIndexState(stateSnap);
-  if (!state) return listedUser(deps, uid, limit, after, inFirestorePage);
+  if (!state || (state.complete && state.fits_one_listing))
+    return listedUser(deps, uid, limit, after, inFirestorePage, state?.complete === true);
+  return indexedUser(deps, uid, limit, after, inFirestorePage, state.complete);
+}
 
-  const page = await legacyIndexPage(db, uid, limit, after);
-  metrics.firestoreReads += page.reads;
+/** One page of the user's legacy index: partial while the index is still being built. */
+async function indexedUser(
+  deps: ApiDeps,
+  uid: string,
+  limit: number,
+  after: ListPosition | null,
+  inFirestorePage: Set<string>,
+  complete: boolean,
+): Promise<LegacyStream> {
+  const page = await legacyIndexPage(deps.db, uid, limit, after);
+  deps.metrics.firestoreReads += page.reads;
   const candidates = page.entries.filter((p) => !inFirestorePage.has(p.id));
   const migrated = await idsInFirestore(deps, uid, candidates);
   return {
     entries: candidates.filter((p) => !migrated.has(p.id)).map((p) => indexedEntry(deps, uid, p)),
     bound: page.bound,
-    status: state.complete ? "complete" : "building",
-    partial: !state.complete,
+    status: complete ? "complete" : "building",
+    partial: !complete,
     r2Error: null,
   };
 }
 
-/** No index yet: one listing page of the user's prefix, used as the index when it holds it all. */
+/**
+ * No index yet, or a complete one of a user whose keys fit one listing page: one listing page
+ * of the user's prefix, used as the index when it holds it all (one R2 call instead of one
+ * listing per legacy video shown). A user grown past one page falls back to the index when it
+ * is complete, else the answer is partial.
+ */
 async function listedUser(
   deps: ApiDeps,
   uid: string,
   limit: number,
   after: ListPosition | null,
   inFirestorePage: Set<string>,
+  indexed: boolean,
 ): Promise<LegacyStream> {
   let listing;
   try {
@@ -101,14 +120,22 @@ async function listedUser(
       maxKeys: SMALL_USER_MAX_KEYS,
     });
   } catch (error) {
-    return { ...EMPTY, status: "missing", partial: true, r2Error: error };
+    return {
+      ...EMPTY,
+      status: indexed ? "complete" : "missing",
+      partial: !indexed,
+      r2Error: error,
+    };
   }
   if (listing.objects.length === 0 && !listing.isTruncated) {
     await setLegacyMarkers(deps.db, [{ uid, allMigrated: true, by: "list-videos" }]);
     deps.metrics.firestoreWrites += 1;
     return { ...EMPTY, status: "no_legacy" };
   }
-  if (listing.isTruncated) return { ...EMPTY, status: "missing", partial: true };
+  if (listing.isTruncated)
+    return indexed
+      ? indexedUser(deps, uid, limit, after, inFirestorePage, true)
+      : { ...EMPTY, status: "missing", partial: true };
 
   const videos = legacyVideosOf(uid, listing.objects);
   const rest = [...videos.values()]

@@ -78,18 +78,21 @@ export async function indexLegacyVideos(
       continuationToken: first ? undefined : token,
       maxKeys: pageSize,
     });
-    first = false;
     const items = grouper.push(page.objects);
     const ended = !page.isTruncated;
     if (ended) items.push(...grouper.end());
     else if (!page.nextContinuationToken)
       throw new Error(`listing of ${prefix} was truncated without a continuation token`);
+    // The user's whole prefix in one page (≤ 1000 keys): listVideos lists such a user.
+    const fitsOneListing = first && ended && report.checkpoint === null;
+    first = false;
     token = page.nextContinuationToken;
     const chunks = chunksOf(items, perCommit);
     if (ended && chunks.length === 0) chunks.push([]);
     for (const [i, chunk] of chunks.entries()) {
       const complete = ended && i === chunks.length - 1;
-      const written = await commitChunk(db, uid, chunk, complete, clock.now());
+      const end = { complete, fitsOneListing: complete && fitsOneListing };
+      const written = await commitChunk(db, uid, chunk, end, clock.now());
       report.commits++;
       if (written !== null) report.videosIndexed += written;
       report.checkpoint = chunk.at(-1)?.lastKey ?? report.checkpoint;
@@ -115,7 +118,7 @@ async function commitChunk(
   db: Firestore,
   uid: string,
   chunk: PlanItem[],
-  complete: boolean,
+  { complete, fitsOneListing }: { complete: boolean; fitsOneListing: boolean },
   now: Date,
 ): Promise<number | null> {
   const stateRef = paths.legacyIndexState(db, uid);
@@ -143,6 +146,7 @@ async function commitChunk(
     tx.set(stateRef, {
       checkpoint: behind ? ahead : lastKey,
       complete,
+      fits_one_listing: fitsOneListing,
       started_at: current?.started_at ?? Timestamp.fromDate(now),
       completed_at: complete ? Timestamp.fromDate(now) : null,
       updated_at: FieldValue.serverTimestamp(),

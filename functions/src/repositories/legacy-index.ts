@@ -16,6 +16,11 @@ export const legacyIndexStateSchema = z.object({
   checkpoint: z.string().nullable(),
   /** The listing reached the end of the user's prefix: every legacy video has its entry. */
   complete: z.boolean(),
+  /**
+   * The whole prefix fit one ListObjectsV2 page when the index was built: listVideos lists
+   * such a user (one call) rather than reading each legacy video's objects from the index.
+   */
+  fits_one_listing: z.boolean().default(false),
   started_at: timestampSchema.nullable(),
   completed_at: timestampSchema.nullable(),
 });

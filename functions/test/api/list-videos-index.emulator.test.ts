@@ -1,7 +1,8 @@
-// listVideos as the app calls it (JS client SDK, Auth and Functions emulators) for a user with
-// legacy videos not migrated yet: a small user's first walk comes from one listing of the user's
-// keys and hands the user to the migrateLegacyVideoTask task queue function, which builds the
-// user's legacy index; the walk from the index then lists the same videos in the same order.
+// listVideos as the app calls it (JS client SDK, Auth and Functions emulators) for users with
+// legacy videos not migrated yet: a small user is walked from one listing of their keys; a user
+// with more keys than one listing page is answered partial until the migrateLegacyVideoTask task
+// queue function (enqueued by that answer) has built their legacy index, then walked from it:
+// every video exactly once, in order.
 import { eventually } from "../support/eventually";
 import { highlights, seedFirestoreVideo, seedLegacyVideo } from "../support/api-fixtures";
 import {
@@ -13,6 +14,8 @@ import {
 import { testFirestore } from "../support/servers-env";
 import type { ListVideosResponse } from "../../src/api/list-videos";
 import { paths } from "../../src/repositories/paths";
+import { upload } from "../migration/harness";
+import { highlightsJson } from "../support/legacy-fixtures";
 
 const describeEmulators = emulatorsConfigured() ? describe : describe.skip;
 
@@ -31,10 +34,10 @@ async function walk(user: Client, limit: number): Promise<ListVideosResponse[]> 
 }
 
 describeEmulators("listVideos through the emulators while a user's legacy videos wait", () => {
-  jest.setTimeout(180_000);
+  jest.setTimeout(300_000);
   afterAll(() => closeAllClients());
 
-  it("walks every video once from one listing, then, once the task queue function indexed the user, from the index in the same order", async () => {
+  it("walks a small user's videos once from one listing of their keys", async () => {
     const user = await signedInClient();
     const uid = user.uid!;
     const legacy = Array.from({ length: 9 }, (_, i) => `legacy-${i}`);
@@ -48,14 +51,35 @@ describeEmulators("listVideos through the emulators while a user's legacy videos
     const stored = ["stored-a", "stored-b", "stored-c"];
     for (const videoId of stored)
       await seedFirestoreVideo(testFirestore(), { uid, videoId, clips: [] });
-
-    const listed = await walk(user, 4);
-    const ids = listed.flatMap((p) => p.videos.map((v) => v.id));
-    expect(listed.every((p) => !p.legacy_partial && !p.r2_unavailable)).toBe(true);
+    const pages = await walk(user, 4);
+    expect(pages.every((p) => !p.legacy_partial && !p.r2_unavailable)).toBe(true);
+    const ids = pages.flatMap((p) => p.videos.map((v) => v.id));
     expect(ids).toHaveLength(legacy.length + stored.length);
     expect([...ids].sort()).toEqual([...legacy, ...stored].sort());
+    const shown = pages.flatMap((p) => p.videos).filter((v) => v.source === "r2");
+    expect(shown.map((v) => v.id).sort()).toEqual(legacy);
+    expect(shown.every((v) => v.title.startsWith("Old legacy-"))).toBe(true);
+  });
 
-    // The task (enqueued by those calls) builds the index before it migrates; the objects are
+  it("answers a larger user partial until the task queue function has indexed them, then walks every video once", async () => {
+    const user = await signedInClient();
+    const uid = user.uid!;
+    const specs = Array.from({ length: 505 }, (_, i) => ({
+      uid,
+      videoId: `legacy-${String(i).padStart(3, "0")}`,
+      clips: [{ scene: 1, style: "vertical" }],
+      highlights: highlightsJson(`Old ${i}`, [{ id: 1 }]),
+    }));
+    await upload(specs); // 1,010 keys: more than one listing page
+    const stored = ["stored-a", "stored-b"];
+    for (const videoId of stored)
+      await seedFirestoreVideo(testFirestore(), { uid, videoId, clips: [] });
+
+    const first = await user.call<ListVideosResponse>("listVideos", { limit: 100 });
+    expect(first.legacy_partial).toBe(true);
+    expect(first.videos.map((v) => v.id).sort()).toEqual(stored);
+
+    // The task (enqueued by that call) builds the index before it migrates; the objects are
     // younger than the migration's minimum age, so they stay legacy-only.
     await eventually(
       () => paths.legacyIndexState(testFirestore(), uid).get(),
@@ -63,11 +87,10 @@ describeEmulators("listVideos through the emulators while a user's legacy videos
       120_000,
       500,
     );
-    const pages = await walk(user, 4);
-    expect(pages.every((p) => p.legacy_partial === undefined)).toBe(true);
-    expect(pages.flatMap((p) => p.videos.map((v) => v.id))).toEqual(ids);
-    const shownLegacy = pages.flatMap((p) => p.videos).filter((v) => v.source === "r2");
-    expect(shownLegacy.map((v) => v.id).sort()).toEqual(legacy);
-    expect(shownLegacy.every((v) => v.title.startsWith("Old legacy-"))).toBe(true);
+    const pages = await walk(user, 100);
+    expect(pages.every((p) => !p.legacy_partial && !p.r2_unavailable)).toBe(true);
+    const ids = pages.flatMap((p) => p.videos.map((v) => v.id));
+    expect(ids).toHaveLength(specs.length + stored.length);
+    expect([...ids].sort()).toEqual([...specs.map((s) => s.videoId), ...stored].sort());
   });
 });

@@ -105,9 +105,9 @@ function expectListingOrder(pages: Measured[]): void {
 describe("listVideos during the migration", () => {
   jest.setTimeout(600_000);
 
-  it("costs the same per page for 100 or 2,000 legacy videos: R2 calls and Firestore reads follow the page size", async () => {
+  it("costs the same per page for 600 or 2,000 legacy videos (indexed), and less for 100 (one listing): R2 calls and Firestore reads follow the page size", async () => {
     const measured: Record<string, Measured[]> = {};
-    for (const total of [100, 2000]) {
+    for (const total of [100, 600, 2000]) {
       const uid = uniqueId(`lv-cost-${total}`);
       await legacyVideos(uid, total);
       await workerVideos(uid, 5);
@@ -135,18 +135,24 @@ describe("listVideos during the migration", () => {
       r2Calls: m.r2Calls,
       firestoreReads: m.metrics.firestoreReads,
       legacyShown: m.answer.videos.filter((v) => v.source === "r2").length,
+      path: m.metrics.extra.legacy_index,
     });
-    for (const [small, large] of [0, 1].map((i) => [measured[100][i], measured[2000][i]])) {
-      expect(cost(large)).toEqual(cost(small));
-      expect(large.answer.videos).toHaveLength(20);
-      expect(large.answer.legacy_partial).toBeUndefined();
-      const c = cost(large);
+    // Read mode, marker + index state, ≤ 21 videos, ≤ 20 existence reads, the statistics shards
+    // of the Firestore videos shown (one clip: at most 2 shards), and from the index ≤ 21 entries.
+    const maxReads = (c: ReturnType<typeof cost>, indexed: boolean) =>
+      1 + 2 + 21 + 20 + 2 * (20 - c.legacyShown) + (indexed ? 21 : 0);
+    for (const i of [0, 1]) {
+      const [small, medium, large] = [100, 600, 2000].map((n) => cost(measured[n][i]));
+      expect(large).toEqual(medium);
+      expect(large).toMatchObject({ videos: 20, path: "complete" });
       // Each legacy video shown: its listing and its highlights.json. Nothing else from R2.
-      expect(c.r2Calls).toBe(2 * c.legacyShown);
-      // Read mode, marker + index state, ≤ 21 videos, ≤ 21 index entries, ≤ 21 existence reads,
-      // and the statistics shards of the Firestore videos shown (one clip: at most 2 shards).
-      expect(c.firestoreReads).toBeLessThanOrEqual(1 + 2 + 3 * 21 + 2 * (20 - c.legacyShown));
-      expect(large.metrics.extra).toMatchObject({ legacy_index: "complete", videos: 20 });
+      expect(large.r2Calls).toBe(2 * large.legacyShown);
+      expect(large.firestoreReads).toBeLessThanOrEqual(maxReads(large, true));
+      // 200 keys: one listing of the user's keys, then each legacy video's highlights.json.
+      expect(small).toMatchObject({ videos: 20, path: "listed" });
+      expect(small.r2Calls).toBe(1 + small.legacyShown);
+      expect(small.firestoreReads).toBeLessThanOrEqual(maxReads(small, false));
+      expect(measured[2000][i].answer.legacy_partial).toBeUndefined();
     }
     // The first page mixes videos read from R2 with migrated ones.
     expect(cost(measured[2000][0]).legacyShown).toBeGreaterThan(0);
@@ -155,28 +161,29 @@ describe("listVideos during the migration", () => {
 
   it("walks every video exactly once, in order, while the migration runs between pages", async () => {
     const uid = uniqueId("lv-walk");
-    const legacy = await legacyVideos(uid, 60);
+    const legacy = await legacyVideos(uid, 520); // 1,040 keys: more than one listing page
     const stored = await workerVideos(uid, 8);
     await indexLegacyVideos(migrationDeps(), uid);
     const deps = await handlerDeps();
-    const pages = await walk(deps, uid, 7, () =>
+    const pages = await walk(deps, uid, 37, () =>
       runMigration(migrationDeps(), {
         uid,
         statePath: `migration/test-${uid}`,
         trigger: "test",
-        maxVideos: 6,
+        maxVideos: 40,
       }),
     );
+    expect(pages[0].metrics.extra.legacy_index).toBe("complete");
     const ids = idsOf(pages);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...legacy, ...stored].sort());
     expectListingOrder(pages);
     const sources = new Set(pages.flatMap((p) => p.answer.videos.map((v) => v.source)));
     expect(sources).toEqual(new Set(["r2", "firestore"]));
-    for (const p of pages) expect(p.r2Calls).toBeLessThanOrEqual(2 * 7);
+    for (const p of pages) expect(p.r2Calls).toBeLessThanOrEqual(2 * 37);
     // The walk ended with the migration's pass: the user is marked, R2 is not read again.
     expect((await paths.legacyMarker(db(), uid).get()).get("all_migrated")).toBe(true);
-    const again = await walk(deps, uid, 7);
+    const again = await walk(deps, uid, 37);
     // Migrated videos keep the position they were listed at: the same walk, from Firestore.
     expect(idsOf(again)).toEqual(ids);
     for (const p of again) expect(p.r2Calls).toBe(0);
@@ -351,7 +358,12 @@ describe("listVideos during the migration", () => {
     ).resolves.toMatchObject({ status: "completed_pass", progress: { deferred: 4 } });
     expect((await paths.legacyMarker(db(), uid).get()).get("all_migrated")).toBe(false);
     const indexed = await page(deps, uid, 5);
-    expect(indexed.metrics.extra.legacy_index).toBe("complete");
+    // Indexed, and all its keys fit one listing: listed (one R2 call) rather than read per video.
+    expect(indexed.metrics.extra.legacy_index).toBe("listed");
+    expect((await paths.legacyIndexState(db(), uid).get()).data()).toMatchObject({
+      complete: true,
+      fits_one_listing: true,
+    });
     expect(indexed.answer.videos.map((v) => v.id)).toEqual(first.answer.videos.map((v) => v.id));
     expect(indexed.answer.videos.map((v) => v.source)).toEqual(["r2", "r2", "r2", "r2"]);
     expect(indexed.answer.videos[0].title).toMatch(/^Old /);
