@@ -5,9 +5,10 @@
 //
 // Per user: N legacy videos in the S3 stand-in (a clip, its thumbnail and highlights.json each)
 // and 10 Firestore videos; the legacy index built once (migration/legacy-index.ts, as the
-// per-user task does). For 100 videos (300 keys: one listing page) also a copy of the user
-// without an index: the handler lists the user's keys instead ("listed"). Requests: the first page and the 5th page (limit 20, following
-// next_cursor: videos 81-100, legacy only). R2 calls are the store's counter, Firestore reads the handler's own count.
+// per-user task does). 100 videos are 300 keys, one listing page: the handler lists such a
+// user's keys (path "listed"); 2,000 are paged from the index (path "complete"). Requests: the
+// first page and the 5th page (limit 20, following next_cursor). R2 calls are the store's
+// counter, Firestore reads the handler's own count.
 import { benchStore, putObjects, quantile, quietly, round } from "./common.mjs";
 
 const LIMIT = 20;
@@ -43,16 +44,15 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
   });
 
   /** One page call of the design `now` (the handler) or `before` (the copy below). */
-  const call = async (design, user, cursor) => {
-    const uid = design === "listed" ? `${user}-unindexed` : user;
+  const call = async (design, uid, cursor) => {
     const before = store.calls;
     const started = process.hrtime.bigint();
     const out =
-      design !== "before"
+      design === "now"
         ? await (async () => {
             const deps = depsFor("firestore_with_r2_fallback");
             const answer = await handleListVideos(deps, { uid, token: { uid } }, { limit: LIMIT, cursor });
-            return { answer, reads: deps.metrics.firestoreReads };
+            return { answer, reads: deps.metrics.firestoreReads, path: deps.metrics.extra.legacy_index };
           })()
         : await pageBefore({ lib, db, store, paths, handleListVideos, depsFor, uid, cursor });
     return {
@@ -62,6 +62,7 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
       videos: out.answer.videos.length,
       legacy: out.answer.videos.filter((v) => v.source === "r2").length,
       next: out.answer.next_cursor,
+      path: out.path,
     };
   };
 
@@ -76,35 +77,26 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
       objects.push({ key: `${prefix}thumbnails/01_vertical.jpg`, body: "thumb" });
       objects.push({ key: `${prefix}highlights.json`, body: JSON.stringify({ video_title: `Legacy ${i}`, highlights: [] }) });
     }
-    const listed = objects.length <= 1000;
-    const copy = (o) => ({ ...o, key: o.key.replace(`users/${uid}/`, `users/${uid}-unindexed/`) });
-    await putObjects(ctx, client, listed ? [...objects, ...objects.map(copy)] : objects);
+    await putObjects(ctx, client, objects);
     const batch = db.batch();
-    for (const owner of listed ? [uid, `${uid}-unindexed`] : [uid])
-      for (let i = 0; i < 10; i++) {
-        const videoId = `stored-${i}`;
-        const at = new Date(Date.now() - i * 60_000);
-        batch.set(paths.video(db, owner, videoId), videoDocFrom({ uid: owner, videoId, title: `Stored ${i}`, createdAt: at, source: "worker" }, at));
-      }
+    for (let i = 0; i < 10; i++) {
+      const videoId = `stored-${i}`;
+      const at = new Date(Date.now() - i * 60_000);
+      batch.set(paths.video(db, uid, videoId), videoDocFrom({ uid, videoId, title: `Stored ${i}`, createdAt: at, source: "worker" }, at));
+    }
     await batch.commit();
     const index = await indexLegacyVideos({ db, store, clock: { now: () => new Date() } }, uid);
     if (index.status !== "complete") throw new Error(`index of ${uid}: ${index.status}`);
 
-    // The cursor of the 5th page of each user (the indexed user's serves "before" too: same
-    // order, same cursor form).
-    const fifthPage = async (design) => {
-      let cursor = null;
-      for (let p = 1; p < 5; p++) cursor = (await quietly(() => call(design, uid, cursor))).next;
-      if (!cursor) throw new Error(`no 5th page for ${size} legacy videos`);
-      return cursor;
-    };
-    const fifth = { now: await fifthPage("now"), before: null, listed: listed ? await fifthPage("listed") : null };
-    fifth.before = fifth.now;
+    // The cursor of the 5th page (the same for both designs: same order, same cursor form).
+    let fifth = null;
+    for (let p = 1; p < 5; p++) fifth = (await quietly(() => call("now", uid, fifth))).next;
+    if (!fifth) throw new Error(`no 5th page for ${size} legacy videos`);
 
     for (const [label, first] of [["page 1", true], ["page 5", false]]) {
       const measure = (design) =>
         quietly(async () => {
-          const cursor = first ? null : fifth[design];
+          const cursor = first ? null : fifth;
           await call(design, uid, cursor); // warm-up
           const out = [];
           for (let i = 0; i < SAMPLES; i++) out.push(await call(design, uid, cursor));
@@ -112,27 +104,23 @@ export async function benchListVideos(ctx, { sizes = [100, 2000] } = {}) {
         });
       const now = [];
       const before = [];
-      const unindexed = [];
       for (let part = 0; part < 2; part++) {
         now.push(...(await measure("now")));
         before.push(...(await measure("before")));
-        if (listed) unindexed.push(...(await measure("listed")));
       }
       const ids = (xs) => xs[0].videos;
-      if (ids(now) !== ids(before) || (listed && ids(unindexed) !== ids(now)))
+      if (ids(now) !== ids(before))
         throw new Error(`${label} at ${size}: ${ids(now)} videos now, ${ids(before)} before`);
       const p50 = (xs) => round(quantile(xs.map((x) => x.ms), 0.5));
       rows.push({
         legacy_videos: size,
         request: `${label} (limit ${LIMIT})`,
+        path: now[0].path,
         videos: now[0].videos,
         legacy_shown: now[0].legacy,
-        index_firestore_reads: now[0].reads,
-        index_r2_calls: now[0].r2,
-        index_p50_ms: p50(now),
-        listed_firestore_reads: listed ? unindexed[0].reads : "—",
-        listed_r2_calls: listed ? unindexed[0].r2 : "—",
-        listed_p50_ms: listed ? p50(unindexed) : "—",
+        now_firestore_reads: now[0].reads,
+        now_r2_calls: now[0].r2,
+        now_p50_ms: p50(now),
         before_firestore_reads: before[0].reads,
         before_r2_calls: before[0].r2,
         before_p50_ms: p50(before),
