@@ -44,7 +44,7 @@ import {
   type ListPosition,
   type VideoSummary,
 } from "./views";
-import type { ReadMode } from "../read-mode";
+import type { ListVideosResponse } from "../contract";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -58,19 +58,7 @@ const payloadSchema = z
   })
   .strict();
 
-export interface ListVideosResponse {
-  videos: VideoSummary[];
-  /** Pass back as `cursor` for the next page; null on the last page. */
-  next_cursor: string | null;
-  read_mode: ReadMode;
-  /** R2 failed: legacy videos not migrated yet may be missing from this page. */
-  r2_unavailable?: true;
-  /**
-   * The user's legacy index is still being built: legacy videos not migrated yet may be missing
-   * from this walk. A walk started again later (a few seconds to minutes) finds them.
-   */
-  legacy_partial?: true;
-}
+export type { ListVideosResponse };
 
 export async function handleListVideos(
   deps: ApiDeps,
