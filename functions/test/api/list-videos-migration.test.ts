@@ -8,9 +8,8 @@ import { handleListVideos, type ListVideosResponse } from "../../src/api/list-vi
 import { indexLegacyVideos } from "../../src/migration/legacy-index";
 import { handleMigrateVideoTask } from "../../src/migration/migrate-video-task";
 import { migrateVideo } from "../../src/migration/migrate-video";
-import { runMigration } from "../../src/migration/runner";
 import { paths } from "../../src/repositories/paths";
-import { FaultyStore, deps as migrationDeps, upload } from "../migration/harness";
+import { FaultyStore, deps as migrationDeps, runForUid, upload } from "../migration/harness";
 import {
   caller,
   handlerDeps,
@@ -165,14 +164,7 @@ describe("listVideos during the migration", () => {
     const stored = await workerVideos(uid, 8);
     await indexLegacyVideos(migrationDeps(), uid);
     const deps = await handlerDeps();
-    const pages = await walk(deps, uid, 37, () =>
-      runMigration(migrationDeps(), {
-        uid,
-        statePath: `migration/test-${uid}`,
-        trigger: "test",
-        maxVideos: 40,
-      }),
-    );
+    const pages = await walk(deps, uid, 37, () => runForUid(uid, { maxVideos: 40 }));
     expect(pages[0].metrics.extra.legacy_index).toBe("complete");
     const ids = idsOf(pages);
     expect(new Set(ids).size).toBe(ids.length);
@@ -194,14 +186,7 @@ describe("listVideos during the migration", () => {
     const legacy = await legacyVideos(uid, 30);
     const stored = await workerVideos(uid, 4);
     const deps = await handlerDeps();
-    const pages = await walk(deps, uid, 6, () =>
-      runMigration(migrationDeps(), {
-        uid,
-        statePath: `migration/test-${uid}`,
-        trigger: "test",
-        maxVideos: 4,
-      }),
-    );
+    const pages = await walk(deps, uid, 6, () => runForUid(uid, { maxVideos: 4 }));
     const ids = idsOf(pages);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...legacy, ...stored].sort());
@@ -277,11 +262,7 @@ describe("listVideos during the migration", () => {
   it("never lists R2 again for a user the migration marked as done, nor for a user without legacy videos", async () => {
     const uid = uniqueId("lv-done");
     await legacyVideos(uid, 3);
-    const report = await runMigration(migrationDeps(), {
-      uid,
-      statePath: `migration/test-${uid}`,
-      trigger: "test",
-    });
+    const report = await runForUid(uid);
     expect(report.status).toBe("completed_pass");
     expect((await paths.legacyMarker(db(), uid).get()).data()).toMatchObject({
       all_migrated: true,
