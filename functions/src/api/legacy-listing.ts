@@ -17,7 +17,7 @@
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { setLegacyMarkers } from "../migration/markers";
-import { SEGMENT_PATTERN } from "../model/ids";
+import { firestoreIdProblem, SEGMENT_PATTERN } from "../model/ids";
 import { paths } from "../repositories/paths";
 import { legacyIndexPage, parseLegacyIndexState } from "../repositories/legacy-index";
 import { comparePositions, type ListPosition } from "./views";
@@ -176,17 +176,21 @@ function legacyVideosOf(
   return videos;
 }
 
-/** The ids among `positions` that have a Firestore video document (one read each). */
+/**
+ * The ids among `positions` that have a Firestore video document (one read each). An id that
+ * cannot be a document id (`__x__`) has none, and is not read.
+ */
 async function idsInFirestore(
   deps: ApiDeps,
   uid: string,
   positions: ListPosition[],
 ): Promise<Set<string>> {
-  if (positions.length === 0) return new Set();
-  const snaps = await deps.db.getAll(...positions.map((p) => paths.video(deps.db, uid, p.id)), {
+  const ids = positions.map((p) => p.id).filter((id) => firestoreIdProblem(id) === null);
+  if (ids.length === 0) return new Set();
+  const snaps = await deps.db.getAll(...ids.map((id) => paths.video(deps.db, uid, id)), {
     fieldMask: ["video_id"],
   });
-  deps.metrics.firestoreReads += positions.length;
+  deps.metrics.firestoreReads += ids.length;
   return new Set(snaps.filter((s) => s.exists).map((s) => s.id));
 }
 

@@ -18,7 +18,9 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { paths } from "../repositories/paths";
 import { legacyIndexEntryData, parseLegacyIndexState } from "../repositories/legacy-index";
+import { firestoreIdProblem } from "../model/ids";
 import { buildLegacyVideo } from "../storage/legacy-layout";
+import { legacyIndexSkipped } from "./logs";
 import type { MigrationDeps } from "./deps";
 import { compareKeys, isVideo, ListingGrouper, type PlanItem } from "./planner";
 
@@ -135,6 +137,13 @@ async function commitChunk(
     if (!behind) {
       for (const item of chunk) {
         if (item.kind !== "video" || !isVideo(item.objects)) continue;
+        // Reserved ids (`__x__`) fit the layout but no Firestore document: neither indexed nor
+        // migratable, reported (the migration fails on them too).
+        const problem = firestoreIdProblem(item.videoId);
+        if (problem) {
+          legacyIndexSkipped({ uid, videoId: item.videoId, reason: problem });
+          continue;
+        }
         const { createdAt } = buildLegacyVideo(uid, item.videoId, item.objects, undefined);
         tx.set(
           paths.legacyIndexEntry(db, uid, item.videoId),

@@ -67,3 +67,8 @@ export function readModeSwitchRefused(fields: Record<string, unknown>) {
 export function readModeSwitchForced(fields: Record<string, unknown>) {
   logger.warn("read mode switch forced without a clean verification", fields);
 }
+
+/** A legacy video the index cannot hold: its id is not a Firestore document id (`__…__`). */
+export function legacyIndexSkipped(fields: { uid: string; videoId: string; reason: string }) {
+  logger.error("legacy index: video left out, its id cannot be a Firestore document id", fields);
+}

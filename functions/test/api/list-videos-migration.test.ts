@@ -259,6 +259,19 @@ describe("listVideos during the migration", () => {
     expect((await paths.legacyIndexState(db(), uid).get()).get("complete")).toBe(true);
   });
 
+  it("a legacy video whose id cannot be a Firestore document id: shown from a listing, left out of the index (logged), which still completes", async () => {
+    const uid = uniqueId("lv-reserved");
+    await seedLegacyVideo({ uid, videoId: "__odd__", clips: [{ file: "01_vertical.mp4" }] });
+    await seedLegacyVideo({ uid, videoId: "fine", clips: [{ file: "01_vertical.mp4" }] });
+    const deps = await handlerDeps();
+    const listed = await page(deps, uid, 5);
+    expect(listed.answer.videos.map((v) => v.id).sort()).toEqual(["__odd__", "fine"]);
+    const index = await indexLegacyVideos(migrationDeps(), uid);
+    expect(index).toMatchObject({ status: "complete", videosIndexed: 1 });
+    const entries = await paths.legacyIndex(db(), uid).get();
+    expect(entries.docs.map((d) => d.id)).toEqual(["fine"]);
+  });
+
   it("never lists R2 again for a user the migration marked as done, nor for a user without legacy videos", async () => {
     const uid = uniqueId("lv-done");
     await legacyVideos(uid, 3);
