@@ -165,7 +165,9 @@ function legacyVideosOf(
   for (const o of objects) {
     const id = o.key.slice(prefix.length).split("/")[0];
     if (!SEGMENT_PATTERN.test(id)) continue;
-    byVideo.set(id, [...(byVideo.get(id) ?? []), o]);
+    const group = byVideo.get(id);
+    if (group) group.push(o);
+    else byVideo.set(id, [o]);
   }
   const videos = new Map<string, { position: ListPosition; objects: LegacyObject[] }>();
   for (const [id, objs] of byVideo) {
