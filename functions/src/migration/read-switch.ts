@@ -37,26 +37,35 @@ const proofSchema = z.object({
 
 export type Proof = z.infer<typeof proofSchema>;
 
-/** Keeps the latest verification of a scope as that scope's proof. */
-export async function saveProof(
-  db: Firestore,
-  scope: ProofScope,
-  report: VerifyReport,
-  options: VerifyOptions,
-): Promise<void> {
-  if (!scope) return;
-  const proof: Proof = {
+/** A single-pass verification's report as a proof (capped when maxVideos was given). */
+export function proofOfReport(report: VerifyReport, options: VerifyOptions): Proof {
+  return {
     prefix: report.prefix,
     complete: report.complete,
     capped: options.maxVideos !== undefined,
     videos_checked: report.videosChecked,
-    mismatches: report.mismatches.length,
+    mismatches: report.mismatchesCount,
     videos_failed: report.videosFailed,
     videos_deferred: report.videosDeferred,
     finished_at: Timestamp.fromDate(new Date(report.finishedAt || Date.now())),
   };
+}
+
+/**
+ * Keeps the latest verification of a scope as that scope's proof: a single pass
+ * (verify.ts) or a partitioned verification once all of its ranges are done
+ * (verify-ranges.ts, `verificationId`).
+ */
+export async function saveProof(
+  db: Firestore,
+  scope: ProofScope,
+  proof: Proof,
+  verificationId: string | null = null,
+): Promise<void> {
+  if (!scope) return;
   await paths.verificationProof(db, scope.kind === "user" ? scope.uid : null).set({
     ...proof,
+    verification_id: verificationId,
     clean: whatIsMissing(proof).length === 0,
     saved_at: FieldValue.serverTimestamp(),
   });
@@ -67,7 +76,8 @@ export function whatIsMissing(proof: Proof | null): string[] {
   if (!proof) return ["no verification of this scope has run"];
   const missing: string[] = [];
   if (proof.capped) missing.push("the verification was capped (maxVideos)");
-  if (!proof.complete) missing.push("the verification did not list the whole prefix");
+  if (!proof.complete)
+    missing.push("the verification did not list the whole prefix (or not all of its ranges are done)");
   if (proof.mismatches > 0) missing.push(`${proof.mismatches} mismatches`);
   if (proof.videos_failed > 0) missing.push(`${proof.videos_failed} failed videos`);
   if (proof.videos_deferred > 0) missing.push(`${proof.videos_deferred} deferred videos`);
