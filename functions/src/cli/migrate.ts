@@ -351,7 +351,9 @@ function printVerification(p: VerificationProgress, io: CliIo): void {
   if (p.mismatchesCount > p.mismatches.length)
     io.out(`  … and ${p.mismatchesCount - p.mismatches.length} more (all are in the logs)`);
   if (!p.complete)
-    io.out(`To resume (from any number of processes): npm run migrate -- --verify --verification ${p.verificationId}${p.uid ? ` --uid ${p.uid}` : ""}`);
+    io.out(
+      `To resume (from any number of processes): npm run migrate -- --verify --verification ${p.verificationId}${p.uid ? ` --uid ${p.uid}` : ""}`,
+    );
 }
 
 function sliceReporter(options: CliOptions, io: CliIo) {
@@ -402,7 +404,9 @@ async function verify(deps: MigrationDeps, options: CliOptions, io: CliIo): Prom
   const before = await verificationProgress(deps.db, id);
   if (before.uid !== (options.uid ?? null))
     throw new UsageError(`verification ${id} is of ${before.prefix}: pass the same --uid`);
-  io.err(`verification ${id} of ${before.prefix}: ${before.rangesDone}/${before.rangesTotal} ranges done`);
+  io.err(
+    `verification ${id} of ${before.prefix}: ${before.rangesDone}/${before.rangesTotal} ranges done`,
+  );
   const reporter = sliceReporter(options, io);
   reporter.start(before.rangesTotal, before.rangesDone);
   let progress: VerificationProgress;

@@ -77,7 +77,9 @@ export function whatIsMissing(proof: Proof | null): string[] {
   const missing: string[] = [];
   if (proof.capped) missing.push("the verification was capped (maxVideos)");
   if (!proof.complete)
-    missing.push("the verification did not list the whole prefix (or not all of its ranges are done)");
+    missing.push(
+      "the verification did not list the whole prefix (or not all of its ranges are done)",
+    );
   if (proof.mismatches > 0) missing.push(`${proof.mismatches} mismatches`);
   if (proof.videos_failed > 0) missing.push(`${proof.videos_failed} failed videos`);
   if (proof.videos_deferred > 0) missing.push(`${proof.videos_deferred} deferred videos`);

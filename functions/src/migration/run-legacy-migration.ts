@@ -53,8 +53,7 @@ export const runLegacyMigrationSchema = z
 export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
 
 export type RunLegacyMigrationResponse =
-  | { kind: "run"; report: RunReport }
-  | { kind: "verify"; verification: VerificationProgress };
+  { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerificationProgress };
 
 export interface RunLegacyMigrationSettings {
   defaultMaxVideos: number;
@@ -71,7 +70,8 @@ export async function runLegacyMigrationHandler(
   const statePath =
     settings.statePath?.(payload.uid) ??
     (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
-  if (payload.verify) return { kind: "verify", verification: await verify(deps, payload, settings, statePath) };
+  if (payload.verify)
+    return { kind: "verify", verification: await verify(deps, payload, settings, statePath) };
   const report = await runMigration(deps, {
     trigger: "callable",
     uid: payload.uid,

@@ -124,7 +124,10 @@ async function expectedDocs(
   const clips = new Map<string, DocumentData>();
   for (const c of legacy.clips) {
     const path = paths.clip(deps.db, uid, videoId, c.clip_id).path;
-    clips.set(c.clip_id, fitClipDoc(path, clipDocFrom(c, c.created_at ?? legacy.createdAt, now)).doc);
+    clips.set(
+      c.clip_id,
+      fitClipDoc(path, clipDocFrom(c, c.created_at ?? legacy.createdAt, now)).doc,
+    );
   }
   const video = fitVideoDoc(
     paths.video(deps.db, uid, videoId).path,

@@ -190,7 +190,7 @@ function checkRanges(ranges: KeyRange[]): void {
   // Disjoint and covering users/: sorted, each starting where the previous ended.
   let after: string | null = null;
   ranges.forEach((r, i) => {
-    if (r.after !== after || (i < ranges.length - 1) === (r.through === null))
+    if (r.after !== after || i < ranges.length - 1 === (r.through === null))
       throw new InvalidArgumentError("ranges: must be sorted, contiguous and cover users/", {
         field: "ranges",
       });
@@ -213,7 +213,9 @@ export async function startVerification(
     ? [WHOLE_RANGE]
     : (options.ranges ?? initialRanges(options.perRange ?? 4));
   checkRanges(ranges);
-  const id = options.id ?? `v-${clock.now().toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
+  const id =
+    options.id ??
+    `v-${clock.now().toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
   const started = clock.now();
   const minAge = options.minObjectAgeMs ?? 0;
   const doc: VerificationDoc = {
@@ -341,7 +343,8 @@ async function r2Slice(
   const markers: MarkerWrite[] = [];
   let track = state.user_track;
   const see = (uid: string, ok: boolean) => {
-    if (track && track.uid !== uid) markers.push({ uid: track.uid, allMigrated: track.ok, by: "verification" });
+    if (track && track.uid !== uid)
+      markers.push({ uid: track.uid, allMigrated: track.ok, by: "verification" });
     track = { uid, ok: (track?.uid === uid ? track.ok : true) && ok };
   };
   let checkpoint = state.r2_after;
@@ -457,7 +460,10 @@ function videoDocsQuery(
 }
 
 /** The (uid, videoId) of a document of `users/{uid}/videos`, within the range; else null. */
-function videoOfDoc(doc: QueryDocumentSnapshot, range: KeyRange): { uid: string; videoId: string } | null {
+function videoOfDoc(
+  doc: QueryDocumentSnapshot,
+  range: KeyRange,
+): { uid: string; videoId: string } | null {
   const parts = doc.ref.path.split("/");
   if (parts.length !== 4 || parts[0] !== "users" || parts[2] !== "videos") return null;
   return inRange(range, `users/${parts[1]}/videos/${parts[3]}/`)
@@ -542,7 +548,9 @@ async function firestoreSlice(
 
 function storedValue(value: unknown): unknown {
   const json = JSON.stringify(value ?? null);
-  return json.length <= STORED_VALUE_CHARS ? (JSON.parse(json) as unknown) : `${json.slice(0, STORED_VALUE_CHARS)}…`;
+  return json.length <= STORED_VALUE_CHARS
+    ? (JSON.parse(json) as unknown)
+    : `${json.slice(0, STORED_VALUE_CHARS)}…`;
 }
 
 function mismatchId(rid: string, m: Mismatch): string {
@@ -607,7 +615,8 @@ async function saveSlice(
           stored_at: FieldValue.serverTimestamp(),
         });
       }
-      if (stored.length) tx.update(vRef, { mismatches_stored: v.mismatches_stored + stored.length });
+      if (stored.length)
+        tx.update(vRef, { mismatches_stored: v.mismatches_stored + stored.length });
     }
     for (const m of work.markers) setLegacyMarkerInTx(tx, db, m);
     const phase: RangeDoc["phase"] = !work.phaseDone
