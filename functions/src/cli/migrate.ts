@@ -414,6 +414,7 @@ async function verify(deps: MigrationDeps, options: CliOptions, io: CliIo): Prom
     progress = await runVerification(deps, id, {
       pageSize: options.pageSize,
       stopAfterVideos: options.maxVideos,
+      waitWhileHeld: true,
       totalBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
       onSlice: (s) => reporter.slice(s),
     });

@@ -6,7 +6,13 @@
  * anyone. Otherwise `failed-precondition`, naming what is missing; `force` with a reason
  * overrides it, and the override is logged. The CLI and setReadMode both switch through here.
  */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentData,
+  type DocumentReference,
+  type Firestore,
+} from "firebase-admin/firestore";
 import { z } from "zod";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
@@ -62,13 +68,27 @@ export async function saveProof(
   proof: Proof,
   verificationId: string | null = null,
 ): Promise<void> {
-  if (!scope) return;
-  await paths.verificationProof(db, scope.kind === "user" ? scope.uid : null).set({
-    ...proof,
-    verification_id: verificationId,
-    clean: whatIsMissing(proof).length === 0,
-    saved_at: FieldValue.serverTimestamp(),
-  });
+  const write = proofWrite(db, scope, proof, verificationId);
+  if (write) await write.ref.set(write.data);
+}
+
+/** The proof document of a scope and what to write there (null: the scope proves nothing). */
+export function proofWrite(
+  db: Firestore,
+  scope: ProofScope,
+  proof: Proof,
+  verificationId: string | null,
+): { ref: DocumentReference; data: DocumentData } | null {
+  if (!scope) return null;
+  return {
+    ref: paths.verificationProof(db, scope.kind === "user" ? scope.uid : null),
+    data: {
+      ...proof,
+      verification_id: verificationId,
+      clean: whatIsMissing(proof).length === 0,
+      saved_at: FieldValue.serverTimestamp(),
+    },
+  };
 }
 
 /** What keeps a proof from being clean (empty: clean). */

@@ -310,7 +310,7 @@ export async function compareFirestoreVideo(
         field: "file_size_bytes",
         expected: d.get("file_size_bytes") ?? null,
         actual: size,
-        detail: `R2 object ${key} is ${size} bytes, Firestore records another size`,
+        detail: `R2 object ${String(key)} is ${size} bytes, Firestore records another size`,
       });
     }
     const thumb = d.get("thumbnail_key") as unknown;

@@ -51,7 +51,7 @@ import {
 import * as runLogs from "./logs";
 import { setLegacyMarkerInTx, type MarkerWrite } from "./markers";
 import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
-import { saveProof, type Proof } from "./read-switch";
+import { proofWrite, type Proof, type ProofScope } from "./read-switch";
 import { compareFirestoreVideo, compareR2Video, type Mismatch } from "./verify-compare";
 
 export const VERIFICATIONS = "migration_verifications";
@@ -61,6 +61,8 @@ export const DEFAULT_MAX_MISMATCHES_STORED = 200;
 const HOLD_MS = 2 * 60_000;
 /** Stored mismatch values are cut to this many characters (a description can be 1 MiB). */
 const STORED_VALUE_CHARS = 300;
+/** How often a process waiting for ranges held by others looks again. */
+const HELD_POLL_MS = 5000;
 /** Video documents per Firestore → R2 query page. */
 const FS_PAGE_SIZE = 300;
 
@@ -501,7 +503,7 @@ export async function compareFirestoreRange(
   let done = false;
   while (videos < o.maxVideos) {
     const limit = Math.min(o.pageSize, FS_PAGE_SIZE, o.maxVideos - videos);
-    const page = await videoDocsQuery(db, uid, range, fsAfter).limit(limit).get();
+    const page = await videoDocsQuery(db, uid, range, fsAfter).select("source").limit(limit).get();
     const docs = page.docs.map((d) => ({ d, video: videoOfDoc(d, range) }));
     const migrated = docs.filter((x) => x.video !== null && x.d.get("source") === "r2_migration");
     tally.counts.fs_videos_skipped += docs.length - migrated.length;
@@ -702,17 +704,6 @@ export async function finishIfComplete(deps: MigrationDeps, id: string): Promise
   const totals = ranges.reduce((sum, r) => addCounts(sum, r.counts), emptyCounts());
   if (ranges.length !== v.ranges_total) return false;
   const finished = clock.now();
-  const newlyComplete = await db.runTransaction(async (tx) => {
-    const snap = await tx.get(verificationRef(db, id));
-    if (snap.get("status") === "complete") return false;
-    tx.update(verificationRef(db, id), {
-      status: "complete",
-      completed_at: Timestamp.fromDate(finished),
-      totals,
-    });
-    return true;
-  });
-  if (!newlyComplete) return true;
   const proof: Proof = {
     prefix: v.prefix,
     complete: true,
@@ -723,8 +714,23 @@ export async function finishIfComplete(deps: MigrationDeps, id: string): Promise
     videos_deferred: totals.videos_deferred,
     finished_at: Timestamp.fromDate(finished),
   };
-  await saveProof(db, v.uid ? { kind: "user", uid: v.uid } : { kind: "all" }, proof, id);
-  runLogs.migrationVerified({ verificationId: id, prefix: v.prefix, complete: true, ...totals });
+  const scope: ProofScope = v.uid ? { kind: "user", uid: v.uid } : { kind: "all" };
+  // The status and the proof move together: a crash between them cannot leave a complete
+  // verification without its proof.
+  const newlyComplete = await db.runTransaction(async (tx) => {
+    const snap = await tx.get(verificationRef(db, id));
+    if (snap.get("status") === "complete") return false;
+    tx.update(verificationRef(db, id), {
+      status: "complete",
+      completed_at: Timestamp.fromDate(finished),
+      totals,
+    });
+    const write = proofWrite(db, scope, proof, id);
+    if (write) tx.set(write.ref, write.data);
+    return true;
+  });
+  if (newlyComplete)
+    runLogs.migrationVerified({ verificationId: id, prefix: v.prefix, complete: true, ...totals });
   return true;
 }
 
@@ -760,10 +766,10 @@ export async function verificationProgress(
   db: Firestore,
   id: string,
 ): Promise<VerificationProgress> {
-  const [v, ranges, stored] = await Promise.all([
-    readVerification(db, id),
+  const v = await readVerification(db, id);
+  const [ranges, stored] = await Promise.all([
     readRanges(db, id),
-    verificationRef(db, id).collection("mismatches").limit(DEFAULT_MAX_MISMATCHES_STORED).get(),
+    verificationRef(db, id).collection("mismatches").limit(v.max_mismatches_stored).get(),
   ]);
   const t = ranges.reduce((sum, r) => addCounts(sum, r.counts), emptyCounts());
   return {
@@ -799,6 +805,11 @@ export interface RunVerificationOptions extends SliceOptions {
   totalBudgetMs?: number;
   /** Stop starting slices once this process has handled this many videos. */
   stopAfterVideos?: number;
+  /**
+   * When every open range is held by another process: wait for them (polling every 5 s,
+   * within the budget) instead of returning. A dead process's hold lapses after 2 minutes.
+   */
+  waitWhileHeld?: boolean;
   /** Called after every slice (CLI progress). */
   onSlice?: (slice: SliceResult) => void;
 }
@@ -841,7 +852,11 @@ export async function runVerification(
         if (slice.status === "advanced" || slice.status === "lost") progressed = true;
       } while (slice.status === "advanced" && slice.phase !== "done" && !over());
     }
-    if (!progressed) break; // every open range is held by another process
+    if (!progressed) {
+      // Every open range is held by another process (live, or dead until its hold lapses).
+      if (!options.waitWhileHeld) break;
+      await new Promise((resolve) => setTimeout(resolve, HELD_POLL_MS));
+    }
   }
   await finishIfComplete(deps, id);
   return verificationProgress(db, id);
