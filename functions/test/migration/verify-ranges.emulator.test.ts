@@ -10,6 +10,9 @@ import { CreateBucketCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { handleSetReadMode } from "../../src/api/set-read-mode";
+import { main, type CliIo } from "../../src/cli/migrate";
+import { getMigrationStatusHandler } from "../../src/migration/get-migration-status";
+import { runLegacyMigrationHandler } from "../../src/migration/run-legacy-migration";
 import type { MigrationDeps } from "../../src/migration/deps";
 import {
   initialRanges,
@@ -320,3 +323,68 @@ describe("the proof of a partitioned verification (read switch)", () => {
 function testDb(): Firestore {
   return deps().db;
 }
+
+describe("entry points", () => {
+  let d: MigrationDeps & { bucket: string };
+  beforeAll(async () => {
+    d = await isolated();
+    await uploadTo(
+      d.bucket,
+      ["p", "q", "r"].flatMap((u) => [goodVideo(u, "a", 1), goodVideo(u, "b", 1)]),
+    );
+    await migrateAll(d);
+  });
+
+  it("the CLI starts a verification, resumes it from two processes at once, and shows it", async () => {
+    const run = async (args: string[]) => {
+      const lines: string[] = [];
+      const io: CliIo = { out: (l) => lines.push(l), err: () => undefined, tty: false };
+      const code = await main([...args, "--min-age", "0"], process.env, io, d);
+      return { code, text: lines.join("\n") };
+    };
+    const first = await run(["--verify", "--ranges", "4", "--max-videos", "2"]);
+    expect(first.code).toBe(0);
+    expect(first.text).toContain("INCOMPLETE");
+    const id = /--verification (\S+)/.exec(first.text)![1];
+    const [a, b] = await Promise.all([
+      run(["--verify", "--verification", id]),
+      run(["--verify", "--verification", id]),
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const shown = await run(["--verification", id, "--show"]);
+    expect(shown.text).toContain("verified 6 videos under users/: 6 match, 0 mismatches");
+    expect(shown.text).toContain("Firestore → R2: 6 migrated videos, 6 match — complete");
+    expect((await run(["--show"])).code).toBe(64);
+    expect((await run(["--verify", "--verification", id, "--uid", "p"])).code).toBe(64);
+  });
+
+  it("the callable starts a verification within its budget and resumes it by id", async () => {
+    const settings = {
+      defaultMaxVideos: 200,
+      timeBudgetSeconds: 60,
+      statePath: () => "migration/state",
+    };
+    const first = await runLegacyMigrationHandler(
+      d,
+      { verify: true, maxVideos: 2, minAgeSeconds: 0 },
+      settings,
+    );
+    if (first.kind !== "verify") throw new Error("expected a verification");
+    expect(first.verification).toMatchObject({ complete: false, videosChecked: 2 });
+    const id = first.verification.verificationId;
+    const wrong = await errorOf(
+      runLegacyMigrationHandler(d, { verify: true, uid: "p", verificationId: id }, settings),
+    );
+    expect(wrong.code).toBe("invalid-argument");
+    const rest = await runLegacyMigrationHandler(d, { verify: true, verificationId: id }, settings);
+    if (rest.kind !== "verify") throw new Error("expected a verification");
+    expect(rest.verification).toMatchObject({
+      complete: true,
+      videosChecked: 6,
+      fsVideosChecked: 6,
+      mismatchesCount: 0,
+    });
+    const status = await getMigrationStatusHandler(d, {});
+    expect(status.lastVerification).toMatchObject({ verification_id: id, complete: true });
+  });
+});
