@@ -328,27 +328,94 @@ function failed(uid: string, videoId: string, error: unknown): "failed" {
   return "failed";
 }
 
-/** Phase 1 of a slice: R2 → Firestore from the range's R2 checkpoint. */
-async function r2Slice(
+/**
+ * The user the R2 listing is in, and whether all of its videos so far matched; the users the
+ * listing left behind become marker writes (markers.ts), saved with the slice.
+ */
+class UserTracker {
+  readonly markers: MarkerWrite[] = [];
+  constructor(public track: RangeDoc["user_track"]) {}
+  see(uid: string, ok: boolean): void {
+    if (this.track && this.track.uid !== uid) this.leave();
+    this.track = { uid, ok: (this.track?.ok ?? true) && ok };
+  }
+  /** The current user was seen whole (the listing moved past it, or the range ended). */
+  leave(): void {
+    if (this.track)
+      this.markers.push({ uid: this.track.uid, allMigrated: this.track.ok, by: "verification" });
+    this.track = null;
+  }
+}
+
+/** The items handled in key order until `room` videos are taken: the checkpoint never passes one not handled. */
+function takeInOrder(items: PlanItem[], room: number): { taken: number; videos: VideoGroup[] } {
+  let taken = 0;
+  const videos: VideoGroup[] = [];
+  for (const item of items) {
+    if (item.kind === "video" && isVideo(item.objects)) {
+      if (videos.length >= room) break;
+      videos.push(item);
+    }
+    taken++;
+  }
+  return { taken, videos };
+}
+
+/** Compares videos listed in R2 with Firestore and counts each verdict. */
+async function judgeR2Videos(
+  deps: MigrationDeps,
+  v: VerificationDoc,
+  videos: VideoGroup[],
+  concurrency: number,
+  tally: SliceTally,
+  users: UserTracker,
+): Promise<void> {
+  if (videos.length === 0) return;
+  const { db } = deps;
+  const snaps = await db.getAll(...videos.map((g) => paths.video(db, g.uid, g.videoId)));
+  const verdicts = await mapWithConcurrency(videos, concurrency, (g, i) =>
+    compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes).catch(
+      (e: unknown) => failed(g.uid, g.videoId, e),
+    ),
+  );
+  verdicts.forEach((verdict, i) => {
+    const uid = videos[i].uid;
+    if (verdict === "failed") {
+      tally.counts.videos_failed++;
+      users.see(uid, false);
+    } else if (verdict.kind === "worker") {
+      tally.counts.videos_from_worker++;
+      users.see(uid, true);
+    } else if (verdict.kind === "deferred") {
+      tally.counts.videos_deferred++;
+      users.see(uid, false);
+    } else {
+      tally.counts.videos_checked++;
+      if (verdict.mismatches.length === 0) tally.counts.videos_ok++;
+      tally.add(verdict.mismatches);
+      users.see(uid, verdict.mismatches.length === 0);
+    }
+  });
+}
+
+/** One phase of a slice, from the range's checkpoint of that phase. */
+type PhaseSlice = (
   deps: MigrationDeps,
   v: VerificationDoc,
   range: KeyRange,
   state: RangeDoc,
   o: SliceLimits,
-): Promise<SliceWork> {
-  const { db, store, clock } = deps;
+) => Promise<SliceWork>;
+
+/** Phase 1: R2 → Firestore, listing from `r2_after`. */
+const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
+  const { store, clock } = deps;
   const started = clock.now().getTime();
   const tally = new SliceTally(v.max_mismatches_stored);
+  const users = new UserTracker(state.user_track);
   const prefix = v.uid ? `${LEGACY_ROOT}${v.uid}/` : listingPrefix(range);
   const startAfter = state.r2_after ?? (v.uid ? null : range.after);
   const grouper = new ListingGrouper();
-  const markers: MarkerWrite[] = [];
-  let track = state.user_track;
-  const see = (uid: string, ok: boolean) => {
-    if (track && track.uid !== uid)
-      markers.push({ uid: track.uid, allMigrated: track.ok, by: "verification" });
-    track = { uid, ok: (track?.uid === uid ? track.ok : true) && ok };
-  };
   let checkpoint = state.r2_after;
   let videos = 0;
   let token: string | undefined;
@@ -362,71 +429,31 @@ async function r2Slice(
     });
     const inside = v.uid ? page.objects : page.objects.filter((x) => !pastRange(range, x.key));
     const ended = !page.isTruncated || inside.length < page.objects.length;
+    if (!ended && !page.nextContinuationToken)
+      throw new Error(`listing of ${prefix} was truncated without a continuation token`);
+    token = page.nextContinuationToken;
     const items: PlanItem[] = grouper.push(inside);
     if (ended) items.push(...grouper.end());
-    else token = page.nextContinuationToken;
-    // Items in key order, up to the slice's limit: the checkpoint never passes one not handled.
-    let taken = 0;
-    const toCompare: VideoGroup[] = [];
-    for (const item of items) {
-      if (item.kind === "video" && isVideo(item.objects)) {
-        if (videos + toCompare.length >= o.maxVideos) break;
-        toCompare.push(item);
-      }
-      taken++;
-    }
-    const snaps = toCompare.length
-      ? await db.getAll(...toCompare.map((g) => paths.video(db, g.uid, g.videoId)))
-      : [];
-    const verdicts = await mapWithConcurrency(toCompare, o.concurrency, (g, i) =>
-      compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes).catch(
-        (e: unknown) => failed(g.uid, g.videoId, e),
-      ),
-    );
-    verdicts.forEach((verdict, i) => {
-      const uid = toCompare[i].uid;
-      if (verdict === "failed") {
-        tally.counts.videos_failed++;
-        see(uid, false);
-      } else if (verdict.kind === "worker") {
-        tally.counts.videos_from_worker++;
-        see(uid, true);
-      } else if (verdict.kind === "deferred") {
-        tally.counts.videos_deferred++;
-        see(uid, false);
-      } else {
-        tally.counts.videos_checked++;
-        if (verdict.mismatches.length === 0) tally.counts.videos_ok++;
-        tally.add(verdict.mismatches);
-        see(uid, verdict.mismatches.length === 0);
-      }
-    });
-    videos += toCompare.length;
+    const { taken, videos: batch } = takeInOrder(items, o.maxVideos - videos);
+    await judgeR2Videos(deps, v, batch, o.concurrency, tally, users);
+    videos += batch.length;
     if (taken > 0) checkpoint = items[taken - 1].lastKey;
     if (taken < items.length) break; // the slice is full
-    if (ended) {
-      listed = true;
-      break;
-    }
-    if (clock.now().getTime() - started >= o.timeBudgetMs) break;
-    // Full: a video still pending in the grouper lies after the checkpoint, listed again.
-    if (videos >= o.maxVideos) break;
+    listed = ended;
+    // Full, or out of time: a video still pending in the grouper lies after the checkpoint.
+    if (ended || videos >= o.maxVideos || clock.now().getTime() - started >= o.timeBudgetMs) break;
   }
-  // The listing left the range's last user behind: judge it.
-  if (listed && track) {
-    markers.push({ uid: track.uid, allMigrated: track.ok, by: "verification" });
-    track = null;
-  }
+  if (listed) users.leave(); // the range's last user was seen whole
   return {
     counts: tally.counts,
     mismatches: tally.kept,
     videos,
     phaseDone: listed,
     r2After: checkpoint,
-    userTrack: track,
-    markers,
+    userTrack: users.track,
+    markers: users.markers,
   };
-}
+};
 
 /** The first uid (plain order) whose keys can lie after the boundary `after` (see below). */
 function lowestUidAfter(after: string): string {
@@ -532,21 +559,15 @@ export async function compareFirestoreRange(
   return { counts: tally.counts, mismatches: tally.kept, videos, fsAfter, done };
 }
 
-/** Phase 2 of a slice: Firestore → R2 from the range's Firestore checkpoint. */
-async function firestoreSlice(
-  deps: MigrationDeps,
-  v: VerificationDoc,
-  range: KeyRange,
-  state: RangeDoc,
-  o: SliceLimits,
-): Promise<SliceWork> {
+/** Phase 2: Firestore → R2, paging video documents from `fs_after`. */
+const firestoreSlice: PhaseSlice = async (deps, v, range, state, o) => {
   const work = await compareFirestoreRange(
     deps,
     { uid: v.uid, range, fsAfter: state.fs_after, keep: v.max_mismatches_stored },
     o,
   );
   return { ...work, phaseDone: work.done, markers: [] };
-}
+};
 
 function storedValue(value: unknown): unknown {
   const json = JSON.stringify(value ?? null);
