@@ -308,11 +308,16 @@ interface SliceWork {
   markers: MarkerWrite[];
 }
 
-/** Counts and the first mismatches (bounded) of a slice. */
-class SliceTally {
-  readonly counts = emptyCounts();
+/** Counts and the first mismatches (bounded) of a slice, or of a single pass. */
+export class SliceTally {
+  counts = emptyCounts();
   readonly kept: Mismatch[] = [];
   constructor(private readonly keep: number) {}
+  /** Work counted (and logged) elsewhere: its counts, and its first mismatches while room. */
+  merge(work: { counts: VerificationCounts; mismatches: Mismatch[] }): void {
+    this.counts = addCounts(this.counts, work.counts);
+    for (const m of work.mismatches) if (this.kept.length < this.keep) this.kept.push(m);
+  }
   add(found: Mismatch[]): void {
     for (const m of found) {
       this.counts.mismatches++;
@@ -332,7 +337,7 @@ function failed(uid: string, videoId: string, error: unknown): "failed" {
  * The user the R2 listing is in, and whether all of its videos so far matched; the users the
  * listing left behind become marker writes (markers.ts), saved with the slice.
  */
-class UserTracker {
+export class UserTracker {
   readonly markers: MarkerWrite[] = [];
   constructor(public track: RangeDoc["user_track"]) {}
   see(uid: string, ok: boolean): void {
@@ -361,10 +366,16 @@ function takeInOrder(items: PlanItem[], room: number): { taken: number; videos: 
   return { taken, videos };
 }
 
+/** How R2 → Firestore judges: objects newer than this (ms) defer a missing video. */
+export interface JudgeSettings {
+  newest_allowed_ms: number | null;
+  max_highlights_bytes: number;
+}
+
 /** Compares videos listed in R2 with Firestore and counts each verdict. */
-async function judgeR2Videos(
+export async function judgeR2Videos(
   deps: MigrationDeps,
-  v: VerificationDoc,
+  v: JudgeSettings,
   videos: VideoGroup[],
   concurrency: number,
   tally: SliceTally,

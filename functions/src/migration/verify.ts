@@ -17,49 +17,25 @@
 import { FieldValue } from "firebase-admin/firestore";
 import { InvalidArgumentError } from "../errors";
 import { SEGMENT_PATTERN } from "../model/ids";
-import { paths } from "../repositories/paths";
-import { LEGACY_ROOT } from "../storage/legacy-layout";
-import { mapWithConcurrency } from "../concurrency";
+import { LEGACY_ROOT, MAX_HIGHLIGHTS_BYTES } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { WHOLE_RANGE } from "./key-range";
 import * as runLogs from "./logs";
 import { isVideo, ListingGrouper, type VideoGroup } from "./planner";
-import { setLegacyMarkers, type MarkerWrite } from "./markers";
+import { setLegacyMarkers } from "./markers";
 import { proofOfReport, saveProof, scopeOf } from "./read-switch";
 import { DEFAULT_STATE_PATH } from "./state";
-import { compareR2Video, type Mismatch } from "./verify-compare";
-import { compareFirestoreRange, sliceDefaults } from "./verify-ranges";
+import type { Mismatch } from "./verify-compare";
+import {
+  compareFirestoreRange,
+  judgeR2Videos,
+  sliceDefaults,
+  SliceTally,
+  UserTracker,
+  type JudgeSettings,
+} from "./verify-ranges";
 
 export type { Mismatch, MismatchCode } from "./verify-compare";
-
-/**
- * Per user, in listing order: whether every video seen matched. Keeps only the current user;
- * the users the listing has left behind are handed out (`flush`) and written after each page.
- */
-class UserTally {
-  private current: { uid: string; ok: boolean } | null = null;
-  private passed: MarkerWrite[] = [];
-  private first = true;
-  /** `judgeFirst`: false when the pass may have started in the middle of its first user. */
-  constructor(private readonly judgeFirst: boolean) {}
-  see(uid: string, ok: boolean): void {
-    if (this.current && this.current.uid !== uid) this.leave();
-    this.current = { uid, ok: (this.current?.ok ?? true) && ok };
-  }
-  private leave(): void {
-    if (this.current && (this.judgeFirst || !this.first))
-      this.passed.push({ uid: this.current.uid, allMigrated: this.current.ok, by: "verification" });
-    this.first = false;
-    this.current = null;
-  }
-  /** The users left behind since the last flush; `end`: the last one was seen whole too. */
-  flush(end: boolean): MarkerWrite[] {
-    if (end) this.leave();
-    const out = this.passed;
-    this.passed = [];
-    return out;
-  }
-}
 
 export interface VerifyOptions {
   uid?: string;
@@ -117,53 +93,6 @@ export interface VerifyReport {
   r2Calls: number;
 }
 
-/** Counts one verdict into the report, and the user's tally. */
-function countVerdict(
-  report: VerifyReport,
-  users: UserTally,
-  uid: string,
-  verdict: Awaited<ReturnType<typeof compareR2Video>> | "failed",
-  keepMismatch: (found: Mismatch[]) => void,
-): void {
-  if (verdict === "failed" || verdict.kind === "deferred") {
-    if (verdict === "failed") report.videosFailed++;
-    else report.videosDeferred++;
-    users.see(uid, false);
-    return;
-  }
-  if (verdict.kind === "worker") {
-    report.videosFromWorker++;
-    users.see(uid, true);
-    return;
-  }
-  report.videosChecked++;
-  if (verdict.mismatches.length === 0) report.videosOk++;
-  users.see(uid, verdict.mismatches.length === 0);
-  keepMismatch(verdict.mismatches);
-}
-
-function emptyReport(prefix: string, started: Date): VerifyReport {
-  return {
-    prefix,
-    startedAt: started.toISOString(),
-    finishedAt: "",
-    videosChecked: 0,
-    videosOk: 0,
-    videosFromWorker: 0,
-    mismatches: [],
-    mismatchesCount: 0,
-    mismatchesByCode: {},
-    videosDeferred: 0,
-    videosFailed: 0,
-    fsVideosChecked: 0,
-    fsVideosOk: 0,
-    stoppedAfter: null,
-    stoppedBy: null,
-    complete: false,
-    r2Calls: 0,
-  };
-}
-
 export async function verifyMigration(
   deps: MigrationDeps,
   options: VerifyOptions = {},
@@ -180,20 +109,27 @@ export async function verifyMigration(
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const maxVideos = options.maxVideos ?? Number.POSITIVE_INFINITY;
   const keep = options.maxMismatchesSaved ?? 200;
-  const report = emptyReport(prefix, started);
-  const keepMismatches = (found: Mismatch[]) => {
-    for (const m of found) {
-      report.mismatchesCount++;
-      report.mismatchesByCode[m.code] = (report.mismatchesByCode[m.code] ?? 0) + 1;
-      if (report.mismatches.length < keep) report.mismatches.push(m);
-      runLogs.migrationMismatch({ ...m });
-    }
+  const tally = new SliceTally(keep);
+  const judge: JudgeSettings = {
+    newest_allowed_ms: options.minObjectAgeMs ? started.getTime() - options.minObjectAgeMs : null,
+    max_highlights_bytes: MAX_HIGHLIGHTS_BYTES,
   };
   const timeBudgetMs = options.timeBudgetMs ?? Number.POSITIVE_INFINITY;
-  const newestAllowed = options.minObjectAgeMs ? started.getTime() - options.minObjectAgeMs : null;
-  // A resumed pass may have started in the middle of its first user: that one is not judged.
-  const users = new UserTally(options.startAfter === undefined);
+  // A user is judged only when all of their videos were: the last one seen may go on, and a
+  // resumed pass (startAfter) may have started in the middle of its first user.
+  const users = new UserTracker(null);
+  let skipFirst = options.startAfter !== undefined;
+  const writeMarkers = async () => {
+    const markers = users.markers.splice(0);
+    if (skipFirst && markers.length > 0) {
+      markers.shift();
+      skipFirst = false;
+    }
+    await setLegacyMarkers(db, markers);
+  };
   const grouper = new ListingGrouper();
+  let stoppedAfter: string | null = null;
+  let stoppedBy: VerifyReport["stoppedBy"] = null;
   let token: string | undefined;
   let done = false;
   let stoppedEarly = false;
@@ -214,56 +150,56 @@ export async function verifyMigration(
       done = true;
     }
     let videos = items.filter((i): i is VideoGroup => i.kind === "video" && isVideo(i.objects));
-    if (report.videosChecked + videos.length >= maxVideos) {
+    const checked = tally.counts.videos_checked;
+    if (checked + videos.length >= maxVideos) {
       const listed = videos.length;
-      videos = videos.slice(0, Math.max(0, maxVideos - report.videosChecked));
-      report.stoppedAfter = videos.at(-1)?.lastKey ?? report.stoppedAfter;
-      report.stoppedBy = "max_videos";
+      videos = videos.slice(0, Math.max(0, maxVideos - checked));
+      stoppedAfter = videos.at(-1)?.lastKey ?? stoppedAfter;
+      stoppedBy = "max_videos";
       stoppedEarly = !done || videos.length < listed;
       done = true;
     }
     if (videos.length === 0) continue;
-    const snaps = await db.getAll(...videos.map((v) => paths.video(db, v.uid, v.videoId)));
-    const results = await mapWithConcurrency(videos, concurrency, (v, i) =>
-      compareR2Video(deps, v, snaps[i], newestAllowed).catch((error: unknown) => {
-        runLogs.migrationVerifyFailed({ uid: v.uid, videoId: v.videoId, error: String(error) });
-        return "failed" as const;
-      }),
-    );
-    results.forEach((verdict, i) =>
-      countVerdict(report, users, videos[i].uid, verdict, keepMismatches),
-    );
+    await judgeR2Videos(deps, judge, videos, concurrency, tally, users);
     if (!done && clock.now().getTime() - started.getTime() >= timeBudgetMs) {
       // Videos still waiting in the grouper for their last key all come after this one.
-      report.stoppedAfter = videos.at(-1)!.lastKey;
-      report.stoppedBy = "time_budget";
+      stoppedAfter = videos.at(-1)!.lastKey;
+      stoppedBy = "time_budget";
       stoppedEarly = true;
       done = true;
     }
-    // A user is judged only when all of their videos were: the last one seen may go on.
-    await setLegacyMarkers(db, users.flush(false));
+    await writeMarkers();
   }
   const listedWhole = !stoppedEarly && options.maxVideos === undefined;
-  await setLegacyMarkers(db, users.flush(listedWhole));
+  if (listedWhole) users.leave();
+  await writeMarkers();
   // A resumed pass (startAfter) proves only its part of the prefix: never complete on its own.
-  report.complete = listedWhole && options.startAfter === undefined;
-  if (report.complete && options.prefix === undefined)
-    await verifyFirestoreSide(deps, options.uid ?? null, concurrency, keep, report);
-  report.finishedAt = clock.now().toISOString();
+  const complete = listedWhole && options.startAfter === undefined;
+  if (complete && options.prefix === undefined)
+    await verifyFirestoreSide(deps, options.uid ?? null, concurrency, keep, tally);
+  const c = tally.counts;
+  const report: VerifyReport = {
+    prefix,
+    startedAt: started.toISOString(),
+    finishedAt: clock.now().toISOString(),
+    videosChecked: c.videos_checked,
+    videosOk: c.videos_ok,
+    videosFromWorker: c.videos_from_worker,
+    mismatches: tally.kept,
+    mismatchesCount: c.mismatches,
+    mismatchesByCode: c.mismatches_by_code,
+    videosDeferred: c.videos_deferred,
+    videosFailed: c.videos_failed,
+    fsVideosChecked: c.fs_videos_checked,
+    fsVideosOk: c.fs_videos_ok,
+    stoppedAfter,
+    stoppedBy,
+    complete,
+    r2Calls: 0,
+  };
   await saveProof(db, scopeOf(prefix), proofOfReport(report, options));
   report.r2Calls = store.calls - callsBefore;
-  runLogs.migrationVerified({
-    prefix,
-    videosChecked: report.videosChecked,
-    videosOk: report.videosOk,
-    videosFromWorker: report.videosFromWorker,
-    videosDeferred: report.videosDeferred,
-    videosFailed: report.videosFailed,
-    fsVideosChecked: report.fsVideosChecked,
-    complete: report.complete,
-    mismatchesByCode: report.mismatchesByCode,
-    r2Calls: report.r2Calls,
-  });
+  runLogs.migrationVerified({ prefix, complete, r2Calls: report.r2Calls, ...c });
   if (options.save) await saveReport(deps, report, options, started, keep);
   return report;
 }
@@ -274,7 +210,7 @@ async function verifyFirestoreSide(
   uid: string | null,
   concurrency: number,
   keep: number,
-  report: VerifyReport,
+  tally: SliceTally,
 ): Promise<void> {
   let fsAfter: string | null = null;
   const limits = { ...sliceDefaults({ concurrency }), timeBudgetMs: Number.POSITIVE_INFINITY };
@@ -284,14 +220,7 @@ async function verifyFirestoreSide(
       { uid, range: WHOLE_RANGE, fsAfter, keep },
       limits,
     );
-    report.fsVideosChecked += work.counts.fs_videos_checked;
-    report.fsVideosOk += work.counts.fs_videos_ok;
-    report.videosFailed += work.counts.videos_failed;
-    // Counted and logged by the tally already: only the counts and the first ones move over.
-    report.mismatchesCount += work.counts.mismatches;
-    for (const [code, n] of Object.entries(work.counts.mismatches_by_code))
-      report.mismatchesByCode[code] = (report.mismatchesByCode[code] ?? 0) + n;
-    for (const m of work.mismatches) if (report.mismatches.length < keep) report.mismatches.push(m);
+    tally.merge(work);
     if (work.done) return;
     fsAfter = work.fsAfter;
   }
