@@ -16,6 +16,7 @@ import { countFirestoreRpcs } from "./bench/rpc-counter.mjs";
 import { benchVideoInfo } from "./bench/video-info.mjs";
 import { benchMigration } from "./bench/migration.mjs";
 import { benchColdStart } from "./bench/cold-start.mjs";
+import { benchVerification } from "./bench/verification.mjs";
 import { quietly } from "./bench/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -70,6 +71,7 @@ try {
     ["video-info", "getVideoInfo: Firestore path against the legacy R2 path", () => benchVideoInfo(ctx)],
     ["stats", "Statistics: the trigger now against the design before (issue 11), per event", () => quietly(() => benchStats(ctx))],
     ["migration", "Migration: the runner against one write per commit", () => quietly(() => benchMigration(ctx))],
+    ["verification", "Verification: single pass, partitioned, spread over ranges; heap over more videos", () => quietly(() => benchVerification(ctx))],
   ];
   for (const [name, title, run] of sections) {
     if (!want(name)) continue;
