@@ -6,13 +6,7 @@
  * anyone. Otherwise `failed-precondition`, naming what is missing; `force` with a reason
  * overrides it, and the override is logged. The CLI and setReadMode both switch through here.
  */
-import {
-  FieldValue,
-  Timestamp,
-  type DocumentData,
-  type DocumentReference,
-  type Firestore,
-} from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
@@ -39,6 +33,8 @@ const proofSchema = z.object({
   videos_failed: z.number(),
   videos_deferred: z.number(),
   finished_at: z.instanceof(Timestamp),
+  /** When the verification started: a proof never gives way to an older verification's. */
+  started_at: z.instanceof(Timestamp).optional(),
 });
 
 export type Proof = z.infer<typeof proofSchema>;
@@ -54,41 +50,53 @@ export function proofOfReport(report: VerifyReport, options: VerifyOptions): Pro
     videos_failed: report.videosFailed,
     videos_deferred: report.videosDeferred,
     finished_at: Timestamp.fromDate(new Date(report.finishedAt || Date.now())),
+    started_at: Timestamp.fromDate(new Date(report.startedAt)),
   };
 }
 
 /**
  * Keeps the latest verification of a scope as that scope's proof: a single pass
  * (verify.ts) or a partitioned verification once all of its ranges are done
- * (verify-ranges.ts, `verificationId`).
+ * (verify-ranges.ts, `verificationId`). "Latest" by start: a verification that started before
+ * the one the proof holds (a slow one finishing late) does not replace it, whatever it found,
+ * so an old clean result never hides what a newer verification saw.
  */
 export async function saveProof(
   db: Firestore,
   scope: ProofScope,
   proof: Proof,
   verificationId: string | null = null,
-): Promise<void> {
-  const write = proofWrite(db, scope, proof, verificationId);
-  if (write) await write.ref.set(write.data);
+): Promise<boolean> {
+  return db.runTransaction((tx) => saveProofInTx(tx, db, scope, proof, verificationId));
 }
 
-/** The proof document of a scope and what to write there (null: the scope proves nothing). */
-export function proofWrite(
+/** saveProof inside a transaction (it reads the current proof: call it before any write). */
+export async function saveProofInTx(
+  tx: Transaction,
   db: Firestore,
   scope: ProofScope,
   proof: Proof,
   verificationId: string | null,
-): { ref: DocumentReference; data: DocumentData } | null {
-  if (!scope) return null;
-  return {
-    ref: paths.verificationProof(db, scope.kind === "user" ? scope.uid : null),
-    data: {
-      ...proof,
-      verification_id: verificationId,
-      clean: whatIsMissing(proof).length === 0,
-      saved_at: FieldValue.serverTimestamp(),
-    },
-  };
+): Promise<boolean> {
+  if (!scope) return false;
+  const ref = paths.verificationProof(db, scope.kind === "user" ? scope.uid : null);
+  const current = await tx.get(ref);
+  const held = current.get("started_at") as unknown;
+  if (
+    held instanceof Timestamp &&
+    proof.started_at !== undefined &&
+    held.toMillis() > proof.started_at.toMillis()
+  ) {
+    runLogs.proofKept({ verificationId, kept: current.get("verification_id") ?? null });
+    return false;
+  }
+  tx.set(ref, {
+    ...proof,
+    verification_id: verificationId,
+    clean: whatIsMissing(proof).length === 0,
+    saved_at: FieldValue.serverTimestamp(),
+  });
+  return true;
 }
 
 /** What keeps a proof from being clean (empty: clean). */

@@ -51,7 +51,7 @@ import {
 import * as runLogs from "./logs";
 import { setLegacyMarkerInTx, type MarkerWrite } from "./markers";
 import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
-import { proofWrite, type Proof, type ProofScope } from "./read-switch";
+import { saveProofInTx, type Proof, type ProofScope } from "./read-switch";
 import { compareFirestoreVideo, compareR2Video, type Mismatch } from "./verify-compare";
 
 export const VERIFICATIONS = "migration_verifications";
@@ -745,6 +745,7 @@ export async function finishIfComplete(deps: MigrationDeps, id: string): Promise
     videos_failed: totals.videos_failed,
     videos_deferred: totals.videos_deferred,
     finished_at: Timestamp.fromDate(finished),
+    started_at: v.started_at,
   };
   const scope: ProofScope = v.uid ? { kind: "user", uid: v.uid } : { kind: "all" };
   // The status and the proof move together: a crash between them cannot leave a complete
@@ -752,13 +753,12 @@ export async function finishIfComplete(deps: MigrationDeps, id: string): Promise
   const newlyComplete = await db.runTransaction(async (tx) => {
     const snap = await tx.get(verificationRef(db, id));
     if (snap.get("status") === "complete") return false;
+    await saveProofInTx(tx, db, scope, proof, id);
     tx.update(verificationRef(db, id), {
       status: "complete",
       completed_at: Timestamp.fromDate(finished),
       totals,
     });
-    const write = proofWrite(db, scope, proof, id);
-    if (write) tx.set(write.ref, write.data);
     return true;
   });
   if (newlyComplete)

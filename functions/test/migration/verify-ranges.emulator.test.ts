@@ -320,6 +320,43 @@ describe("the proof of a partitioned verification (read switch)", () => {
   });
 });
 
+describe("an older verification finishing late", () => {
+  const admin = caller("admin-of-the-late-proof", { admin: true });
+
+  it("does not replace the proof of a newer one: an old clean result never hides a mismatch", async () => {
+    const uid = uniqueId("vr-late");
+    await upload([goodVideo(uid, "a", 1), goodVideo(uid, "b", 1)]);
+    const run = await runMigration(deps(), {
+      uid,
+      statePath: `migration/test-${uid}`,
+      trigger: "test",
+      minObjectAgeMs: 0,
+    });
+    expect(run.status).toBe("completed_pass");
+    // The old verification compares R2 → Firestore (both videos) before the title changes.
+    const old = await startVerification(deps(), { uid });
+    expect((await runVerification(deps(), old, { stopAfterVideos: 2 })).complete).toBe(false);
+    await new Promise((r) => setTimeout(r, 5));
+    await paths.video(testDb(), uid, "a").update({ title: "Changed since" });
+    const newer = await startVerification(deps(), { uid });
+    expect(await runVerification(deps(), newer)).toMatchObject({
+      complete: true,
+      mismatchesByCode: { video_field: 1 },
+    });
+    // The old one finishes (Firestore → R2 sees no title): clean, complete, and too old.
+    expect(await runVerification(deps(), old)).toMatchObject({
+      complete: true,
+      mismatchesCount: 0,
+    });
+    const proof = (await paths.verificationProof(testDb(), uid).get()).data();
+    expect(proof).toMatchObject({ verification_id: newer, clean: false, mismatches: 1 });
+    const api = await handlerDeps();
+    const refused = await errorOf(handleSetReadMode(api, admin, { mode: "firestore", uid }));
+    expect(refused.code).toBe("failed-precondition");
+    expect(refused.message).toContain("1 mismatches");
+  });
+});
+
 function testDb(): Firestore {
   return deps().db;
 }
