@@ -177,6 +177,31 @@ describeIfEmulators("web client in Chromium", () => {
     await shot("2-my-videos");
   });
 
+  it("2b. says when the list may miss legacy videos (index being built, R2 down), and reloads", async () => {
+    // The real answers, flagged as listVideos flags them (test/api covers when it does).
+    for (const [flag, kind] of [
+      ["legacy_partial", "index"],
+      ["r2_unavailable", "r2"],
+    ] as const) {
+      await page.route("**/listVideos", async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { result: Record<string, unknown> };
+        body.result[flag] = true;
+        await route.fulfill({ response, json: body });
+      });
+      await page.reload();
+      const notice = page.locator(".notice[role=status]");
+      await notice.waitFor();
+      await expect(notice.getAttribute("data-incomplete")).resolves.toBe(kind);
+      await expect(page.locator(".video-row").count()).resolves.toBeGreaterThan(0);
+      await shot(`2b-incomplete-${kind}`);
+      await page.unroute("**/listVideos");
+      await notice.getByRole("button", { name: "Reload the list" }).click();
+      await notice.waitFor({ state: "detached" });
+      await page.locator(".video-row").first().waitFor();
+    }
+  });
+
   it("3a. opens a video from Firestore: clips, thumbnails or a placeholder, filters", async () => {
     await page.getByRole("link", { name: "Sunday league final" }).click();
     await page.getByRole("heading", { name: "Sunday league final" }).waitFor();

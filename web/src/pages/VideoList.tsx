@@ -22,6 +22,7 @@ export function VideoList({ backend }: { backend: Backend }) {
         My videos
       </h1>
       {empty && <p>No videos yet.</p>}
+      <IncompleteNotice answer={pages.latest} onReload={pages.reload} />
       <ul className="video-list">
         {pages.items.map((v) => (
           <VideoRow key={v.id} video={v} />
@@ -33,6 +34,36 @@ export function VideoList({ backend }: { backend: Backend }) {
       />
       <PagerFooter pages={pages} noun="videos" />
     </section>
+  );
+}
+
+/**
+ * listVideos says when its walk may miss legacy videos not migrated yet: R2 did not answer,
+ * or the user's legacy index is still being built (a task is on it; a later walk finds them).
+ */
+function IncompleteNotice({
+  answer,
+  onReload,
+}: {
+  answer: VideoListAnswer | null;
+  onReload: () => void;
+}) {
+  if (!answer?.legacy_partial && !answer?.r2_unavailable) return null;
+  return (
+    <div
+      className="notice"
+      role="status"
+      data-incomplete={answer.r2_unavailable ? "r2" : "index"}
+    >
+      <p>
+        {answer.r2_unavailable
+          ? "Older videos could not be read just now: some may be missing or untitled."
+          : "Older videos are still being prepared: some may be missing for a minute or two."}
+      </p>
+      <button type="button" onClick={onReload}>
+        Reload the list
+      </button>
+    </div>
   );
 }
 
