@@ -67,3 +67,23 @@ export function readModeSwitchRefused(fields: Record<string, unknown>) {
 export function readModeSwitchForced(fields: Record<string, unknown>) {
   logger.warn("read mode switch forced without a clean verification", fields);
 }
+
+export function migrationPartitionSplit(fields: {
+  partition: string;
+  at: string | null;
+  child: string;
+}) {
+  logger.info("migration partition split", fields);
+}
+
+export function migrationCoordinated(fields: {
+  setPath: string;
+  created: number;
+  reopened: boolean;
+  partitions: number;
+  open: number;
+  queued: number;
+  alreadyQueued: number;
+}) {
+  logger.info("migration partitions coordinated", fields);
+}

@@ -1,16 +1,27 @@
 /**
- * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify? }) (custom claim
+ * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify?, partitions? }) (custom claim
  * `admin: true`): the scheduled runner on demand (`minAgeSeconds?` too). `uid` restricts it to `users/{uid}/`, with a
  * checkpoint of its own (`migration/user-{uid}`); a dry run writes nothing and returns what it
- * would do; `verify: true` runs the verification pass instead and returns its report.
+ * would do; `verify: true` runs the verification pass instead and returns its report;
+ * `partitions: N` coordinates the partitioned migration instead (partition-task.ts: creates N
+ * partitions if there are none yet, enqueues one task per partition with work left) and
+ * returns at once; getMigrationStatus shows its progress.
  */
 import { z } from "zod";
 import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
 import { uidSchema } from "../model/ids";
+import { REGION } from "../settings";
 import { adminCallable } from "./callable";
+import {
+  cloudTasksPartitionQueue,
+  coordinatePartitions,
+  type CoordinatorReport,
+  type PartitionQueue,
+} from "./partition-task";
 import type { MigrationDeps } from "./deps";
 import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
 import { runMigration, statePathForUid, type RunReport } from "./runner";
+import { setPathForUidPrefix } from "./partitions";
 import { DEFAULT_STATE_PATH } from "./state";
 import { verifyMigration, type VerifyReport } from "./verify";
 
@@ -21,6 +32,13 @@ export const runLegacyMigrationSchema = z
     uid: uidSchema.optional(),
     force: z.boolean().optional(),
     verify: z.boolean().optional(),
+    /** Coordinate the partitioned migration (N initial partitions when none exist yet). */
+    partitions: z.number().int().min(1).max(64).optional(),
+    /** With partitions: only users whose uid starts with this (a set of its own). */
+    uidPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
     /** With verify: resume after the key a time-limited verification stopped at. */
     startAfter: z.string().min(1).max(1024).optional(),
     /** Leave videos with a younger object for later (default 3600: a new upload in progress). */
@@ -35,18 +53,39 @@ export const runLegacyMigrationSchema = z
   .refine((p) => p.startAfter === undefined || p.verify === true, {
     message: "goes with verify: true",
     path: ["startAfter"],
-  });
+  })
+  .refine((p) => p.uidPrefix === undefined || p.partitions !== undefined, {
+    message: "goes with partitions",
+    path: ["uidPrefix"],
+  })
+  .refine(
+    (p) =>
+      p.partitions === undefined ||
+      (p.uid === undefined && !p.verify && !p.dryRun && !p.force && p.maxVideos === undefined),
+    {
+      message: "does not combine with uid, verify, dryRun, force or maxVideos",
+      path: ["partitions"],
+    },
+  );
 
 export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
 
 export type RunLegacyMigrationResponse =
-  { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerifyReport };
+  | { kind: "run"; report: RunReport }
+  | { kind: "verify"; verification: VerifyReport }
+  | { kind: "partitions"; coordinator: CoordinatorReport };
 
 export interface RunLegacyMigrationSettings {
   defaultMaxVideos: number;
   timeBudgetSeconds: number;
   /** Tests point this at their own checkpoint documents. */
   statePath?: (uid: string | undefined) => string;
+  /** Where partition tasks go (Cloud Tasks by default). */
+  partitionQueue?: PartitionQueue;
+}
+
+function minObjectAgeMs(payload: RunLegacyMigrationPayload): number {
+  return payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS;
 }
 
 export async function runLegacyMigrationHandler(
@@ -57,11 +96,23 @@ export async function runLegacyMigrationHandler(
   const statePath =
     settings.statePath?.(payload.uid) ??
     (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  if (payload.partitions !== undefined) {
+    const coordinator = await coordinatePartitions(
+      deps,
+      settings.partitionQueue ?? cloudTasksPartitionQueue(REGION),
+      {
+        setPath: payload.uidPrefix ? setPathForUidPrefix(payload.uidPrefix) : undefined,
+        uidPrefix: payload.uidPrefix,
+        partitions: payload.partitions,
+        minObjectAgeMs: minObjectAgeMs(payload),
+      },
+    );
+    return { kind: "partitions", coordinator };
+  }
   if (payload.verify) {
     const verification = await verifyMigration(deps, {
       uid: payload.uid,
-      minObjectAgeMs:
-        payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+      minObjectAgeMs: minObjectAgeMs(payload),
       maxVideos: payload.maxVideos,
       // Inside the callable's timeout; the answer says where it stopped (stoppedAfter).
       timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
@@ -79,8 +130,7 @@ export async function runLegacyMigrationHandler(
     force: payload.force,
     maxVideos: payload.maxVideos ?? settings.defaultMaxVideos,
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
-    minObjectAgeMs:
-      payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+    minObjectAgeMs: minObjectAgeMs(payload),
   });
   return { kind: "run", report };
 }
