@@ -35,7 +35,7 @@ import {
 } from "./partitions";
 import type { Enqueued } from "./queue";
 import { newRunId, runMigration, type RunReport } from "./runner";
-import { LeaseLostError } from "./state";
+import { LeaseLostError, type PartitionInfo } from "./state";
 
 export const PARTITION_TASK_FUNCTION = "migratePartitionTask";
 
@@ -132,6 +132,25 @@ async function enqueueSuccessors(
 }
 
 /**
+ * A task whose link is not the partition's current one. One link behind: that link's slice
+ * ended (by this task before it died, or by a twin), so make sure the successor exists — its id
+ * is deterministic, so this never makes a second one. Otherwise (older, or the partition is
+ * done at this link): nothing.
+ */
+async function notThisLink(
+  queue: PartitionQueue,
+  task: PartitionTask,
+  info: PartitionInfo,
+): Promise<TaskOutcome> {
+  if (info.seq === task.seq + 1) {
+    const child = info.lastSplit?.seq === info.seq ? info.lastSplit.child : null;
+    const enqueued = await enqueueSuccessors(queue, task, { ...info, child });
+    return { kind: "successor_only", enqueued };
+  }
+  return { kind: info.seq === task.seq ? "done" : "stale", enqueued: [] };
+}
+
+/**
  * One task: `{partitionId, seq}`. Runs a slice only if the partition is open at `seq`; ends it
  * (seq + 1, maybe a split) and enqueues the successor. `unavailable` (retried by Cloud Tasks)
  * when another run holds the partition's lease or took it over.
@@ -150,15 +169,7 @@ export async function handlePartitionTask(
   ]);
   if (!set || !part) return { kind: "missing", enqueued: [] };
   const { info } = part;
-  if (info.seq === task.seq + 1) {
-    // This link's slice ended (by this task before it died, or by a twin): make sure the
-    // successor exists. Its id is deterministic, so this never makes a second one.
-    const child = info.lastSplit?.seq === info.seq ? info.lastSplit.child : null;
-    const enqueued = await enqueueSuccessors(queue, task, { ...info, child });
-    return { kind: "successor_only", enqueued };
-  }
-  if (info.seq !== task.seq) return { kind: "stale", enqueued: [] };
-  if (info.status === "done") return { kind: "done", enqueued: [] };
+  if (info.seq !== task.seq || info.status === "done") return notThisLink(queue, task, info);
 
   const runId = `part-${task.partitionId.slice(0, 8)}-${task.seq}-${newRunId(deps.clock.now())}`;
   const report = await runMigration(deps, {
@@ -174,7 +185,13 @@ export async function handlePartitionTask(
     videosPerBatch: settings.videosPerBatch,
     leaseTtlMs: settings.leaseTtlMs,
     claimTtlMs: settings.claimTtlMs,
+    // The link is checked again where the lease is taken: a twin may have ended it meanwhile.
+    admit: (state) => state.partition?.seq === task.seq && state.partition.status === "open",
   });
+  if (report.status === "not_admitted") {
+    const now = await readPartition(deps.db, setPath, task.partitionId);
+    return notThisLink(queue, task, now!.info);
+  }
   if (report.status === "lease_held" || report.status === "lease_lost")
     throw new UnavailableError(
       `partition ${task.partitionId}: ${report.status} (${report.leaseHolder ?? "unknown"}); retried`,

@@ -39,6 +39,7 @@ import {
   commitProgress,
   DEFAULT_STATE_PATH,
   LeaseLostError,
+  NotAdmittedError,
   readState,
   releaseLease,
   renewLease,
@@ -75,6 +76,11 @@ export interface RunOptions {
    * own, partition-task.ts); it expires on its own if the caller dies.
    */
   holdLease?: boolean;
+  /**
+   * Checked on the state in the lease's transaction: when false the run takes nothing and
+   * ends `not_admitted` (a partition task whose link has moved on).
+   */
+  admit?: (state: MigrationState) => boolean;
   /** Checkpoint document; defaults to migration/state. Reports go to `{statePath}/runs`. */
   statePath?: string;
   /** Videos written (or, dry, that would be) per run at most; videos left alone do not count. */
@@ -131,7 +137,9 @@ export type RunStatus =
   /** The last pass completed recently (minPassIntervalMs): nothing to do yet. */
   | "idle"
   /** Another writer holds the next video's claim: the checkpoint stays before it. */
-  | "video_claimed";
+  | "video_claimed"
+  /** The `admit` condition did not hold when the lease was to be taken: nothing done. */
+  | "not_admitted";
 
 export interface VideoAction {
   uid: string;
@@ -427,6 +435,7 @@ class MigrationRun {
       this.started,
       this.s.ttl,
       (tx) => tx.set(this.reportRef, reportData(this.report, "running")),
+      this.options.admit,
     );
     if (!taken) return null;
     this.writes.commits++;
@@ -829,7 +838,13 @@ class MigrationRun {
 
   async run(): Promise<RunReport> {
     if (await this.isIdle()) return this.ended("idle");
-    const state = await this.begin();
+    let state: MigrationState | null;
+    try {
+      state = await this.begin();
+    } catch (error) {
+      if (error instanceof NotAdmittedError) return this.ended("not_admitted");
+      throw error;
+    }
     if (!state) {
       const holder = (await readState(this.stateRef)).lease?.owner ?? null;
       runLogs.migrationRunSkipped({

@@ -90,6 +90,14 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** The caller's condition on the state (a partition task's link) did not hold: nothing taken. */
+export class NotAdmittedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: the run's condition on the state does not hold`);
+    this.name = "NotAdmittedError";
+  }
+}
+
 function date(v: unknown): Date | null {
   return v instanceof Timestamp ? v.toDate() : null;
 }
@@ -234,12 +242,14 @@ export async function acquireLease(
   now: Date,
   ttlMs: number,
   extra?: (tx: Transaction, state: MigrationState) => void,
+  admit?: (state: MigrationState) => boolean,
 ): Promise<MigrationState | null> {
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const state = parseState(snap.data());
     if (state.lease && state.lease.owner !== runId && state.lease.expiresAt > serverNow(snap))
       return null;
+    if (admit && !admit(state)) throw new NotAdmittedError(ref.path);
     const next: MigrationState = {
       ...state,
       passStartedAt: state.passStartedAt ?? now,

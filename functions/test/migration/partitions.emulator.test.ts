@@ -1,0 +1,289 @@
+// The partitioned migration (issue 12) in-process: the coordinator and the partition tasks'
+// handler against the S3 stand-in and the test Firestore, with Cloud Tasks played by TestTasks
+// (deterministic ids refused once enqueued, failed tasks delivered again). Each test has its
+// own uid prefix and partition set, so it never touches another test's users. The end-to-end
+// run through firebase-tools' Cloud Tasks emulator is partitions-tasks.emulator.test.ts.
+import "./quiet";
+import type { Firestore } from "firebase-admin/firestore";
+import { initialRanges, prefixRange, UID_ALPHABET } from "../../src/migration/key-range";
+import type { MigrationDeps } from "../../src/migration/deps";
+import {
+  coordinatePartitions,
+  handlePartitionTask,
+  type PartitionTask,
+  type SliceSettings,
+} from "../../src/migration/partition-task";
+import { partitionedStatus } from "../../src/migration/partition-status";
+import { listPartitions, setPathForUidPrefix } from "../../src/migration/partitions";
+import { verifyMigration } from "../../src/migration/verify";
+import { paths } from "../../src/repositories/paths";
+import { uniqueId } from "../support/clip-factory";
+import { bulkVideos, type VideoSpec } from "../support/legacy-fixtures";
+import { testFirestore } from "../support/servers-env";
+import {
+  Crash,
+  deps,
+  expectStatsExact,
+  faultyFirestore,
+  FaultyStore,
+  realStore,
+  TestTasks,
+  upload,
+} from "./harness";
+
+jest.setTimeout(600_000);
+
+let db: Firestore;
+beforeAll(() => {
+  db = testFirestore();
+});
+
+/** A uid prefix of its own (no `-` right after it, so users spread over the whole alphabet). */
+function newPrefix(tag: string): string {
+  return uniqueId(tag).replace(/-/g, "_") + "_";
+}
+
+/**
+ * `users` users of `videos` videos each, their uids spread over the prefix's key space (the
+ * character after the prefix cycles through the alphabet).
+ */
+async function generate(prefix: string, users: number, videos: number): Promise<VideoSpec[]> {
+  const specs: VideoSpec[] = [];
+  for (let u = 0; u < users; u++) {
+    const c = UID_ALPHABET[(u * 37 + 11) % UID_ALPHABET.length];
+    specs.push(...bulkVideos(`${prefix}${c}${u}`, videos, 2));
+  }
+  await upload(specs);
+  return specs;
+}
+
+const SLICE: SliceSettings = {
+  timeBudgetMs: 60_000,
+  maxVideos: 6,
+  splitAfterPages: 2,
+  retryDelaySeconds: 0,
+  pageSize: 10,
+  videosPerBatch: 3,
+  leaseTtlMs: 1500,
+  claimTtlMs: 1500,
+};
+
+function runTask(
+  tasks: TestTasks,
+  d: MigrationDeps = deps(),
+  slice: SliceSettings = SLICE,
+): (task: PartitionTask) => Promise<unknown> {
+  return (task) => handlePartitionTask(d, tasks, task, slice);
+}
+
+function coordinate(tasks: TestTasks, prefix: string, partitions = 4) {
+  return coordinatePartitions(deps(), tasks, {
+    setPath: setPathForUidPrefix(prefix),
+    uidPrefix: prefix,
+    partitions,
+    minObjectAgeMs: 0,
+  });
+}
+
+/**
+ * Every video of `specs` migrated once, counted once, with exact statistics; the partitions
+ * disjoint and covering the prefix; every partition done; a clean verification.
+ */
+async function expectComplete(prefix: string, specs: VideoSpec[]): Promise<void> {
+  const setPath = setPathForUidPrefix(prefix);
+  const parts = await listPartitions(db, setPath);
+  expect(parts.every((p) => p.info.status === "done")).toBe(true);
+  // Disjoint and complete: sorted by lower bound, each starts where the previous ends.
+  const ranges = parts
+    .map((p) => p.range)
+    .sort((a, b) => (a.after ?? "").localeCompare(b.after ?? ""));
+  const root = prefixRange(prefix);
+  expect(ranges[0].after).toBe(root.after);
+  expect(ranges.at(-1)!.through).toBe(root.through);
+  for (let i = 1; i < ranges.length; i++) expect(ranges[i].after).toBe(ranges[i - 1].through);
+
+  const status = (await partitionedStatus(db, setPath, new Date()))!;
+  expect(status.complete).toBe(true);
+  expect(status.videosLeft).toBe(0);
+  // Counted once each: a video re-seen after a crash was not counted by the crashed slice.
+  expect(status.progress.videos_seen).toBe(specs.length);
+  expect(status.progress.migrated).toBe(specs.length);
+  expect(status.progress.failed).toBe(0);
+
+  const byUser = new Map<string, string[]>();
+  for (const s of specs) byUser.set(s.uid, [...(byUser.get(s.uid) ?? []), s.videoId]);
+  for (const [uid, ids] of byUser) {
+    const docs = (await paths.videos(db, uid).get()).docs.map((d) => d.id).sort();
+    expect(docs).toEqual(ids.sort());
+    expect((await paths.legacyMarker(db, uid).get()).get("all_migrated")).toBe(true);
+  }
+  for (const s of specs.filter((_, i) => i % 5 === 0)) await expectStatsExact(db, s.uid, s.videoId);
+
+  const verification = await verifyMigration(deps(), {
+    prefix: `users/${prefix}`,
+    minObjectAgeMs: 0,
+  });
+  expect(verification.mismatches).toEqual([]);
+  expect(verification.videosChecked).toBe(specs.length);
+  expect(verification.complete).toBe(true);
+}
+
+describe("partitioned migration", () => {
+  it("fans out over partitions that split while they run: every video once, nothing listed twice", async () => {
+    const prefix = newPrefix("pt-fan");
+    const specs = await generate(prefix, 24, 5); // 120 videos, 480 objects
+    const tasks = new TestTasks();
+    const first = await coordinate(tasks, prefix, 4);
+    expect(first).toMatchObject({ created: 4, partitions: 4, open: 4, queued: 4 });
+
+    const runs: Awaited<ReturnType<typeof handlePartitionTask>>[] = [];
+    await tasks.drain(async (task) => {
+      runs.push(await handlePartitionTask(deps(), tasks, task, SLICE));
+    });
+
+    const ran = runs.filter((r) => r.kind === "ran");
+    // Bounded slices, and splits: more partitions than the coordinator made.
+    expect(
+      ran.every((r) => r.kind === "ran" && r.report.progress.migrated <= SLICE.maxVideos!),
+    ).toBe(true);
+    const splits = ran.filter((r) => r.kind === "ran" && r.end.child !== null).length;
+    expect(splits).toBeGreaterThan(0);
+    expect((await listPartitions(db, setPathForUidPrefix(prefix))).length).toBe(4 + splits);
+    // Every object listed by exactly one partition's slices.
+    const listed = ran.reduce(
+      (n, r) => n + (r.kind === "ran" ? r.report.progress.objects_listed : 0),
+      0,
+    );
+    expect(listed).toBe(specs.length * 4);
+    await expectComplete(prefix, specs);
+
+    // Nothing left: a coordinator now enqueues nothing.
+    expect(await coordinate(tasks, prefix)).toMatchObject({ created: 0, open: 0, queued: 0 });
+  });
+
+  it("survives every task delivered twice, at the same time and again later: one chain per partition", async () => {
+    const prefix = newPrefix("pt-twice");
+    const specs = await generate(prefix, 12, 4);
+    const tasks = new TestTasks();
+    await coordinate(tasks, prefix, 2);
+    const outcomes: string[] = [];
+    const run = async (task: PartitionTask) => {
+      const r = await handlePartitionTask(deps(), tasks, task, SLICE);
+      outcomes.push(r.kind);
+    };
+    await tasks.drain(run, { twice: true });
+    // Late duplicates of every task ever enqueued: none runs a slice or enqueues anything new.
+    const before = tasks.ids.size;
+    const late: string[] = [];
+    for (const { task } of tasks.log.filter((l) => l.result === "queued"))
+      late.push((await handlePartitionTask(deps(), tasks, task, SLICE)).kind);
+    expect(late.filter((k) => k === "ran")).toEqual([]);
+    expect(tasks.ids.size).toBe(before);
+    expect(tasks.pending).toEqual([]);
+    // Per partition, the links enqueued are 0, 1, 2, … without a gap or a repeat.
+    const byPartition = new Map<string, number[]>();
+    for (const { task } of tasks.log.filter((l) => l.result === "queued"))
+      byPartition.set(task.partitionId, [...(byPartition.get(task.partitionId) ?? []), task.seq]);
+    for (const seqs of byPartition.values()) expect(seqs).toEqual(seqs.map((_, i) => i));
+    expect(outcomes.filter((k) => k === "ran").length).toBe(
+      tasks.log.filter((l) => l.result === "queued").length,
+    );
+    await expectComplete(prefix, specs);
+  });
+
+  it("lets two coordinators at once create the partitions once and enqueue each once", async () => {
+    const prefix = newPrefix("pt-coord");
+    const specs = await generate(prefix, 8, 3);
+    const tasks = new TestTasks();
+    const [a, b] = await Promise.all([coordinate(tasks, prefix, 8), coordinate(tasks, prefix, 8)]);
+    expect(a.created + b.created).toBe(initialRanges(8).length);
+    expect(Math.min(a.created, b.created)).toBe(0);
+    expect(a.queued + b.queued).toBe(8);
+    expect(a.alreadyQueued + b.alreadyQueued).toBe(8);
+    expect((await listPartitions(db, setPathForUidPrefix(prefix))).length).toBe(8);
+
+    // Coordinators keep coming while the chains run: nothing is enqueued twice.
+    await tasks.drain(async (task) => {
+      await handlePartitionTask(deps(), tasks, task, SLICE);
+      await coordinate(tasks, prefix, 8);
+    });
+    const queued = tasks.log
+      .filter((l) => l.result === "queued")
+      .map((l) => `${l.task.partitionId}/${l.task.seq}`);
+    expect(new Set(queued).size).toBe(queued.length);
+    await expectComplete(prefix, specs);
+  });
+
+  describe("a task killed at each step, then retried", () => {
+    /**
+     * One partition, 2 videos per slice. The first delivery dies at `kill`; Cloud Tasks
+     * delivers it again (after the lease and the claims lapsed), then the chain runs out.
+     */
+    async function killedThenRetried(
+      tag: string,
+      kill: (crash: Crash) => { d: MigrationDeps; tasks?: (t: TestTasks) => void },
+    ) {
+      const prefix = newPrefix(tag);
+      const specs = await generate(prefix, 3, 2);
+      const tasks = new TestTasks();
+      await coordinate(tasks, prefix, 1);
+      const task = tasks.pending.shift()!;
+      const crash = new Crash();
+      const { d, tasks: arm } = kill(crash);
+      arm?.(tasks);
+      const slice = { ...SLICE, maxVideos: 2, splitAfterPages: 100 };
+      await expect(handlePartitionTask(d, tasks, task, slice)).rejects.toThrow();
+      tasks.pending.push(task); // delivered again
+      await tasks.drain(runTask(tasks, deps(), slice), { retryMs: 400 });
+      await expectComplete(prefix, specs);
+    }
+
+    it("after its listing (the next R2 call dies)", () =>
+      killedThenRetried("pt-k-list", (crash) => {
+        const failing = faultyFirestore(testFirestore(), {}, crash);
+        return { d: deps({ db: failing, store: new FaultyStore(realStore(), 1, crash) }) };
+      }));
+
+    // Each Firestore transaction of the slice in turn: the lease, each claim, each chunk and
+    // video document, the checkpoint (after the writes, before the checkpoint moved), and the
+    // slice's end (after the checkpoint, before the successor).
+    for (let n = 1; n <= 9; n++) {
+      it(`at Firestore transaction #${n}`, () =>
+        killedThenRetried(`pt-k-tx${n}`, (crash) => ({
+          d: deps({ db: faultyFirestore(testFirestore(), { transactions: n - 1 }, crash) }),
+        })));
+    }
+
+    it("after its checkpoint and the slice's end, before it enqueued its successor", () =>
+      killedThenRetried("pt-k-enqueue", () => ({
+        d: deps(),
+        tasks: (t) => {
+          t.failNext = true;
+        },
+      })));
+  });
+
+  it("reports progress across partitions: done, left, rate, ETA, problems by code", async () => {
+    const prefix = newPrefix("pt-status");
+    const specs = await generate(prefix, 16, 3);
+    const tasks = new TestTasks();
+    await coordinate(tasks, prefix, 4);
+    // A few slices only.
+    for (let i = 0; i < 3; i++) await runTask(tasks)(tasks.pending.shift()!);
+    const mid = (await partitionedStatus(db, setPathForUidPrefix(prefix), new Date()))!;
+    expect(mid.complete).toBe(false);
+    expect(mid.videosDone).toBeGreaterThan(0);
+    expect(mid.videosDone).toBeLessThan(specs.length);
+    expect(mid.videosLeft).not.toBeNull();
+    expect(mid.rate).toBeGreaterThan(0);
+    expect(mid.partitions.total).toBeGreaterThanOrEqual(4);
+    await tasks.drain(runTask(tasks));
+    const end = (await partitionedStatus(db, setPathForUidPrefix(prefix), new Date()))!;
+    expect(end).toMatchObject({
+      complete: true,
+      videosDone: specs.length,
+      videosLeft: 0,
+      etaSeconds: 0,
+    });
+  });
+});
