@@ -150,11 +150,19 @@ function uidOfValue(v: bigint): string {
 
 const UID_SPACE = 64n ** BigInt(DIGITS);
 
-/** Where a key or boundary lies in the uid space, as a fraction in [0, 1] (progress estimates). */
-export function keyPosition(key: string | null, fallback: 0 | 1): number {
+function uidPart(key: string): string {
+  return key.slice(LEGACY_ROOT.length).split("/")[0];
+}
+
+/**
+ * Where a key or boundary lies among the uids starting with `uidPrefix`, as a fraction in
+ * [0, 1] (progress estimates); null stands for the start (0) or the end (1).
+ */
+export function keyPosition(key: string | null, fallback: 0 | 1, uidPrefix = ""): number {
   if (key === null) return fallback;
-  const part = key.slice(LEGACY_ROOT.length).split("/")[0];
-  return Number((uidValue(part) * 1_000_000n) / UID_SPACE) / 1_000_000;
+  const part = uidPart(key);
+  if (!part.startsWith(uidPrefix)) return part < uidPrefix ? 0 : 1;
+  return Number((uidValue(part.slice(uidPrefix.length)) * 1_000_000n) / UID_SPACE) / 1_000_000;
 }
 
 /**
@@ -164,11 +172,19 @@ export function keyPosition(key: string | null, fallback: 0 | 1): number {
  * none (the two are too close).
  */
 export function boundaryBetween(lo: string, hi: string | null): string | null {
-  const a = uidValue(lo.slice(LEGACY_ROOT.length).split("/")[0]);
-  const b = hi === null ? UID_SPACE : uidValue(hi.slice(LEGACY_ROOT.length));
-  const candidates = [uidOfValue((a + b) / 2n)];
+  const loPart = uidPart(lo);
+  const hiPart = hi === null ? null : hi.slice(LEGACY_ROOT.length);
+  // The uids between share the bounds' common prefix: the middle is taken after it.
+  let common = 0;
+  if (hiPart !== null)
+    while (common < loPart.length && common < hiPart.length && loPart[common] === hiPart[common])
+      common++;
+  const head = loPart.slice(0, common);
+  const a = uidValue(loPart.slice(common));
+  const b = hiPart === null ? UID_SPACE : uidValue(hiPart.slice(common));
+  const candidates = [head + uidOfValue((a + b) / 2n)];
   // Too close for the middle: the next uid value after lo's.
-  if (a + 1n < b) candidates.push(uidOfValue(a + 1n));
+  if (a + 1n < b) candidates.push(head + uidOfValue(a + 1n));
   for (const c of candidates) {
     const at = LEGACY_ROOT + c;
     if (c !== "" && isBoundary(at) && at > lo && (hi === null || at < hi)) return at;

@@ -41,13 +41,14 @@ function passProgress(p: Partition): { progress: Progress; problems: Record<stri
   return { progress: p.state.progress, problems: p.state.problemsByCode };
 }
 
-function coveredWidth(p: Partition): { width: number; covered: number } {
-  const lo = keyPosition(p.info.after, 0);
-  const hi = keyPosition(p.info.through, 1);
+function coveredWidth(p: Partition, uidPrefix: string): { width: number; covered: number } {
+  const lo = keyPosition(p.info.after, 0, uidPrefix);
+  const hi = keyPosition(p.info.through, 1, uidPrefix);
   const width = Math.max(0, hi - lo);
   if (p.info.status === "done") return { width, covered: width };
   if (p.state.checkpoint === null) return { width, covered: 0 };
-  return { width, covered: Math.min(width, Math.max(0, keyPosition(p.state.checkpoint, 0) - lo)) };
+  const at = keyPosition(p.state.checkpoint, 0, uidPrefix);
+  return { width, covered: Math.min(width, Math.max(0, at - lo)) };
 }
 
 export async function partitionedStatus(
@@ -66,7 +67,7 @@ export async function partitionedStatus(
     const pass = passProgress(p);
     progress = addProgress(progress, pass.progress);
     problemsByCode = addCounts(problemsByCode, pass.problems);
-    const c = coveredWidth(p);
+    const c = coveredWidth(p, set.uidPrefix);
     width += c.width;
     covered += c.covered;
   }

@@ -177,7 +177,7 @@ export interface RunReport {
   r2Calls: number;
   error: string | null;
   leaseHolder: string | null;
-  /** The list step: pages listed, the greatest key listed, whether the scope's end was reached. */
+  /** The list step: pages listed, the greatest key listed, whether it reached the scope's end. */
   listing: { pages: number; lastListedKey: string | null; ended: boolean };
 }
 
@@ -395,7 +395,7 @@ class MigrationRun {
       r.listing = {
         pages: this.lister.pages,
         lastListedKey: this.lister.lastListedKey,
-        ended: this.lister.ended && this.queue.length === 0,
+        ended: this.lister.ended,
       };
   }
 

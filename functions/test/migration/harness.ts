@@ -290,10 +290,10 @@ export class TestTasks implements PartitionQueue {
   /** When set, the next enqueue throws (a task killed before it enqueued its successor). */
   failNext = false;
 
-  async enqueue(task: PartitionTask): Promise<Enqueued> {
+  enqueue(task: PartitionTask): Promise<Enqueued> {
     if (this.failNext) {
       this.failNext = false;
-      throw new InjectedFailure("enqueue");
+      return Promise.reject(new InjectedFailure("enqueue"));
     }
     const id = partitionTaskId(task);
     const result: Enqueued = this.ids.has(id) ? "already_queued" : "queued";
@@ -302,7 +302,7 @@ export class TestTasks implements PartitionQueue {
       this.pending.push(task);
     }
     this.log.push({ task, result });
-    return result;
+    return Promise.resolve(result);
   }
 
   /**
