@@ -59,6 +59,8 @@ function newApp(): FirebaseApp {
 export interface Emulators {
   functions: string;
   auth: string;
+  /** The Cloud Tasks emulator started with them (extra emulators only). */
+  tasks?: string;
 }
 
 function suiteEmulators(): Emulators {
