@@ -363,7 +363,7 @@ async function runPartitioned(
   );
   if (!options.wait) return 0;
   const bar = partitionedBar(options, io);
-  let status: PartitionedStatus | null = null;
+  let status: PartitionedStatus | null;
   try {
     for (;;) {
       status = await partitionedStatus(deps.db, setPath, deps.clock.now());
