@@ -10,10 +10,12 @@ import type { MigrationDeps } from "../../src/migration/deps";
 import {
   coordinatePartitions,
   handlePartitionTask,
+  partitionTaskSchema,
   type PartitionTask,
   type SliceSettings,
 } from "../../src/migration/partition-task";
 import { partitionedStatus } from "../../src/migration/partition-status";
+import { runLegacyMigrationSchema } from "../../src/migration/run-legacy-migration";
 import { listPartitions, setPathForUidPrefix } from "../../src/migration/partitions";
 import { testFirestore } from "../support/servers-env";
 import { Crash, deps, faultyFirestore, FaultyStore, realStore, TestTasks } from "./harness";
@@ -211,5 +213,23 @@ describe("partitioned migration", () => {
       videosLeft: 0,
       etaSeconds: 0,
     });
+  });
+
+  it("the callable's payload: partitions alone, with a uid prefix and a minimum age, nothing else", () => {
+    const ok = (p: unknown) => runLegacyMigrationSchema.safeParse(p).success;
+    expect(ok({ partitions: 4 })).toBe(true);
+    expect(ok({ partitions: 64, uidPrefix: "ab_C-9", minAgeSeconds: 0 })).toBe(true);
+    expect(ok({ partitions: 0 })).toBe(false);
+    expect(ok({ partitions: 65 })).toBe(false);
+    expect(ok({ partitions: 4, uid: "u" })).toBe(false);
+    expect(ok({ partitions: 4, verify: true })).toBe(false);
+    expect(ok({ partitions: 4, maxVideos: 5 })).toBe(false);
+    expect(ok({ uidPrefix: "ab" })).toBe(false);
+    expect(ok({ partitions: 4, uidPrefix: "a/b" })).toBe(false);
+    expect(partitionTaskSchema.safeParse({ partitionId: "x", seq: 0 }).success).toBe(false);
+    expect(
+      partitionTaskSchema.safeParse({ partitionId: "0".repeat(24), seq: 1, set: "users/x" })
+        .success,
+    ).toBe(false);
   });
 });
