@@ -344,6 +344,27 @@ function partitionedBar(options: CliOptions, io: CliIo) {
   };
 }
 
+/**
+ * The partition tasks' queue. Against the Cloud Tasks emulator (CLOUD_TASKS_EMULATOR_HOST),
+ * firebase-admin names the tasks' service account from the app options if set, and otherwise
+ * asks the GCE metadata server before falling back to the emulator's: an app of its own with
+ * the emulator's account keeps the CLI on the local machine.
+ */
+function cliTaskQueue(options: CliOptions, env: NodeJS.ProcessEnv): PartitionQueue {
+  if (!env.CLOUD_TASKS_EMULATOR_HOST) return cloudTasksPartitionQueue(REGION);
+  const name = "clipstore-cli-tasks";
+  const app =
+    getApps().find((a) => a.name === name) ??
+    initializeApp(
+      {
+        projectId: options.project ?? env.GCLOUD_PROJECT,
+        serviceAccountId: "emulated-service-acct@email.com",
+      },
+      name,
+    );
+  return cloudTasksPartitionQueue(REGION, app);
+}
+
 /** `--partitions N`: coordinate, then follow the progress of every partition until all are done. */
 async function runPartitioned(
   deps: MigrationDeps,
@@ -502,7 +523,7 @@ export async function main(
   const target = `${env.FIRESTORE_EMULATOR_HOST ? `emulator ${env.FIRESTORE_EMULATOR_HOST}` : `project ${options.project ?? "(default)"}`}, bucket ${deps.store.bucket}`;
 
   if (options.partitions !== undefined)
-    return runPartitioned(deps, queueOverride ?? cloudTasksPartitionQueue(REGION), options, io);
+    return runPartitioned(deps, queueOverride ?? cliTaskQueue(options, env), options, io);
 
   if (options.verify) {
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);

@@ -15,6 +15,7 @@
  *   its checkpoint to one runner at a time.
  */
 import { createHash } from "node:crypto";
+import type { App } from "firebase-admin/app";
 import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
 import { UnavailableError } from "../errors";
@@ -61,10 +62,10 @@ export interface PartitionQueue {
   enqueue(task: PartitionTask, delaySeconds?: number): Promise<Enqueued>;
 }
 
-export function cloudTasksPartitionQueue(region = "us-central1"): PartitionQueue {
+export function cloudTasksPartitionQueue(region = "us-central1", app?: App): PartitionQueue {
   return {
     async enqueue(task, delaySeconds) {
-      const queue = getFunctions().taskQueue(
+      const queue = getFunctions(app).taskQueue(
         `locations/${region}/functions/${PARTITION_TASK_FUNCTION}`,
       );
       try {
