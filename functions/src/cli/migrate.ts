@@ -257,25 +257,42 @@ export function buildDeps(options: CliOptions): MigrationDeps {
   return { db: getFirestore(app), store, clock: systemClock };
 }
 
+/** A progress bar on a terminal (cli-progress); one line per update otherwise. */
+function progressOutput(options: CliOptions, io: CliIo, format: string) {
+  const bar =
+    options.progress && io.tty
+      ? new SingleBar({ format, hideCursor: true, stream: io.stream }, Presets.shades_classic)
+      : null;
+  let started = false;
+  return {
+    show(total: number, value: number, payload: Record<string, unknown>, line: string) {
+      if (!bar) {
+        io.err(line);
+        return;
+      }
+      if (!started) bar.start(total, value, payload);
+      started = true;
+      bar.setTotal(total);
+      bar.update(value, payload);
+    },
+    stop() {
+      if (bar && started) bar.stop();
+    },
+  };
+}
+
 function progressReporter(options: CliOptions, io: CliIo) {
-  const useBar = options.progress && io.tty;
   const details =
     "migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}";
   // With --max-videos the bar fills towards it; without, the total is unknown (the bucket is
   // not counted beforehand) and the line shows what has been seen so far.
-  const bar = useBar
-    ? new SingleBar(
-        {
-          format: options.maxVideos
-            ? `{bar} {value}/{total} videos written | ${details}`
-            : `videos seen {value} | ${details}`,
-          hideCursor: true,
-          stream: io.stream,
-        },
-        Presets.shades_classic,
-      )
-    : null;
-  let started = false;
+  const output = progressOutput(
+    options,
+    io,
+    options.maxVideos
+      ? `{bar} {value}/{total} videos written | ${details}`
+      : `videos seen {value} | ${details}`,
+  );
   return {
     update(e: RunProgressEvent) {
       const payload = {
@@ -286,39 +303,27 @@ function progressReporter(options: CliOptions, io: CliIo) {
         checkpoint: e.checkpoint ?? "(end)",
       };
       const value = e.maxVideos ? e.videosWritten : e.progress.videos_seen;
-      if (bar) {
-        if (!started) bar.start(e.maxVideos ?? 0, value, payload);
-        started = true;
-        bar.update(value, payload);
-      } else {
-        io.err(
-          `batch ${e.batch}: videos seen ${e.progress.videos_seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
-        );
-      }
+      output.show(
+        e.maxVideos ?? 0,
+        value,
+        payload,
+        `batch ${e.batch}: videos seen ${e.progress.videos_seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
+      );
     },
-    stop() {
-      if (bar && started) bar.stop();
-    },
+    stop: () => output.stop(),
   };
 }
 
+/** The partitioned migration's progress over all partitions (partition-status.ts). */
 function partitionedBar(options: CliOptions, io: CliIo) {
-  const useBar = options.progress && io.tty;
-  const bar = useBar
-    ? new SingleBar(
-        {
-          format:
-            "{bar} {value}/{total} videos | {rate}/s | ETA {eta_text} | partitions {done}/{parts} | failures {failures}",
-          hideCursor: true,
-          stream: io.stream,
-        },
-        Presets.shades_classic,
-      )
-    : null;
-  let started = false;
+  const output = progressOutput(
+    options,
+    io,
+    "{bar} {value}/{total} videos | {rate}/s | ETA {eta_text} | partitions {done}/{parts} | failures {failures}",
+  );
   return {
     update(s: PartitionedStatus) {
-      const failures = Object.values(s.problemsByCode).reduce((a, b) => a + b, 0);
+      const failures = Object.values(s.problemsByCode).reduce((x, y) => x + y, 0);
       const payload = {
         rate: s.rate === null ? "-" : s.rate.toFixed(1),
         eta_text: s.etaSeconds === null ? "?" : `${Math.round(s.etaSeconds)}s`,
@@ -326,21 +331,14 @@ function partitionedBar(options: CliOptions, io: CliIo) {
         parts: s.partitions.total,
         failures,
       };
-      const total = s.videosDone + (s.videosLeft ?? 0);
-      if (bar) {
-        if (!started) bar.start(total, s.videosDone, payload);
-        started = true;
-        bar.setTotal(total);
-        bar.update(s.videosDone, payload);
-      } else {
-        io.err(
-          `videos done ${s.videosDone}, left ~${s.videosLeft ?? "?"}, ${payload.rate}/s, ETA ${payload.eta_text}, partitions done ${s.partitions.done}/${s.partitions.total}, problems ${failures}`,
-        );
-      }
+      output.show(
+        s.videosDone + (s.videosLeft ?? 0),
+        s.videosDone,
+        payload,
+        `videos done ${s.videosDone}, left ~${s.videosLeft ?? "?"}, ${payload.rate}/s, ETA ${payload.eta_text}, partitions done ${s.partitions.done}/${s.partitions.total}, problems ${failures}`,
+      );
     },
-    stop() {
-      if (bar && started) bar.stop();
-    },
+    stop: () => output.stop(),
   };
 }
 

@@ -282,6 +282,6 @@ export async function coordinatePartitions(
     queued: results.filter((r) => r === "queued").length,
     alreadyQueued: results.filter((r) => r === "already_queued").length,
   };
-  runLogs.migrationCoordinated(report);
+  runLogs.migrationCoordinated({ ...report });
   return report;
 }
