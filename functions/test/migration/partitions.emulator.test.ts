@@ -215,6 +215,35 @@ describe("partitioned migration", () => {
     });
   });
 
+  it("rescans a finished set when its next pass is due: new chains, every video left alone", async () => {
+    const prefix = newPrefix("pt-rescan");
+    const specs = await generate(prefix, 6, 2);
+    const tasks = new TestTasks();
+    await coordinate(tasks, prefix, 2);
+    await tasks.drain(runTask(tasks));
+    await expectComplete(prefix, specs);
+    const rescan = (minPassIntervalMs: number) =>
+      coordinatePartitions(deps(), tasks, {
+        setPath: setPathForUidPrefix(prefix),
+        uidPrefix: prefix,
+        partitions: 2,
+        minObjectAgeMs: 0,
+        minPassIntervalMs,
+      });
+    // Not due yet: nothing reopened, nothing enqueued.
+    expect(await rescan(3600_000)).toMatchObject({ reopened: false, open: 0, queued: 0 });
+    const again = await rescan(1);
+    expect(again).toMatchObject({
+      reopened: true,
+      open: again.partitions,
+      queued: again.partitions,
+    });
+    await tasks.drain(runTask(tasks));
+    const status = (await partitionedStatus(db, setPathForUidPrefix(prefix), new Date()))!;
+    expect(status).toMatchObject({ complete: true, pass: 2, videosDone: specs.length });
+    expect(status.progress).toMatchObject({ migrated: 0, skipped: specs.length, failed: 0 });
+  });
+
   it("the callable's payload: partitions alone, with a uid prefix and a minimum age, nothing else", () => {
     const ok = (p: unknown) => runLegacyMigrationSchema.safeParse(p).success;
     expect(ok({ partitions: 4 })).toBe(true);
