@@ -586,69 +586,70 @@ class MigrationRun {
     this.writes.reads++;
   }
 
-  /**
-   * Step 3, claim and write one video (video-writer.ts: claimed, fenced). Returns false when
-   * the run stops before this video (the checkpoint stays before it).
-   */
-  private async write(item: VideoGroup, plan: BatchPlan, tally: BatchTally): Promise<boolean> {
+  /** highlights.json (read by the plan step, or now), then the writer: claimed and fenced. */
+  private async writeVideo(
+    item: VideoGroup,
+    plan: BatchPlan,
+    built: { video: LegacyVideo | null },
+  ): Promise<WriteResult> {
     const { db, store, clock } = this.deps;
     const { uid, videoId } = item;
     const { maxHighlightsBytes } = this.s;
     const hlKey = highlightsToFetch(uid, videoId, item.objects, maxHighlightsBytes);
-    let video: LegacyVideo | null = null;
-    let result: WriteResult;
-    try {
-      const read = plan.texts.get(item.prefix);
-      if (read && "error" in read) throw read.error;
-      const highlightsText = read ? read.text : hlKey ? await store.getText(hlKey) : undefined;
-      video = buildLegacyVideo(uid, videoId, item.objects, highlightsText, maxHighlightsBytes);
-      result = await writeLegacyVideo(db, video, {
-        owner: this.s.runId,
-        force: this.s.force,
-        dryRun: this.s.dryRun,
-        now: clock.now(),
-        clipsPerBatch: this.options.clipsPerBatch,
-        claimTtlMs: this.options.claimTtlMs,
-        counter: this.writes,
-        reread: async () => {
-          const again = await readLegacyVideo(store, uid, videoId, maxHighlightsBytes);
-          return again && isVideo(again.objects) ? again.video : null;
-        },
-        onStep: this.deps.onStep,
-      });
-    } catch (error) {
-      if (error instanceof LeaseLostError) throw error;
-      const attempts = this.blocked?.prefix === item.prefix ? this.blocked.attempts + 1 : 1;
-      this.blocked = { prefix: item.prefix, attempts, error: describe(error).slice(0, 500) };
-      this.recordVideo({
-        uid,
-        videoId,
-        action: "failed",
-        clips: video?.clips.length ?? 0,
-        problems: video?.problems.length ?? 0,
-      });
-      tally.problems.byCode.write_error = (tally.problems.byCode.write_error ?? 0) + 1;
-      this.failure = error;
-      this.stop = "failed";
-      runLogs.migrationVideoFailed({
-        runId: this.s.runId,
-        uid,
-        videoId,
-        attempts,
-        error: this.blocked.error,
-      });
-      return false;
-    }
-    const { outcome } = result;
-    if (outcome === "claim_held" || outcome === "claim_lost") {
-      // Another writer has this video (the on-demand migration, registerClip, a per-uid
-      // run, a run that took over a stalled claim). The checkpoint stays before it: the
-      // next run comes back to it, by when that writer has finished (or its claim lapsed).
-      runLogs.migrationVideoClaimed({ runId: this.s.runId, uid, videoId, outcome });
-      this.stop = "video_claimed";
-      return false;
-    }
-    video = result.video;
+    const read = plan.texts.get(item.prefix);
+    if (read && "error" in read) throw read.error;
+    const highlightsText = read ? read.text : hlKey ? await store.getText(hlKey) : undefined;
+    const video = buildLegacyVideo(uid, videoId, item.objects, highlightsText, maxHighlightsBytes);
+    built.video = video;
+    return writeLegacyVideo(db, video, {
+      owner: this.s.runId,
+      force: this.s.force,
+      dryRun: this.s.dryRun,
+      now: clock.now(),
+      clipsPerBatch: this.options.clipsPerBatch,
+      claimTtlMs: this.options.claimTtlMs,
+      counter: this.writes,
+      reread: async () => {
+        const again = await readLegacyVideo(store, uid, videoId, maxHighlightsBytes);
+        return again && isVideo(again.objects) ? again.video : null;
+      },
+      onStep: this.deps.onStep,
+    });
+  }
+
+  /** A video whose write failed: the run stops before it; after maxAttempts runs it is skipped. */
+  private videoFailed(
+    item: VideoGroup,
+    video: LegacyVideo | null,
+    error: unknown,
+    tally: BatchTally,
+  ) {
+    const { uid, videoId } = item;
+    const attempts = this.blocked?.prefix === item.prefix ? this.blocked.attempts + 1 : 1;
+    this.blocked = { prefix: item.prefix, attempts, error: describe(error).slice(0, 500) };
+    this.recordVideo({
+      uid,
+      videoId,
+      action: "failed",
+      clips: video?.clips.length ?? 0,
+      problems: video?.problems.length ?? 0,
+    });
+    tally.problems.byCode.write_error = (tally.problems.byCode.write_error ?? 0) + 1;
+    this.failure = error;
+    this.stop = "failed";
+    runLogs.migrationVideoFailed({
+      runId: this.s.runId,
+      uid,
+      videoId,
+      attempts,
+      error: this.blocked.error,
+    });
+  }
+
+  /** A video the writer handled: counted, its problems reported, the checkpoint past it. */
+  private videoWritten(item: VideoGroup, result: WriteResult, tally: BatchTally): void {
+    const { uid, videoId } = item;
+    const { outcome, video } = result;
     const p = tally.progress;
     p.clips_written += result.clipsWritten;
     p.clips_deleted += result.clipsDeleted;
@@ -673,6 +674,32 @@ class MigrationRun {
     else if (outcome === "rewritten") p.rewritten++;
     else if (outcome === "would_migrate" || outcome === "would_rewrite") p.would_migrate++;
     else p.skipped++;
+  }
+
+  /**
+   * Step 3, claim and write one video (video-writer.ts: claimed, fenced). Returns false when
+   * the run stops before this video (the checkpoint stays before it).
+   */
+  private async write(item: VideoGroup, plan: BatchPlan, tally: BatchTally): Promise<boolean> {
+    const built: { video: LegacyVideo | null } = { video: null };
+    let result: WriteResult;
+    try {
+      result = await this.writeVideo(item, plan, built);
+    } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
+      this.videoFailed(item, built.video, error, tally);
+      return false;
+    }
+    if (result.outcome === "claim_held" || result.outcome === "claim_lost") {
+      // Another writer has this video (the on-demand migration, registerClip, a per-uid
+      // run, a run that took over a stalled claim). The checkpoint stays before it: the
+      // next run comes back to it, by when that writer has finished (or its claim lapsed).
+      const { uid, videoId } = item;
+      runLogs.migrationVideoClaimed({ runId: this.s.runId, uid, videoId, outcome: result.outcome });
+      this.stop = "video_claimed";
+      return false;
+    }
+    this.videoWritten(item, result, tally);
     return true;
   }
 
