@@ -6,6 +6,7 @@
 // Its own Functions emulator with one-second slices (MIGRATION_SLICE_SECONDS=1), so the chains
 // run several links; its own uid prefix, so it never touches another test's users.
 import "./quiet";
+import { deleteApp, getApps } from "firebase-admin/app";
 import type { RunLegacyMigrationResponse } from "../../src/migration/run-legacy-migration";
 import type { MigrationStatus } from "../../src/migration/get-migration-status";
 import { partitionedStatus } from "../../src/migration/partition-status";
@@ -40,6 +41,12 @@ describeEmulators("partitioned migration through the Cloud Tasks emulator", () =
   });
   afterAll(async () => {
     await closeAllClients();
+    // The CLI's app for the Cloud Tasks emulator (a CLI process would exit here).
+    await Promise.all(
+      getApps()
+        .filter((a) => a.name === "clipstore-cli-tasks")
+        .map((a) => deleteApp(a)),
+    );
     await emulators?.stop();
   });
 
