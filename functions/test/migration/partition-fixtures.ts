@@ -9,7 +9,7 @@ import { paths } from "../../src/repositories/paths";
 import { uniqueId } from "../support/clip-factory";
 import { bulkVideos, type VideoSpec } from "../support/legacy-fixtures";
 import { testFirestore } from "../support/servers-env";
-import { deps, expectStatsExact, upload } from "./harness";
+import { deps, expectExactStats, upload } from "./harness";
 
 /** A uid prefix of its own (no `-` right after it, so users spread over the whole alphabet). */
 export function newPrefix(tag: string): string {
@@ -71,7 +71,7 @@ export async function expectComplete(prefix: string, specs: VideoSpec[]): Promis
     expect(docs).toEqual(ids.sort());
     expect((await paths.legacyMarker(db, uid).get()).get("all_migrated")).toBe(true);
   }
-  for (const s of specs.filter((_, i) => i % 5 === 0)) await expectStatsExact(db, s.uid, s.videoId);
+  for (const s of specs.filter((_, i) => i % 5 === 0)) await expectExactStats(db, s.uid, s.videoId);
 
   const verification = await verifyMigration(deps(), {
     prefix: `users/${prefix}`,

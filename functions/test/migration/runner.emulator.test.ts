@@ -22,7 +22,7 @@ import { importShardFor } from "../../src/stats/shards";
 import {
   Crash,
   deps,
-  expectStatsExact as expectStatsExactIn,
+  expectExactStats as expectExactStatsIn,
   faultyFirestore,
   FaultyStore,
   ManualClock,
@@ -90,11 +90,11 @@ async function expectMigratedExactly(uid: string, videoId: string): Promise<void
       updated_at: expect.any(Timestamp),
     });
   }
-  await expectStatsExact(uid, videoId);
+  await expectExactStats(uid, videoId);
 }
 
-function expectStatsExact(uid: string, videoId: string): Promise<void> {
-  return expectStatsExactIn(db, uid, videoId);
+function expectExactStats(uid: string, videoId: string): Promise<void> {
+  return expectExactStatsIn(db, uid, videoId);
 }
 
 describe("runMigration", () => {
@@ -202,7 +202,7 @@ describe("runMigration", () => {
     const commits = reports.reduce((n, r) => n + r.firestoreCommits, 0);
     expect(commits).toBeLessThanOrEqual(300 * 4 + 60);
     for (const id of ["v00000", "v00119", "v00120", "v00299"]) await expectMigratedExactly(uid, id);
-    for (const s of specs.filter((_, i) => i % 37 === 0)) await expectStatsExact(uid, s.videoId);
+    for (const s of specs.filter((_, i) => i % 37 === 0)) await expectExactStats(uid, s.videoId);
     // ~1,200 sequential commits at the stand-in's 10 ms commit latency plus 2,100 uploads:
     // measured 54 s alone at load average 10 (and over 60 s inside a full run at load 13).
   }, 180_000);
