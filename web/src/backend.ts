@@ -26,6 +26,8 @@ export interface VideoQuery {
 export interface MigrationRequest {
   dryRun?: boolean;
   verify?: boolean;
+  /** With verify: resume this verification. */
+  verificationId?: string;
   uid?: string;
   maxVideos?: number;
   minAgeSeconds?: number;

@@ -49,14 +49,20 @@ export interface RunReport {
   error: string | null;
 }
 
+/** A partitioned verification's progress (functions/src/migration/verify-ranges.ts). */
 export interface VerifyReport {
+  verificationId: string;
   prefix: string;
+  complete: boolean;
+  rangesDone: number;
+  rangesTotal: number;
   videosChecked: number;
   videosOk: number;
   videosFromWorker: number;
+  fsVideosChecked: number;
+  mismatchesCount: number;
   mismatchesByCode: Record<string, number>;
   mismatches: Record<string, unknown>[];
-  stoppedAfter: string | null;
 }
 
 export type MigrationAnswer =

@@ -5,7 +5,10 @@
  *   npm run migrate -- --dry-run                 what the next run would do (writes nothing)
  *   npm run migrate -- --max-videos 500          migrate up to 500 videos from the checkpoint
  *   npm run migrate -- --uid U [--force]         one user's videos (own checkpoint); force rewrites
- *   npm run migrate -- --verify                  compare every migrated video with R2
+ *   npm run migrate -- --verify                  verify (both directions), partitioned, resumable
+ *   npm run migrate -- --verify --verification ID   resume or join verification ID (several
+ *                                                processes may run it at once)
+ *   npm run migrate -- --verification ID --show  its progress, without running it
  *   npm run migrate -- --verify --read-mode firestore   switch reads once verification is clean
  *   npm run migrate -- --partitions 16           fan out over Cloud Tasks, show aggregated progress
  *
@@ -31,7 +34,14 @@ import {
   type RunReport,
 } from "../migration/runner";
 import { DEFAULT_STATE_PATH, resetState } from "../migration/state";
-import { verifyMigration, type VerifyReport } from "../migration/verify";
+import {
+  runVerification,
+  saveVerificationSummary,
+  startVerification,
+  verificationProgress,
+  type SliceResult,
+  type VerificationProgress,
+} from "../migration/verify-ranges";
 import { MAX_CLIPS_PER_BATCH } from "../migration/video-writer";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import { switchReadMode } from "../migration/read-switch";
@@ -52,8 +62,13 @@ import { createS3Client, R2ObjectStore } from "../storage/r2";
 export const USAGE = `Usage: npm run migrate -- [options]
 
   --dry-run                 report what the next run would do; write nothing
-  --verify                  compare migrated videos with R2 instead of migrating
-  --max-videos N            migrate at most N videos in this run (default: all)
+  --verify                  verify instead of migrating: R2 → Firestore and Firestore → R2,
+                            range by range (resumable: the progress is in Firestore)
+  --verification ID         with --verify: resume or join verification ID (run the same
+                            command in several processes to spread its ranges)
+  --show                    with --verification ID: print its progress, run nothing
+  --ranges N                with --verify: key ranges of a new verification (1-64, default 16)
+  --max-videos N            migrate (or verify) at most N videos in this run (default: all)
   --uid U                   only users/U/ (its own checkpoint: migration/user-U)
   --force                   rewrite videos already in Firestore
   --restart                 start a new pass from the beginning (forget the checkpoint)
@@ -91,6 +106,9 @@ to resume.`;
 export interface CliOptions {
   dryRun: boolean;
   verify: boolean;
+  verificationId?: string;
+  show: boolean;
+  ranges?: number;
   force: boolean;
   restart: boolean;
   maxVideos?: number;
@@ -138,6 +156,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
       options: {
         "dry-run": { type: "boolean", default: false },
         verify: { type: "boolean", default: false },
+        verification: { type: "string" },
+        show: { type: "boolean", default: false },
+        ranges: { type: "string" },
         force: { type: "boolean", default: false },
         restart: { type: "boolean", default: false },
         "max-videos": { type: "string" },
@@ -175,6 +196,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   if (values.verify && (values["dry-run"] || values.force || values.restart)) {
     throw new UsageError("--verify does not combine with --dry-run, --force or --restart");
   }
+  const verificationId = values.verification;
+  if (verificationId !== undefined && !/^[A-Za-z0-9_-]{1,100}$/.test(verificationId))
+    throw new UsageError("--verification must be a verification id ([A-Za-z0-9_-], 1-100)");
+  if (values.show && verificationId === undefined)
+    throw new UsageError("--show needs --verification ID");
+  if (verificationId !== undefined && !values.verify && !values.show)
+    throw new UsageError("--verification goes with --verify or --show");
+  const ranges = positiveInt("ranges", values.ranges);
+  if (ranges !== undefined && (ranges > 64 || !values.verify || verificationId !== undefined))
+    throw new UsageError("--ranges (1-64) goes with --verify, for a new verification");
   if (values.restart && values["dry-run"])
     throw new UsageError("--restart does not combine with --dry-run (it writes the checkpoint)");
   if (readMode !== undefined && values["dry-run"])
@@ -205,6 +236,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   return {
     dryRun: values["dry-run"] === true,
     verify: values.verify === true,
+    verificationId,
+    show: values.show === true,
+    ranges,
     force: values.force === true,
     restart: values.restart === true,
     maxVideos: positiveInt("max-videos", values["max-videos"]),
@@ -444,17 +478,108 @@ function printRun(report: RunReport, io: CliIo): void {
   }
 }
 
-function printVerify(report: VerifyReport, io: CliIo): void {
+function printVerification(p: VerificationProgress, io: CliIo): void {
+  const state = p.complete
+    ? "complete"
+    : `INCOMPLETE: ${p.rangesDone}/${p.rangesTotal} ranges done`;
   io.out(
-    `verified ${report.videosChecked} videos under ${report.prefix}: ${report.videosOk} match, ${report.mismatches.length} mismatches, ${report.videosFailed} failed, ${report.videosDeferred} deferred (too recent)${report.complete ? "" : " — INCOMPLETE (capped or cut short)"}`,
+    `verified ${p.videosChecked} videos under ${p.prefix}: ${p.videosOk} match, ${p.mismatchesCount} mismatches, ${p.videosFailed} failed, ${p.videosDeferred} deferred (too recent); Firestore → R2: ${p.fsVideosChecked} migrated videos, ${p.fsVideosOk} match — ${state} (verification ${p.verificationId})`,
   );
-  for (const m of report.mismatches) {
+  const codes = Object.entries(p.mismatchesByCode);
+  if (codes.length) io.out(`mismatches: ${codes.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+  for (const m of p.mismatches) {
     const where = `${m.uid}/${m.videoId}${m.clipId ? `/${m.clipId}` : ""}`;
     const diff = m.field
       ? ` ${m.field}: expected ${JSON.stringify(m.expected)}, found ${JSON.stringify(m.actual)}`
       : "";
     io.out(`  ${m.code}  ${where}${diff}  ${m.detail}`);
   }
+  if (p.mismatchesCount > p.mismatches.length)
+    io.out(`  … and ${p.mismatchesCount - p.mismatches.length} more (all are in the logs)`);
+  if (!p.complete)
+    io.out(
+      `To resume (from any number of processes): npm run migrate -- --verify --verification ${p.verificationId}${p.uid ? ` --uid ${p.uid}` : ""}`,
+    );
+}
+
+function sliceReporter(options: CliOptions, io: CliIo) {
+  const bar =
+    options.progress && io.tty
+      ? new SingleBar(
+          {
+            format: "{bar} {value}/{total} ranges | videos {videos} | mismatches {mismatches}",
+            hideCursor: true,
+            stream: io.stream,
+          },
+          Presets.shades_classic,
+        )
+      : null;
+  let videos = 0;
+  let mismatches = 0;
+  let done = 0;
+  return {
+    start(total: number, alreadyDone: number) {
+      done = alreadyDone;
+      bar?.start(total, done, { videos, mismatches });
+    },
+    slice(s: SliceResult) {
+      videos += s.videos;
+      mismatches += s.counts.mismatches;
+      if (s.status === "advanced" && s.phase === "done") done++;
+      if (bar) bar.update(done, { videos, mismatches });
+      else if (s.status !== "busy")
+        io.err(
+          `range ${s.rangeId} ${s.status} (${s.phase}): ${s.videos} videos, ${s.counts.mismatches} mismatches; ranges done ${done}`,
+        );
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+/** Starts (or resumes) a partitioned verification and runs it here; the exit code. */
+async function verify(deps: MigrationDeps, options: CliOptions, io: CliIo): Promise<number> {
+  const id =
+    options.verificationId ??
+    (await startVerification(deps, {
+      uid: options.uid,
+      minObjectAgeMs: options.minAgeSeconds * 1000,
+      perRange: Math.ceil(64 / (options.ranges ?? 16)),
+    }));
+  const before = await verificationProgress(deps.db, id);
+  if (before.uid !== (options.uid ?? null))
+    throw new UsageError(`verification ${id} is of ${before.prefix}: pass the same --uid`);
+  io.err(
+    `verification ${id} of ${before.prefix}: ${before.rangesDone}/${before.rangesTotal} ranges done`,
+  );
+  const reporter = sliceReporter(options, io);
+  reporter.start(before.rangesTotal, before.rangesDone);
+  let progress: VerificationProgress;
+  try {
+    progress = await runVerification(deps, id, {
+      pageSize: options.pageSize,
+      stopAfterVideos: options.maxVideos,
+      waitWhileHeld: true,
+      totalBudgetMs: options.timeBudgetSeconds ? options.timeBudgetSeconds * 1000 : undefined,
+      onSlice: (s) => reporter.slice(s),
+    });
+  } finally {
+    reporter.stop();
+  }
+  await saveVerificationSummary(deps.db, options.statePath, progress);
+  printVerification(progress, io);
+  if (logFile) io.out(`Log: ${logFile}`);
+  if (progress.mismatchesCount > 0) {
+    if (options.readMode) io.out(`read mode NOT changed: fix the mismatches first`);
+    return 2;
+  }
+  if (options.readMode && !progress.complete) {
+    io.out("read mode NOT changed: the verification is not complete");
+    return 4;
+  }
+  if (options.readMode && !(await setReadMode(deps.db, options, io))) return 4;
+  return 0;
 }
 
 async function setReadMode(db: Firestore, options: CliOptions, io: CliIo): Promise<boolean> {
@@ -523,24 +648,19 @@ export async function main(
   if (options.partitions !== undefined)
     return runPartitioned(deps, queueOverride ?? cliTaskQueue(options, env), options, io);
 
+  if (options.show) {
+    printVerification(await verificationProgress(deps.db, options.verificationId!), io);
+    return 0;
+  }
   if (options.verify) {
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);
-    const report = await verifyMigration(deps, {
-      uid: options.uid,
-      minObjectAgeMs: options.minAgeSeconds * 1000,
-      pageSize: options.pageSize,
-      maxVideos: options.maxVideos,
-      save: true,
-      statePath: options.statePath,
-    });
-    printVerify(report, io);
-    if (logFile) io.out(`Log: ${logFile}`);
-    if (report.mismatches.length > 0) {
-      if (options.readMode) io.out(`read mode NOT changed: fix the mismatches first`);
-      return 2;
+    try {
+      return await verify(deps, options, io);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.err(error.message);
+      return 64;
     }
-    if (options.readMode && !(await setReadMode(deps.db, options, io))) return 4;
-    return 0;
   }
 
   io.err(

@@ -60,6 +60,10 @@ export function migrationVerifyFailed(fields: { uid: string; videoId: string; er
   logger.error("verification of a video failed: counted as failed, not judged", fields);
 }
 
+export function proofKept(fields: Record<string, unknown>) {
+  logger.info("verification proof kept: a newer verification holds it", fields);
+}
+
 export function readModeSwitchRefused(fields: Record<string, unknown>) {
   logger.warn("read mode switch refused", fields);
 }

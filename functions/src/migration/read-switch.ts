@@ -6,7 +6,7 @@
  * anyone. Otherwise `failed-precondition`, naming what is missing; `force` with a reason
  * overrides it, and the override is logged. The CLI and setReadMode both switch through here.
  */
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { z } from "zod";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import * as logs from "../logs";
@@ -33,33 +33,70 @@ const proofSchema = z.object({
   videos_failed: z.number(),
   videos_deferred: z.number(),
   finished_at: z.instanceof(Timestamp),
+  /** When the verification started: a proof never gives way to an older verification's. */
+  started_at: z.instanceof(Timestamp).optional(),
 });
 
 export type Proof = z.infer<typeof proofSchema>;
 
-/** Keeps the latest verification of a scope as that scope's proof. */
-export async function saveProof(
-  db: Firestore,
-  scope: ProofScope,
-  report: VerifyReport,
-  options: VerifyOptions,
-): Promise<void> {
-  if (!scope) return;
-  const proof: Proof = {
+/** A single-pass verification's report as a proof (capped when maxVideos was given). */
+export function proofOfReport(report: VerifyReport, options: VerifyOptions): Proof {
+  return {
     prefix: report.prefix,
     complete: report.complete,
     capped: options.maxVideos !== undefined,
     videos_checked: report.videosChecked,
-    mismatches: report.mismatches.length,
+    mismatches: report.mismatchesCount,
     videos_failed: report.videosFailed,
     videos_deferred: report.videosDeferred,
     finished_at: Timestamp.fromDate(new Date(report.finishedAt || Date.now())),
+    started_at: Timestamp.fromDate(new Date(report.startedAt)),
   };
-  await paths.verificationProof(db, scope.kind === "user" ? scope.uid : null).set({
+}
+
+/**
+ * Keeps the latest verification of a scope as that scope's proof: a single pass
+ * (verify.ts) or a partitioned verification once all of its ranges are done
+ * (verify-ranges.ts, `verificationId`). "Latest" by start: a verification that started before
+ * the one the proof holds (a slow one finishing late) does not replace it, whatever it found,
+ * so an old clean result never hides what a newer verification saw.
+ */
+export async function saveProof(
+  db: Firestore,
+  scope: ProofScope,
+  proof: Proof,
+  verificationId: string | null = null,
+): Promise<boolean> {
+  return db.runTransaction((tx) => saveProofInTx(tx, db, scope, proof, verificationId));
+}
+
+/** saveProof inside a transaction (it reads the current proof: call it before any write). */
+export async function saveProofInTx(
+  tx: Transaction,
+  db: Firestore,
+  scope: ProofScope,
+  proof: Proof,
+  verificationId: string | null,
+): Promise<boolean> {
+  if (!scope) return false;
+  const ref = paths.verificationProof(db, scope.kind === "user" ? scope.uid : null);
+  const current = await tx.get(ref);
+  const held = current.get("started_at") as unknown;
+  if (
+    held instanceof Timestamp &&
+    proof.started_at !== undefined &&
+    held.toMillis() > proof.started_at.toMillis()
+  ) {
+    runLogs.proofKept({ verificationId, kept: current.get("verification_id") ?? null });
+    return false;
+  }
+  tx.set(ref, {
     ...proof,
+    verification_id: verificationId,
     clean: whatIsMissing(proof).length === 0,
     saved_at: FieldValue.serverTimestamp(),
   });
+  return true;
 }
 
 /** What keeps a proof from being clean (empty: clean). */
@@ -67,7 +104,10 @@ export function whatIsMissing(proof: Proof | null): string[] {
   if (!proof) return ["no verification of this scope has run"];
   const missing: string[] = [];
   if (proof.capped) missing.push("the verification was capped (maxVideos)");
-  if (!proof.complete) missing.push("the verification did not list the whole prefix");
+  if (!proof.complete)
+    missing.push(
+      "the verification did not list the whole prefix (or not all of its ranges are done)",
+    );
   if (proof.mismatches > 0) missing.push(`${proof.mismatches} mismatches`);
   if (proof.videos_failed > 0) missing.push(`${proof.videos_failed} failed videos`);
   if (proof.videos_deferred > 0) missing.push(`${proof.videos_deferred} deferred videos`);

@@ -2,28 +2,37 @@
  * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify?, partitions? }) (custom claim
  * `admin: true`): the scheduled runner on demand (`minAgeSeconds?` too). `uid` restricts it to `users/{uid}/`, with a
  * checkpoint of its own (`migration/user-{uid}`); a dry run writes nothing and returns what it
- * would do; `verify: true` runs the verification pass instead and returns its report;
- * `partitions: N` coordinates the partitioned migration instead (partition-task.ts: creates N
- * partitions if there are none yet, enqueues one task per partition with work left) and
- * returns at once; getMigrationStatus shows its progress.
+ * would do; `verify: true` starts a partitioned verification (verify-ranges.ts) of the scope,
+ * or resumes `verificationId`, runs its slices within the callable's time budget (at most
+ * `maxVideos` videos when given) and returns its progress: call again with the id until
+ * `complete`. `partitions: N` coordinates the partitioned migration instead (partition-task.ts:
+ * creates N partitions if there are none yet, enqueues one task per partition with work left)
+ * and returns at once; getMigrationStatus shows its progress.
  */
 import { z } from "zod";
 import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
 import { uidSchema } from "../model/ids";
-import { REGION } from "../settings";
 import { adminCallable } from "./callable";
+import type { MigrationDeps } from "./deps";
+import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
+import { REGION } from "../settings";
 import {
   cloudTasksPartitionQueue,
   coordinatePartitions,
   type CoordinatorReport,
   type PartitionQueue,
 } from "./partition-task";
-import type { MigrationDeps } from "./deps";
-import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
-import { runMigration, statePathForUid, type RunReport } from "./runner";
 import { setPathForUidPrefix } from "./partitions";
+import { runMigration, statePathForUid, type RunReport } from "./runner";
 import { DEFAULT_STATE_PATH } from "./state";
-import { verifyMigration, type VerifyReport } from "./verify";
+import {
+  runVerification,
+  saveVerificationSummary,
+  startVerification,
+  verificationProgress,
+  type VerificationProgress,
+} from "./verify-ranges";
+import { InvalidArgumentError } from "../errors";
 
 export const runLegacyMigrationSchema = z
   .object({
@@ -39,8 +48,11 @@ export const runLegacyMigrationSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .optional(),
-    /** With verify: resume after the key a time-limited verification stopped at. */
-    startAfter: z.string().min(1).max(1024).optional(),
+    /** With verify: resume (or join) this verification instead of starting one. */
+    verificationId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/)
+      .optional(),
     /** Leave videos with a younger object for later (default 3600: a new upload in progress). */
     minAgeSeconds: z
       .number()
@@ -50,9 +62,9 @@ export const runLegacyMigrationSchema = z
       .optional(),
   })
   .strict()
-  .refine((p) => p.startAfter === undefined || p.verify === true, {
+  .refine((p) => p.verificationId === undefined || p.verify === true, {
     message: "goes with verify: true",
-    path: ["startAfter"],
+    path: ["verificationId"],
   })
   .refine((p) => p.uidPrefix === undefined || p.partitions !== undefined, {
     message: "goes with partitions",
@@ -72,7 +84,7 @@ export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>
 
 export type RunLegacyMigrationResponse =
   | { kind: "run"; report: RunReport }
-  | { kind: "verify"; verification: VerifyReport }
+  | { kind: "verify"; verification: VerificationProgress }
   | { kind: "partitions"; coordinator: CoordinatorReport };
 
 export interface RunLegacyMigrationSettings {
@@ -82,10 +94,6 @@ export interface RunLegacyMigrationSettings {
   statePath?: (uid: string | undefined) => string;
   /** Where partition tasks go (Cloud Tasks by default). */
   partitionQueue?: PartitionQueue;
-}
-
-function minObjectAgeMs(payload: RunLegacyMigrationPayload): number {
-  return payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS;
 }
 
 export async function runLegacyMigrationHandler(
@@ -104,24 +112,14 @@ export async function runLegacyMigrationHandler(
         setPath: payload.uidPrefix ? setPathForUidPrefix(payload.uidPrefix) : undefined,
         uidPrefix: payload.uidPrefix,
         partitions: payload.partitions,
-        minObjectAgeMs: minObjectAgeMs(payload),
+        minObjectAgeMs:
+          payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
       },
     );
     return { kind: "partitions", coordinator };
   }
-  if (payload.verify) {
-    const verification = await verifyMigration(deps, {
-      uid: payload.uid,
-      minObjectAgeMs: minObjectAgeMs(payload),
-      maxVideos: payload.maxVideos,
-      // Inside the callable's timeout; the answer says where it stopped (stoppedAfter).
-      timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
-      startAfter: payload.startAfter,
-      save: true,
-      statePath,
-    });
-    return { kind: "verify", verification };
-  }
+  if (payload.verify)
+    return { kind: "verify", verification: await verify(deps, payload, settings, statePath) };
   const report = await runMigration(deps, {
     trigger: "callable",
     uid: payload.uid,
@@ -130,9 +128,40 @@ export async function runLegacyMigrationHandler(
     force: payload.force,
     maxVideos: payload.maxVideos ?? settings.defaultMaxVideos,
     timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
-    minObjectAgeMs: minObjectAgeMs(payload),
+    minObjectAgeMs:
+      payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
   });
   return { kind: "run", report };
+}
+
+async function verify(
+  deps: MigrationDeps,
+  payload: RunLegacyMigrationPayload,
+  settings: RunLegacyMigrationSettings,
+  statePath: string,
+): Promise<VerificationProgress> {
+  let id = payload.verificationId;
+  if (id !== undefined) {
+    const scope = (await verificationProgress(deps.db, id)).uid;
+    if (scope !== (payload.uid ?? null))
+      throw new InvalidArgumentError(
+        `verification ${id} is of ${scope ? `user ${scope}` : "every user"}, not of this scope`,
+        { field: "verificationId" },
+      );
+  } else {
+    id = await startVerification(deps, {
+      uid: payload.uid,
+      minObjectAgeMs:
+        payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+    });
+  }
+  // Inside the callable's timeout; the answer says how far it got (call again with the id).
+  const progress = await runVerification(deps, id, {
+    totalBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+    stopAfterVideos: payload.maxVideos,
+  });
+  await saveVerificationSummary(deps.db, statePath, progress);
+  return progress;
 }
 
 export const runLegacyMigration = adminCallable(

@@ -69,7 +69,7 @@ describe("verifyMigration", () => {
     expect(first.videosChecked + rest.videosChecked).toBe(ids.length);
   });
 
-  it("reports every mismatch: missing, extra and altered clips, lost thumbnails, wrong statistics, unmigrated videos", async () => {
+  it("reports every mismatch, both directions: missing, extra and altered clips, lost thumbnails, wrong statistics, unmigrated videos", async () => {
     const uid = uniqueId("verify-bad");
     await upload([goodVideo(uid, "a"), goodVideo(uid, "b"), goodVideo(uid, "c")]);
     await run(uid);
@@ -106,11 +106,14 @@ describe("verifyMigration", () => {
         "a clip_extra 09_ghost ",
         "a clip_field 02_vertical file_size_bytes",
         "a clip_missing 01_vertical ",
+        "a r2_object_missing 09_ghost ",
+        "a r2_size_differs 02_vertical file_size_bytes",
         "a stats  ",
         "b clip_count  ",
         "b clip_missing 07_vertical ",
         "c clip_field 01_vertical has_thumbnail",
         "c clip_field 01_vertical thumbnail_key",
+        "c r2_thumbnail_missing 01_vertical thumbnail_key",
         "c video_not_marked_migrated  migrated_from_r2",
         "d video_missing  ",
       ].sort(),
@@ -122,7 +125,7 @@ describe("verifyMigration", () => {
     expect(report).toMatchObject({ videosChecked: 4, videosOk: 0 });
     const saved = await db.collection(`${statePathFor(uid)}/verifications`).get();
     expect(saved.size).toBe(1);
-    expect(saved.docs[0].get("mismatches")).toHaveLength(10);
+    expect(saved.docs[0].get("mismatches")).toHaveLength(13);
   });
 });
 

@@ -30,10 +30,13 @@ export function MigrationPanel({ backend }: { backend: Backend }) {
         : { dryRun: kind === "dry run", minAgeSeconds: optionalInt(minAge) }),
     };
   }
-  function start(kind: "dry run" | "run" | "verify") {
+  function start(kind: "dry run" | "run" | "verify", verificationId?: string) {
     if (kind === "run" && !window.confirm("Migrate legacy videos into Firestore now?")) return;
     void action.run(kind, async () => {
-      const answer = await backend.runLegacyMigration(request(kind));
+      const answer = await backend.runLegacyMigration({
+        ...request(kind),
+        ...(verificationId ? { verificationId } : {}),
+      });
       refresh();
       return answer;
     });
@@ -90,14 +93,28 @@ export function MigrationPanel({ backend }: { backend: Backend }) {
         {action.busy ? `${action.busy}: running…` : status.busy ? "Loading status…" : ""}
       </p>
       <ErrorBanner error={action.error} />
-      {action.answer && <MigrationResult answer={action.answer} />}
+      {action.answer && (
+        <MigrationResult
+          answer={action.answer}
+          onResume={(id) => start("verify", id)}
+          busy={action.busy !== null}
+        />
+      )}
       <h3>Status</h3>
       <ErrorBanner error={status.error} onRetry={refresh} />
       {status.answer && <StatusView status={status.answer} />}
     </section>
   );
 }
-function MigrationResult({ answer }: { answer: MigrationAnswer }) {
+function MigrationResult({
+  answer,
+  onResume,
+  busy,
+}: {
+  answer: MigrationAnswer;
+  onResume: (verificationId: string) => void;
+  busy: boolean;
+}) {
   if (answer.kind === "verify") {
     const v = answer.verification;
     return (
@@ -109,10 +126,20 @@ function MigrationResult({ answer }: { answer: MigrationAnswer }) {
             checked: v.videosChecked,
             ok: v.videosOk,
             from_worker: v.videosFromWorker,
+            firestore_to_r2_checked: v.fsVideosChecked,
+            mismatches: v.mismatchesCount,
             ...v.mismatchesByCode,
           }}
         />
-        {v.stoppedAfter && <p>Stopped after {v.stoppedAfter} (max videos).</p>}
+        <p>
+          Verification {v.verificationId}: {v.rangesDone}/{v.rangesTotal} ranges done
+          {v.complete ? " (complete)" : ""}
+        </p>
+        {!v.complete && (
+          <button type="button" onClick={() => onResume(v.verificationId)} disabled={busy}>
+            Resume verification
+          </button>
+        )}
       </div>
     );
   }
