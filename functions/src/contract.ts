@@ -77,8 +77,13 @@ export interface ListVideosResponse {
   /** Pass back as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
   read_mode: ReadMode;
-  /** R2 failed: legacy videos not migrated yet may be missing from this page, or untitled. */
+  /** R2 failed: legacy videos not migrated yet may be missing from this page. */
   r2_unavailable?: true;
+  /**
+   * The user's legacy index is still being built: legacy videos not migrated yet may be missing
+   * from this walk. A walk started again later (a few seconds to minutes) finds them.
+   */
+  legacy_partial?: true;
 }
 
 /** getVideoInfo. */

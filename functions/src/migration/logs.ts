@@ -84,3 +84,8 @@ export function migrationPartitionSplit(fields: {
 export function migrationCoordinated(fields: { setPath: string; [k: string]: unknown }) {
   logger.info("migration partitions coordinated", fields);
 }
+
+/** A legacy video the index cannot hold: its id is not a Firestore document id (`__…__`). */
+export function legacyIndexSkipped(fields: { uid: string; videoId: string; reason: string }) {
+  logger.error("legacy index: video left out, its id cannot be a Firestore document id", fields);
+}

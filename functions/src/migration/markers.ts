@@ -31,9 +31,3 @@ export async function setLegacyMarkers(db: Firestore, markers: MarkerWrite[]): P
     await batch.commit();
   }
 }
-
-/** Whether the user's legacy videos are all known to be in Firestore. */
-export async function allLegacyMigrated(db: Firestore, uid: string): Promise<boolean> {
-  const snap = await paths.legacyMarker(db, uid).get();
-  return snap.get("all_migrated") === true;
-}

@@ -15,6 +15,7 @@ import { db, objectStore, systemClock } from "../runtime";
 import { parsePayload } from "../api/context";
 import type { MigrationDeps } from "./deps";
 import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
+import { indexLegacyVideos } from "./legacy-index";
 import { migrateVideo, type MigrateVideoResult } from "./migrate-video";
 import { newRunId, runMigration, statePathForUid, type RunReport } from "./runner";
 
@@ -29,9 +30,11 @@ export interface TaskSettings {
 }
 
 /**
- * `{uid, videoId}`: one video (migrateVideo). `{uid}`: the user's whole prefix, a per-uid run
- * (its own checkpoint, `migration/user-{uid}`) that writes the user's marker when it completes
- * its pass. Anything short of done is `unavailable`, so Cloud Tasks retries it.
+ * `{uid, videoId}`: one video (migrateVideo). `{uid}`: first the user's legacy index
+ * (legacy-index.ts: what listVideos pages until the user is marked), then the user's whole
+ * prefix, a per-uid run (its own checkpoint, `migration/user-{uid}`) that writes the user's
+ * marker when it completes its pass. Anything short of done is `unavailable`, so Cloud Tasks
+ * retries it; a retry resumes the index from its checkpoint (or finds it complete: one read).
  */
 export async function handleMigrateVideoTask(
   deps: MigrationDeps,
@@ -41,12 +44,17 @@ export async function handleMigrateVideoTask(
 ): Promise<MigrateVideoResult | RunReport> {
   const { uid, videoId } = parsePayload(taskSchema, data);
   if (videoId === undefined) {
+    const budgetMs = effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000;
+    const started = deps.clock.now().getTime();
+    const index = await indexLegacyVideos(deps, uid, { timeBudgetMs: budgetMs });
+    if (index.status !== "complete")
+      throw new UnavailableError(`user ${uid}: legacy index not complete yet; retried`);
     const report = await runMigration(deps, {
       runId: `task-${newRunId(deps.clock.now())}`,
       trigger: "task",
       uid,
       statePath: settings.statePath?.(uid) ?? statePathForUid(uid),
-      timeBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,
+      timeBudgetMs: Math.max(1, budgetMs - (deps.clock.now().getTime() - started)),
       minObjectAgeMs: settings.minObjectAgeMs ?? MIN_OBJECT_AGE_MS,
     });
     if (report.status !== "completed_pass")

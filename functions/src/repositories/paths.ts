@@ -21,6 +21,14 @@ export const paths = {
   /** Per user: whether every legacy R2 video of the user is in Firestore (listVideos stops listing R2). */
   legacyMarker: (db: Firestore, uid: string): DocumentReference =>
     db.doc(`users/${uid}/migration_markers/legacy`),
+  /** Per user: how far the legacy index (legacy_videos) is built, and whether it is complete. */
+  legacyIndexState: (db: Firestore, uid: string): DocumentReference =>
+    db.doc(`users/${uid}/migration_markers/legacy_index`),
+  /** Per user: one entry per legacy R2 video with its creation time (listVideos pages it). */
+  legacyIndex: (db: Firestore, uid: string): CollectionReference =>
+    db.collection(`users/${uid}/legacy_videos`),
+  legacyIndexEntry: (db: Firestore, uid: string, videoId: string): DocumentReference =>
+    db.doc(`users/${uid}/legacy_videos/${videoId}`),
   /** The latest verification of a scope: every user (`uid` null) or one user; the read switch's proof. */
   verificationProof: (db: Firestore, uid: string | null): DocumentReference =>
     db.doc(uid === null ? "migration_proofs/all" : `migration_proofs/user-${uid}`),

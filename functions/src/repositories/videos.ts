@@ -68,6 +68,8 @@ export interface VideoPage {
   malformed: { path: string; reason: string; id: string; createdAt: Timestamp | null }[];
   /** Opaque cursor for the next page, or null at the end. */
   nextCursor: string | null;
+  /** The position `nextCursor` holds: the page's last document when more follow, else null. */
+  bound: Position | null;
 }
 
 /**
@@ -101,6 +103,6 @@ export async function listVideos(
   }
   // The cursor is the last document of the page, parsed or not, so no page repeats it.
   const last = lastPosition(docs);
-  const nextCursor = snap.docs.length > limit && last ? encodePosition(last) : null;
-  return { videos, malformed, nextCursor };
+  const bound = snap.docs.length > limit ? last : null;
+  return { videos, malformed, nextCursor: bound ? encodePosition(bound) : null, bound };
 }

@@ -3,6 +3,7 @@
 import { handleListVideos } from "../../src/api/list-videos";
 import { runHandler } from "../../src/api/context";
 import type { ApiDeps } from "../../src/api/context";
+import { indexLegacyVideos } from "../../src/migration/legacy-index";
 import { migrateVideo } from "../../src/migration/migrate-video";
 import {
   caller,
@@ -142,7 +143,18 @@ describe("listVideos handler", () => {
     });
 
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
+    // From one listing of the user's keys (no legacy index yet), then from the index.
+    const listed = await handleListVideos(deps, caller(uid), {});
+    expect(deps.metrics.extra.legacy_index).toBe("listed");
+    for (const limit of [1, 2, 4])
+      expect((await allPages(deps, uid, limit)).ids).toEqual(listed.videos.map((v) => v.id));
+    // An index built over several list pages (as for a user with more than 1000 keys).
+    await indexLegacyVideos({ db: db(), store: deps.store, clock: deps.clock }, uid, {
+      pageSize: 2,
+    });
     const first = await handleListVideos(deps, caller(uid), {});
+    expect(deps.metrics.extra.legacy_index).toBe("complete");
+    expect(first).toEqual(listed);
     expect(first.videos.map((v) => [v.id, v.source])).toEqual([
       ["fs-2", "firestore"],
       ["r2-2", "r2"],
@@ -166,6 +178,9 @@ describe("listVideos handler", () => {
     for (const id of ["r-1", "r-2", "r-3", "r-4", "r-5"])
       await seedLegacyVideo({ uid, videoId: id, clips: [{ file: "01_vertical.mp4" }] });
     const deps = await handlerDeps({ mode: "firestore_with_r2_fallback" });
+    await indexLegacyVideos({ db: db(), store: deps.store, clock: deps.clock }, uid, {
+      pageSize: 2,
+    });
     const everything = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
     expect(everything.sort()).toEqual(["r-1", "r-2", "r-3", "r-4", "r-5"]);
     const ordered = (await handleListVideos(deps, caller(uid), {})).videos.map((v) => v.id);
