@@ -15,6 +15,7 @@ import { benchStats } from "./bench/stats.mjs";
 import { countFirestoreRpcs } from "./bench/rpc-counter.mjs";
 import { benchVideoInfo } from "./bench/video-info.mjs";
 import { benchMigration } from "./bench/migration.mjs";
+import { benchPartitions } from "./bench/partitions.mjs";
 import { benchListVideos } from "./bench/list-videos.mjs";
 import { benchColdStart } from "./bench/cold-start.mjs";
 import { benchVerification } from "./bench/verification.mjs";
@@ -72,6 +73,7 @@ try {
     ["video-info", "getVideoInfo: Firestore path against the legacy R2 path", () => benchVideoInfo(ctx)],
     ["stats", "Statistics: the trigger now against the design before (issue 11), per event", () => quietly(() => benchStats(ctx))],
     ["migration", "Migration: the runner against one write per commit", () => quietly(() => benchMigration(ctx))],
+    ["partitions", "Partitioned migration: 1, 2, 4 and 8 partitions side by side (tasks in-process)", () => quietly(() => benchPartitions(ctx))],
     ["list-videos", "listVideos during the migration: the legacy index against listing the whole prefix, per page", () => quietly(() => benchListVideos(ctx))],
     ["verification", "Verification: single pass, partitioned, spread over ranges; heap over more videos", () => quietly(() => benchVerification(ctx))],
   ];

@@ -81,6 +81,8 @@ try {
     functionsPort: ports.functions,
     authPort: ports.auth,
     firestorePort: useFirebaseFirestore ? ports.firestore : undefined,
+    // The Cloud Tasks emulator (task queue functions: the partitioned migration's tasks).
+    tasksPort: process.env.CLIPSTORE_TASKS_PORT ? Number(process.env.CLIPSTORE_TASKS_PORT) : undefined,
     only: useFirebaseFirestore ? "firestore,functions,auth" : "functions,auth",
     env: { R2_ENDPOINT: s3.endpoint, R2_BUCKET: "clips", CORS_ORIGINS: JSON.stringify(webOrigins) },
     secrets: { R2_ACCESS_KEY_ID: "S3RVER", R2_SECRET_ACCESS_KEY: "S3RVER" },
@@ -144,6 +146,7 @@ clipstore is running (project ${projectId}); Ctrl-C stops everything.
   Auth       127.0.0.1:${ports.auth}
   Functions  ${base}/<name>   (Node ${emulators.functionsNode}, as deployed; this process: Node ${process.versions.node})
   R2         ${s3.endpoint}  bucket clips (CORS policy applied for ${webOrigins.join(", ")})
+  Tasks      ${emulators.tasksHost}   Cloud Tasks emulator (migrateLegacyVideoTask, migratePartitionTask)
   Demo data  ${JSON.stringify(summary)}
 
 Call a function as the demo user (demo@clipstore.test / demo-password), from another shell:
@@ -154,6 +157,10 @@ or with curl:
     -d '{"email":"demo@clipstore.test","password":"demo-password","returnSecureToken":true}' \\
     'http://127.0.0.1:${ports.auth}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=fake' | node -pe 'JSON.parse(require("fs").readFileSync(0)).idToken')
   curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"data":{}}' ${base}/listVideos
+
+Migrate the legacy videos, fanned out over Cloud Tasks (progress bar until every partition is done):
+  GCLOUD_PROJECT=${projectId} FIRESTORE_EMULATOR_HOST=${firestoreHost} CLOUD_TASKS_EMULATOR_HOST=${emulators.tasksHost} \\
+  R2_ENDPOINT=${s3.endpoint} R2_ACCESS_KEY_ID=S3RVER R2_SECRET_ACCESS_KEY=S3RVER npm run migrate -- --partitions 8 --min-age 0
 `);
 } catch (e) {
   console.error("[clipstore] could not start:", e);

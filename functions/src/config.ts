@@ -89,3 +89,34 @@ export const MIGRATION_TIME_BUDGET_SECONDS = defineInt("MIGRATION_TIME_BUDGET_SE
   default: 240,
   description: "A scheduled run stops taking new videos after this many seconds",
 });
+
+/**
+ * The partitioned migration (issue 12, migration/partition-task.ts): the scheduled function
+ * coordinates MIGRATION_PARTITIONS partitions (0: it runs the single runner over `users/`
+ * instead), each migrated by a chain of `migratePartitionTask` tasks of one slice each.
+ */
+export const MIGRATION_PARTITIONS = defineInt("MIGRATION_PARTITIONS", {
+  default: 16,
+  description: "Initial partitions of the partitioned migration (1..64; 0: one scheduled runner)",
+});
+export const MIGRATION_TASK_CONCURRENCY = defineInt("MIGRATION_TASK_CONCURRENCY", {
+  default: 8,
+  description: "Partition tasks running at once at most (Cloud Tasks maxConcurrentDispatches)",
+});
+export const MIGRATION_TASK_MAX_ATTEMPTS = defineInt("MIGRATION_TASK_MAX_ATTEMPTS", {
+  default: 20,
+  description:
+    "Attempts of a partition task before Cloud Tasks drops it (the coordinator re-enqueues)",
+});
+export const MIGRATION_TASK_MIN_BACKOFF_SECONDS = defineInt("MIGRATION_TASK_MIN_BACKOFF_SECONDS", {
+  default: 10,
+  description: "First retry delay of a failed partition task (doubled up to 4 times)",
+});
+export const MIGRATION_SLICE_SECONDS = defineInt("MIGRATION_SLICE_SECONDS", {
+  default: 120,
+  description: "A partition task stops taking new videos after this many seconds",
+});
+export const MIGRATION_SPLIT_AFTER_PAGES = defineInt("MIGRATION_SPLIT_AFTER_PAGES", {
+  default: 4,
+  description: "A slice that listed this many pages without reaching its range's end splits it",
+});

@@ -10,7 +10,15 @@ import { onCall, type CallableOptions } from "firebase-functions/https";
 import { onSchedule } from "firebase-functions/scheduler";
 import { onTaskDispatched } from "firebase-functions/tasks";
 import { setGlobalOptions } from "firebase-functions/options";
-import { APP_CHECK_ENFORCED, CORS_ORIGINS, MIGRATION_SCHEDULE, R2_SECRETS } from "./config";
+import {
+  APP_CHECK_ENFORCED,
+  CORS_ORIGINS,
+  MIGRATION_SCHEDULE,
+  MIGRATION_TASK_CONCURRENCY,
+  MIGRATION_TASK_MAX_ATTEMPTS,
+  MIGRATION_TASK_MIN_BACKOFF_SECONDS,
+  R2_SECRETS,
+} from "./config";
 import { lazy } from "./lazy";
 import { REGION, SETTINGS, type FunctionSettings } from "./settings";
 
@@ -143,5 +151,23 @@ export const migrateLegacyVideoTask = onTaskDispatched(
   lazy(
     () => import("./migration/migrate-video-task"),
     (m) => m.migrateLegacyVideoTask,
+  ),
+);
+export const migratePartitionTask = onTaskDispatched(
+  {
+    // One slice of one partition per task; a task that finds the partition's lease held
+    // answers `unavailable` and is retried with backoff (migration/partition-task.ts).
+    retryConfig: {
+      maxAttempts: MIGRATION_TASK_MAX_ATTEMPTS,
+      minBackoffSeconds: MIGRATION_TASK_MIN_BACKOFF_SECONDS,
+      maxDoublings: 4,
+    },
+    rateLimits: { maxConcurrentDispatches: MIGRATION_TASK_CONCURRENCY },
+    secrets: R2_SECRETS,
+    ...SETTINGS.migratePartitionTask,
+  },
+  lazy(
+    () => import("./migration/migrate-partition-task"),
+    (m) => m.migratePartitionTask,
   ),
 );

@@ -64,5 +64,13 @@ export const SETTINGS = {
     concurrency: 1,
     maxInstances: 6,
   },
+  // The partitioned migration's tasks: one slice of one partition each; the queue's
+  // maxConcurrentDispatches (MIGRATION_TASK_CONCURRENCY) bounds how many run at once.
+  migratePartitionTask: {
+    memory: "512MiB",
+    timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+    concurrency: 1,
+    maxInstances: 16,
+  },
   getMigrationStatus: { memory: "256MiB", timeoutSeconds: 30, concurrency: 10, maxInstances: 2 },
 } satisfies Record<string, FunctionSettings>;

@@ -6,7 +6,7 @@
 //
 // CLI (for tests that need a second set of emulators with other params):
 //   node scripts/lib/firebase-emulators.mjs --env '{"APP_CHECK_ENFORCED":"true"}' [--secrets '{}']
-// picks free ports, prints one JSON line {"functions":"127.0.0.1:p","auth":"127.0.0.1:q"} when
+// picks free ports, prints one JSON line {"functions":"127.0.0.1:p","auth":"127.0.0.1:q","tasks":…} when
 // ready and runs until SIGTERM/SIGINT or until its stdin closes. FIRESTORE_EMULATOR_HOST and
 // GCLOUD_PROJECT come from the environment.
 import { spawn } from "node:child_process";
@@ -34,7 +34,7 @@ export function localFunctionsConfig(root) {
   };
 }
 
-export async function startFirebaseEmulators({ root, projectId, functionsPort, authPort, firestorePort, env, secrets, firestoreHostPort, only = "functions,auth", log = () => {} }) {
+export async function startFirebaseEmulators({ root, projectId, functionsPort, authPort, firestorePort, tasksPort, env, secrets, firestoreHostPort, only = "functions,auth", log = () => {} }) {
   const tag = `${process.pid}-${functionsPort}`;
   const configDir = path.join(root, ".local", `emulators-${tag}`);
   mkdirSync(configDir, { recursive: true });
@@ -52,7 +52,7 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     hub: { host: "127.0.0.1", port: await freePort() },
     // Started with the Functions emulator (task queue functions, event triggers): free ports,
     // not the defaults 9499 / 9299, so parallel runs on one machine do not collide.
-    tasks: { host: "127.0.0.1", port: await freePort() },
+    tasks: { host: "127.0.0.1", port: (tasksPort ??= await freePort()) },
     eventarc: { host: "127.0.0.1", port: await freePort() },
     logging: { host: "127.0.0.1", port: await freePort() },
     ui: { enabled: false },
@@ -120,7 +120,7 @@ export async function startFirebaseEmulators({ root, projectId, functionsPort, a
     rmSync(configFile, { force: true });
     rmSync(configDir, { recursive: true, force: true });
   };
-  return { stop, output: () => output, functionsNode };
+  return { stop, output: () => output, functionsNode, tasksHost: `127.0.0.1:${tasksPort}` };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
@@ -153,5 +153,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   process.stdin.on("end", stop);
   process.stdin.on("close", stop);
   process.stdin.resume();
-  console.log(JSON.stringify({ functions: `127.0.0.1:${functionsPort}`, auth: `127.0.0.1:${authPort}` }));
+  console.log(JSON.stringify({ functions: `127.0.0.1:${functionsPort}`, auth: `127.0.0.1:${authPort}`, tasks: emulators.tasksHost }));
 }

@@ -10,6 +10,7 @@
  *                                                processes may run it at once)
  *   npm run migrate -- --verification ID --show  its progress, without running it
  *   npm run migrate -- --verify --read-mode firestore   switch reads once verification is clean
+ *   npm run migrate -- --partitions 16           fan out over Cloud Tasks, show aggregated progress
  *
  * Settings come from flags or the environment: --project (GCLOUD_PROJECT /
  * GOOGLE_CLOUD_PROJECT), --endpoint (R2_ENDPOINT), --bucket (R2_BUCKET, default clips),
@@ -47,6 +48,14 @@ import { switchReadMode } from "../migration/read-switch";
 import { READ_MODES, ReadModeSource, isReadMode, type ReadMode } from "../read-mode";
 import { paths } from "../repositories/paths";
 import { systemClock } from "../runtime";
+import { REGION } from "../settings";
+import { partitionedStatus, type PartitionedStatus } from "../migration/partition-status";
+import {
+  cloudTasksPartitionQueue,
+  coordinatePartitions,
+  type PartitionQueue,
+} from "../migration/partition-task";
+import { setPathForUidPrefix } from "../migration/partitions";
 import type { ObjectStore } from "../storage/object-store";
 import { createS3Client, R2ObjectStore } from "../storage/r2";
 
@@ -78,6 +87,13 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --project ID              Firebase project (or GCLOUD_PROJECT / GOOGLE_CLOUD_PROJECT)
   --endpoint URL            R2 S3 endpoint (or R2_ENDPOINT)
   --bucket NAME             R2 bucket (or R2_BUCKET; default clips)
+  --partitions N            the partitioned migration on Cloud Tasks (migratePartitionTask):
+                            create N partitions if there are none yet, enqueue one task per
+                            partition with work left, then show the progress of all of them
+                            until every partition is done (needs CLOUD_TASKS_EMULATOR_HOST
+                            locally, or credentials for the project's Cloud Tasks)
+  --uid-prefix P            with --partitions: only users whose uid starts with P (a set of its own)
+  --no-wait                 with --partitions: return once the tasks are enqueued
   --no-progress             plain log lines instead of a progress bar
   --log-file PATH           where the structured log lines go (default ./migrate-<time>.jsonl)
   --verbose                 structured log lines on the terminal instead of a file
@@ -112,6 +128,11 @@ export interface CliOptions {
   secretAccessKey?: string;
   progress: boolean;
   help: boolean;
+  partitions?: number;
+  uidPrefix?: string;
+  wait: boolean;
+  /** How often the partitioned progress is read (ms). */
+  pollMs: number;
 }
 
 export class UsageError extends Error {}
@@ -154,6 +175,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         endpoint: { type: "string" },
         bucket: { type: "string" },
         "no-progress": { type: "boolean", default: false },
+        partitions: { type: "string" },
+        "uid-prefix": { type: "string" },
+        "no-wait": { type: "boolean", default: false },
+        "poll-ms": { type: "string" },
         "log-file": { type: "string" },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -187,6 +212,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     throw new UsageError("--read-mode does not combine with --dry-run");
   if (values["force-read-mode"] && (readMode === undefined || !values.reason?.trim()))
     throw new UsageError("--force-read-mode needs --read-mode and --reason");
+  const partitions = positiveInt("partitions", values.partitions);
+  if (partitions !== undefined && partitions > 64)
+    throw new UsageError("--partitions must be at most 64");
+  const uidPrefix = values["uid-prefix"];
+  if (uidPrefix !== undefined && partitions === undefined)
+    throw new UsageError("--uid-prefix goes with --partitions");
+  if (uidPrefix !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(uidPrefix))
+    throw new UsageError("--uid-prefix must be 1-64 characters of A-Z a-z 0-9 _ -");
+  if (
+    partitions !== undefined &&
+    (uid !== undefined || values.verify || values["dry-run"] || values.force || values.restart)
+  )
+    throw new UsageError(
+      "--partitions does not combine with --uid, --verify, --dry-run, --force or --restart",
+    );
   const pageSize = positiveInt("page-size", values["page-size"]);
   if (pageSize !== undefined && pageSize > 1000)
     throw new UsageError("--page-size must be at most 1000");
@@ -219,6 +259,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     secretAccessKey: env.R2_SECRET_ACCESS_KEY,
     progress: values["no-progress"] !== true,
     help: values.help === true,
+    partitions,
+    uidPrefix,
+    wait: values["no-wait"] !== true,
+    pollMs: positiveInt("poll-ms", values["poll-ms"]) ?? 2000,
   };
 }
 
@@ -247,25 +291,42 @@ export function buildDeps(options: CliOptions): MigrationDeps {
   return { db: getFirestore(app), store, clock: systemClock };
 }
 
+/** A progress bar on a terminal (cli-progress); one line per update otherwise. */
+function progressOutput(options: CliOptions, io: CliIo, format: string) {
+  const bar =
+    options.progress && io.tty
+      ? new SingleBar({ format, hideCursor: true, stream: io.stream }, Presets.shades_classic)
+      : null;
+  let started = false;
+  return {
+    show(total: number, value: number, payload: Record<string, unknown>, line: string) {
+      if (!bar) {
+        io.err(line);
+        return;
+      }
+      if (!started) bar.start(total, value, payload);
+      started = true;
+      bar.setTotal(total);
+      bar.update(value, payload);
+    },
+    stop() {
+      if (bar && started) bar.stop();
+    },
+  };
+}
+
 function progressReporter(options: CliOptions, io: CliIo) {
-  const useBar = options.progress && io.tty;
   const details =
     "migrated {migrated} skipped {skipped} failed {failed} | problems {problems} | {checkpoint}";
   // With --max-videos the bar fills towards it; without, the total is unknown (the bucket is
   // not counted beforehand) and the line shows what has been seen so far.
-  const bar = useBar
-    ? new SingleBar(
-        {
-          format: options.maxVideos
-            ? `{bar} {value}/{total} videos written | ${details}`
-            : `videos seen {value} | ${details}`,
-          hideCursor: true,
-          stream: io.stream,
-        },
-        Presets.shades_classic,
-      )
-    : null;
-  let started = false;
+  const output = progressOutput(
+    options,
+    io,
+    options.maxVideos
+      ? `{bar} {value}/{total} videos written | ${details}`
+      : `videos seen {value} | ${details}`,
+  );
   return {
     update(e: RunProgressEvent) {
       const payload = {
@@ -276,20 +337,105 @@ function progressReporter(options: CliOptions, io: CliIo) {
         checkpoint: e.checkpoint ?? "(end)",
       };
       const value = e.maxVideos ? e.videosWritten : e.progress.videos_seen;
-      if (bar) {
-        if (!started) bar.start(e.maxVideos ?? 0, value, payload);
-        started = true;
-        bar.update(value, payload);
-      } else {
-        io.err(
-          `batch ${e.batch}: videos seen ${e.progress.videos_seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
-        );
-      }
+      output.show(
+        e.maxVideos ?? 0,
+        value,
+        payload,
+        `batch ${e.batch}: videos seen ${e.progress.videos_seen}, migrated ${payload.migrated}, skipped ${payload.skipped}, failed ${payload.failed}, problems ${payload.problems}, checkpoint ${payload.checkpoint}`,
+      );
     },
-    stop() {
-      if (bar && started) bar.stop();
-    },
+    stop: () => output.stop(),
   };
+}
+
+/** The partitioned migration's progress over all partitions (partition-status.ts). */
+function partitionedBar(options: CliOptions, io: CliIo) {
+  const output = progressOutput(
+    options,
+    io,
+    "{bar} {value}/{total} videos | {rate}/s | ETA {eta_text} | partitions {done}/{parts} | failures {failures}",
+  );
+  return {
+    update(s: PartitionedStatus) {
+      const failures = Object.values(s.problemsByCode).reduce((x, y) => x + y, 0);
+      const payload = {
+        rate: s.rate === null ? "-" : s.rate.toFixed(1),
+        eta_text: s.etaSeconds === null ? "?" : `${Math.round(s.etaSeconds)}s`,
+        done: s.partitions.done,
+        parts: s.partitions.total,
+        failures,
+      };
+      output.show(
+        s.videosDone + (s.videosLeft ?? 0),
+        s.videosDone,
+        payload,
+        `videos done ${s.videosDone}, left ~${s.videosLeft ?? "?"}, ${payload.rate}/s, ETA ${payload.eta_text}, partitions done ${s.partitions.done}/${s.partitions.total}, problems ${failures}`,
+      );
+    },
+    stop: () => output.stop(),
+  };
+}
+
+/**
+ * The partition tasks' queue. Against the Cloud Tasks emulator (CLOUD_TASKS_EMULATOR_HOST),
+ * firebase-admin names the tasks' service account from the app options if set, and otherwise
+ * asks the GCE metadata server before falling back to the emulator's: an app of its own with
+ * the emulator's account keeps the CLI on the local machine.
+ */
+function cliTaskQueue(options: CliOptions, env: NodeJS.ProcessEnv): PartitionQueue {
+  if (!env.CLOUD_TASKS_EMULATOR_HOST) return cloudTasksPartitionQueue(REGION);
+  const name = "clipstore-cli-tasks";
+  const app =
+    getApps().find((a) => a.name === name) ??
+    initializeApp(
+      {
+        projectId: options.project ?? env.GCLOUD_PROJECT,
+        serviceAccountId: "emulated-service-acct@email.com",
+      },
+      name,
+    );
+  return cloudTasksPartitionQueue(REGION, app);
+}
+
+/** `--partitions N`: coordinate, then follow the progress of every partition until all are done. */
+async function runPartitioned(
+  deps: MigrationDeps,
+  queue: PartitionQueue,
+  options: CliOptions,
+  io: CliIo,
+): Promise<number> {
+  const setPath = setPathForUidPrefix(options.uidPrefix ?? "");
+  const c = await coordinatePartitions(deps, queue, {
+    setPath,
+    uidPrefix: options.uidPrefix,
+    partitions: options.partitions!,
+    minObjectAgeMs: options.minAgeSeconds * 1000,
+  });
+  io.out(
+    `partitions in ${setPath}: ${c.partitions} (${c.created} created now), ${c.open} with work left; tasks enqueued ${c.queued}, already queued ${c.alreadyQueued}`,
+  );
+  if (!options.wait) return 0;
+  const bar = partitionedBar(options, io);
+  let status: PartitionedStatus | null;
+  try {
+    for (;;) {
+      status = await partitionedStatus(deps.db, setPath, deps.clock.now());
+      if (status) bar.update(status);
+      if (!status || status.complete) break;
+      await new Promise((r) => setTimeout(r, options.pollMs));
+    }
+  } finally {
+    bar.stop();
+  }
+  if (status) {
+    const p = status.progress;
+    io.out(
+      `pass ${status.pass} complete: videos ${status.videosDone} (migrated ${p.migrated}, skipped ${p.skipped}, failed ${p.failed}, deferred ${p.deferred}); clips written ${p.clips_written}`,
+    );
+    const codes = Object.entries(status.problemsByCode);
+    if (codes.length) io.out(`problems: ${codes.map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  }
+  return 0;
 }
 
 function resumeHint(options: CliOptions, report: RunReport): string {
@@ -474,6 +620,7 @@ export async function main(
   env: NodeJS.ProcessEnv,
   io: CliIo,
   depsOverride?: MigrationDeps,
+  queueOverride?: PartitionQueue,
 ): Promise<number> {
   let options: CliOptions;
   try {
@@ -497,6 +644,9 @@ export async function main(
     return 64;
   }
   const target = `${env.FIRESTORE_EMULATOR_HOST ? `emulator ${env.FIRESTORE_EMULATOR_HOST}` : `project ${options.project ?? "(default)"}`}, bucket ${deps.store.bucket}`;
+
+  if (options.partitions !== undefined)
+    return runPartitioned(deps, queueOverride ?? cliTaskQueue(options, env), options, io);
 
   if (options.show) {
     printVerification(await verificationProgress(deps.db, options.verificationId!), io);

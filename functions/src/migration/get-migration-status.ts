@@ -1,7 +1,9 @@
 /**
- * getMigrationStatus({ uid?, runs? }) (custom claim `admin: true`): progress of the current
- * pass (videos seen, migrated, skipped, failed, objects unrecognized), the checkpoint, the
- * lease, the last completed pass, the last runs' reports and the last verification.
+ * getMigrationStatus({ uid?, runs?, uidPrefix? }) (custom claim `admin: true`): progress of the
+ * current pass (videos seen, migrated, skipped, failed, objects unrecognized), the checkpoint,
+ * the lease, the last completed pass, the last runs' reports and the last verification; and
+ * `partitioned`: the partitioned migration's progress over all its partitions (videos done and
+ * left, rate, ETA, problems by code; partition-status.ts), of the set of `uidPrefix` if given.
  */
 import { Timestamp, type DocumentData } from "firebase-admin/firestore";
 import { z } from "zod";
@@ -9,6 +11,8 @@ import { uidSchema } from "../model/ids";
 import { adminCallable } from "./callable";
 import type { MigrationDeps } from "./deps";
 import type { Progress } from "./report";
+import { partitionedStatus, type PartitionedStatus } from "./partition-status";
+import { setPathForUidPrefix } from "./partitions";
 import { statePathForUid } from "./runner";
 import { DEFAULT_STATE_PATH, readState } from "./state";
 
@@ -16,6 +20,10 @@ export const getMigrationStatusSchema = z
   .object({
     uid: uidSchema.optional(),
     runs: z.number().int().min(1).max(50).optional(),
+    uidPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
   })
   .strict();
 
@@ -40,6 +48,8 @@ export interface MigrationStatus {
   /** Newest first. Timestamps as ISO strings. */
   runs: Record<string, unknown>[];
   lastVerification: Record<string, unknown> | null;
+  /** The partitioned migration; null when it was never started. */
+  partitioned: PartitionedStatus | null;
 }
 
 /** Timestamps to ISO strings, recursively, so the response is plain JSON. */
@@ -60,7 +70,8 @@ export async function getMigrationStatusHandler(
   const statePath =
     statePathOverride ?? (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
   const ref = deps.db.doc(statePath);
-  const [state, runs, verifications] = await Promise.all([
+  const now = deps.clock.now();
+  const [state, runs, verifications, partitioned] = await Promise.all([
     readState(ref),
     ref
       .collection("runs")
@@ -68,8 +79,8 @@ export async function getMigrationStatusHandler(
       .limit(payload.runs ?? 5)
       .get(),
     ref.collection("verifications").orderBy("created_at", "desc").limit(1).get(),
+    partitionedStatus(deps.db, setPathForUidPrefix(payload.uidPrefix ?? ""), now),
   ]);
-  const now = deps.clock.now().getTime();
   return {
     statePath,
     checkpoint: state.checkpoint,
@@ -85,7 +96,7 @@ export async function getMigrationStatusHandler(
       ? {
           owner: state.lease.owner,
           expiresAt: state.lease.expiresAt.toISOString(),
-          active: state.lease.expiresAt.getTime() > now,
+          active: state.lease.expiresAt > now,
         }
       : null,
     blocked: state.blocked,
@@ -94,6 +105,7 @@ export async function getMigrationStatusHandler(
     lastVerification: verifications.empty
       ? null
       : (plain(verifications.docs[0].data()) as Record<string, unknown>),
+    partitioned,
   };
 }
 
@@ -101,9 +113,15 @@ export const getMigrationStatus = adminCallable(
   "getMigrationStatus",
   getMigrationStatusSchema,
   (deps, payload) => getMigrationStatusHandler(deps, payload),
-  // The state document, its last runs and its last verification (an empty query bills one).
+  // The state document, its last runs, its last verification (an empty query bills one), the
+  // partition set and its partitions.
   (status) => ({
-    firestore_reads: 1 + Math.max(1, status.runs.length) + 1,
+    firestore_reads:
+      1 +
+      Math.max(1, status.runs.length) +
+      1 +
+      1 +
+      Math.max(1, status.partitioned?.partitions.total ?? 0),
     firestore_writes: 0,
   }),
 );

@@ -85,25 +85,111 @@ export function splitRange(range: KeyRange, at: string): [KeyRange, KeyRange] {
  * between them, so every key (strays with other characters too) lies in exactly one.
  * `perRange` consecutive alphabet characters per range (64 / perRange ranges, rounded up).
  */
-export function initialRanges(perRange = 1): KeyRange[] {
+export function initialRanges(perRange = 1, uidPrefix = ""): KeyRange[] {
   const step = Math.max(1, Math.floor(perRange));
   const bounds: string[] = [];
-  for (let i = step; i < UID_ALPHABET.length; i += step) bounds.push(boundary(UID_ALPHABET[i]));
-  return rangesBetween(bounds);
+  for (let i = step; i < UID_ALPHABET.length; i += step)
+    bounds.push(boundary(uidPrefix + UID_ALPHABET[i]));
+  return rangesBetween(bounds, prefixRange(uidPrefix));
 }
 
-/** The ranges cut by sorted, distinct boundaries: (null, b0], (b0, b1], …, (bn, null]. */
-export function rangesBetween(bounds: string[]): KeyRange[] {
+/** Past every uid character (`~` sorts after `z`): the end of the uids starting with a prefix. */
+const PAST_UIDS = "~";
+
+/**
+ * The range of every user whose uid starts with `uidPrefix` ("": the whole of `users/`):
+ * (`users/P`, `users/P~`]. `users/P` sorts before all their keys and `users/P~` after them.
+ */
+export function prefixRange(uidPrefix: string): KeyRange {
+  if (uidPrefix === "") return WHOLE_RANGE;
+  return { after: boundary(uidPrefix), through: boundary(uidPrefix + PAST_UIDS) };
+}
+
+/**
+ * The ranges cut by sorted, distinct boundaries inside `root`: (root.after, b0], (b0, b1], …,
+ * (bn, root.through].
+ */
+export function rangesBetween(bounds: string[], root: KeyRange = WHOLE_RANGE): KeyRange[] {
   const ranges: KeyRange[] = [];
-  let after: string | null = null;
+  let after: string | null = root.after;
   for (const b of bounds) {
     if (!isBoundary(b)) throw new Error(`not a partition boundary: ${JSON.stringify(b)}`);
     if (after !== null && b <= after) throw new Error("boundaries must be sorted and distinct");
+    if (!inRange(root, b) || b === root.through)
+      throw new Error(`${b} is not strictly inside ${describeRange(root)}`);
     ranges.push({ after, through: b });
     after = b;
   }
-  ranges.push({ after, through: null });
+  ranges.push({ after, through: root.through });
   return ranges;
+}
+
+const DIGITS = 12;
+
+/** A uid part as a number of DIGITS base-64 digits (characters outside the alphabet rounded up). */
+function uidValue(uidPart: string): bigint {
+  let v = 0n;
+  for (let i = 0; i < DIGITS; i++) {
+    const c = uidPart[i];
+    let d = c === undefined ? 0 : UID_ALPHABET.indexOf(c);
+    if (d < 0) d = [...UID_ALPHABET].findIndex((a) => a > c);
+    if (d < 0) d = UID_ALPHABET.length - 1;
+    v = v * 64n + BigInt(d);
+  }
+  return v;
+}
+
+function uidOfValue(v: bigint): string {
+  let s = "";
+  for (let i = 0; i < DIGITS; i++) {
+    s = UID_ALPHABET[Number(v % 64n)] + s;
+    v /= 64n;
+  }
+  return s.replace(/-+$/, "");
+}
+
+const UID_SPACE = 64n ** BigInt(DIGITS);
+
+function uidPart(key: string): string {
+  return key.slice(LEGACY_ROOT.length).split("/")[0];
+}
+
+/**
+ * Where a key or boundary lies among the uids starting with `uidPrefix`, as a fraction in
+ * [0, 1] (progress estimates); null stands for the start (0) or the end (1).
+ */
+export function keyPosition(key: string | null, fallback: 0 | 1, uidPrefix = ""): number {
+  if (key === null) return fallback;
+  const part = uidPart(key);
+  if (!part.startsWith(uidPrefix)) return part < uidPrefix ? 0 : 1;
+  return Number((uidValue(part.slice(uidPrefix.length)) * 1_000_000n) / UID_SPACE) / 1_000_000;
+}
+
+/**
+ * A boundary strictly between the key `lo` and `hi` (a range's `through`; null: the end), near
+ * the middle of the uid space between them: where a partition that listed up to `lo` splits the
+ * rest of its range, so each half keeps about as many users of random uids. Null when there is
+ * none (the two are too close).
+ */
+export function boundaryBetween(lo: string, hi: string | null): string | null {
+  const loPart = uidPart(lo);
+  const hiPart = hi === null ? null : hi.slice(LEGACY_ROOT.length);
+  // The uids between share the bounds' common prefix: the middle is taken after it.
+  let common = 0;
+  if (hiPart !== null)
+    while (common < loPart.length && common < hiPart.length && loPart[common] === hiPart[common])
+      common++;
+  const head = loPart.slice(0, common);
+  const a = uidValue(loPart.slice(common));
+  const b = hiPart === null ? UID_SPACE : uidValue(hiPart.slice(common));
+  const candidates = [head + uidOfValue((a + b) / 2n)];
+  // Too close for the middle: the next uid value after lo's.
+  if (a + 1n < b) candidates.push(head + uidOfValue(a + 1n));
+  for (const c of candidates) {
+    const at = LEGACY_ROOT + c;
+    if (c !== "" && isBoundary(at) && at > lo && (hi === null || at < hi)) return at;
+  }
+  return null;
 }
 
 /** A deterministic id for a range (a Firestore document id, a Cloud Tasks id part). */

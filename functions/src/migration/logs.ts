@@ -72,6 +72,19 @@ export function readModeSwitchForced(fields: Record<string, unknown>) {
   logger.warn("read mode switch forced without a clean verification", fields);
 }
 
+export function migrationPartitionSplit(fields: {
+  partition: string;
+  at: string | null;
+  child: string;
+}) {
+  logger.info("migration partition split", fields);
+}
+
+/** One line per coordinator run (partition-task.ts CoordinatorReport). */
+export function migrationCoordinated(fields: { setPath: string; [k: string]: unknown }) {
+  logger.info("migration partitions coordinated", fields);
+}
+
 /** A legacy video the index cannot hold: its id is not a Firestore document id (`__…__`). */
 export function legacyIndexSkipped(fields: { uid: string; videoId: string; reason: string }) {
   logger.error("legacy index: video left out, its id cannot be a Firestore document id", fields);

@@ -1,12 +1,20 @@
 /**
- * migrateLegacyVideos: the scheduled batch migration. Each tick migrates at most
+ * migrateLegacyVideos: the scheduled migration. With MIGRATION_PARTITIONS > 0 (the default) a
+ * tick is the coordinator of the partitioned migration (partition-task.ts): it creates the
+ * partitions if absent and enqueues one task per partition with work left. With 0, each tick
+ * runs the single batch runner itself: it migrates at most
  * MIGRATION_MAX_VIDEOS videos and stops taking new ones after MIGRATION_TIME_BUDGET_SECONDS
  * (kept well inside the timeout), continuing from the checkpoint in `migration/state`. A tick
  * that finds another run's lease exits quietly (Cloud Scheduler delivers at least once).
  */
-import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
+import {
+  MIGRATION_MAX_VIDEOS,
+  MIGRATION_PARTITIONS,
+  MIGRATION_TIME_BUDGET_SECONDS,
+} from "../config";
 import { db, objectStore, systemClock } from "../runtime";
-import { MIGRATION_TIMEOUT_SECONDS } from "../settings";
+import { MIGRATION_TIMEOUT_SECONDS, REGION } from "../settings";
+import { cloudTasksPartitionQueue, coordinatePartitions } from "./partition-task";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
 import { runMigration, type RunReport } from "./runner";
@@ -53,13 +61,20 @@ export async function handleMigrateLegacyVideos(
 
 /** The scheduled tick's body (index.ts schedules it and loads this module on the first tick). */
 export async function migrateLegacyVideos(): Promise<void> {
-  const report = await handleMigrateLegacyVideos(
-    { db: db(), store: objectStore(), clock: systemClock },
-    {
-      maxVideos: MIGRATION_MAX_VIDEOS.value(),
-      timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
-    },
-  );
+  const deps = { db: db(), store: objectStore(), clock: systemClock };
+  const partitions = MIGRATION_PARTITIONS.value();
+  if (Number.isSafeInteger(partitions) && partitions > 0) {
+    await coordinatePartitions(deps, cloudTasksPartitionQueue(REGION), {
+      partitions: Math.min(partitions, 64),
+      minObjectAgeMs: MIN_OBJECT_AGE_MS,
+      minPassIntervalMs: RESCAN_INTERVAL_MS,
+    });
+    return;
+  }
+  const report = await handleMigrateLegacyVideos(deps, {
+    maxVideos: MIGRATION_MAX_VIDEOS.value(),
+    timeBudgetSeconds: MIGRATION_TIME_BUDGET_SECONDS.value(),
+  });
   if (report.status === "failed")
     runLogs.migrationRunFailed({
       runId: report.runId,

@@ -1,11 +1,13 @@
 /**
- * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify? }) (custom claim
+ * runLegacyMigration({ dryRun?, maxVideos?, uid?, force?, verify?, partitions? }) (custom claim
  * `admin: true`): the scheduled runner on demand (`minAgeSeconds?` too). `uid` restricts it to `users/{uid}/`, with a
  * checkpoint of its own (`migration/user-{uid}`); a dry run writes nothing and returns what it
  * would do; `verify: true` starts a partitioned verification (verify-ranges.ts) of the scope,
  * or resumes `verificationId`, runs its slices within the callable's time budget (at most
  * `maxVideos` videos when given) and returns its progress: call again with the id until
- * `complete`.
+ * `complete`. `partitions: N` coordinates the partitioned migration instead (partition-task.ts:
+ * creates N partitions if there are none yet, enqueues one task per partition with work left)
+ * and returns at once; getMigrationStatus shows its progress.
  */
 import { z } from "zod";
 import { MIGRATION_MAX_VIDEOS, MIGRATION_TIME_BUDGET_SECONDS } from "../config";
@@ -13,6 +15,14 @@ import { uidSchema } from "../model/ids";
 import { adminCallable } from "./callable";
 import type { MigrationDeps } from "./deps";
 import { effectiveBudgetSeconds, MIN_OBJECT_AGE_MS } from "./migrate-legacy-videos";
+import { REGION } from "../settings";
+import {
+  cloudTasksPartitionQueue,
+  coordinatePartitions,
+  type CoordinatorReport,
+  type PartitionQueue,
+} from "./partition-task";
+import { setPathForUidPrefix } from "./partitions";
 import { runMigration, statePathForUid, type RunReport } from "./runner";
 import { DEFAULT_STATE_PATH } from "./state";
 import {
@@ -31,6 +41,13 @@ export const runLegacyMigrationSchema = z
     uid: uidSchema.optional(),
     force: z.boolean().optional(),
     verify: z.boolean().optional(),
+    /** Coordinate the partitioned migration (N initial partitions when none exist yet). */
+    partitions: z.number().int().min(1).max(64).optional(),
+    /** With partitions: only users whose uid starts with this (a set of its own). */
+    uidPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
     /** With verify: resume (or join) this verification instead of starting one. */
     verificationId: z
       .string()
@@ -48,18 +65,35 @@ export const runLegacyMigrationSchema = z
   .refine((p) => p.verificationId === undefined || p.verify === true, {
     message: "goes with verify: true",
     path: ["verificationId"],
-  });
+  })
+  .refine((p) => p.uidPrefix === undefined || p.partitions !== undefined, {
+    message: "goes with partitions",
+    path: ["uidPrefix"],
+  })
+  .refine(
+    (p) =>
+      p.partitions === undefined ||
+      (p.uid === undefined && !p.verify && !p.dryRun && !p.force && p.maxVideos === undefined),
+    {
+      message: "does not combine with uid, verify, dryRun, force or maxVideos",
+      path: ["partitions"],
+    },
+  );
 
 export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>;
 
 export type RunLegacyMigrationResponse =
-  { kind: "run"; report: RunReport } | { kind: "verify"; verification: VerificationProgress };
+  | { kind: "run"; report: RunReport }
+  | { kind: "verify"; verification: VerificationProgress }
+  | { kind: "partitions"; coordinator: CoordinatorReport };
 
 export interface RunLegacyMigrationSettings {
   defaultMaxVideos: number;
   timeBudgetSeconds: number;
   /** Tests point this at their own checkpoint documents. */
   statePath?: (uid: string | undefined) => string;
+  /** Where partition tasks go (Cloud Tasks by default). */
+  partitionQueue?: PartitionQueue;
 }
 
 export async function runLegacyMigrationHandler(
@@ -70,6 +104,20 @@ export async function runLegacyMigrationHandler(
   const statePath =
     settings.statePath?.(payload.uid) ??
     (payload.uid ? statePathForUid(payload.uid) : DEFAULT_STATE_PATH);
+  if (payload.partitions !== undefined) {
+    const coordinator = await coordinatePartitions(
+      deps,
+      settings.partitionQueue ?? cloudTasksPartitionQueue(REGION),
+      {
+        setPath: payload.uidPrefix ? setPathForUidPrefix(payload.uidPrefix) : undefined,
+        uidPrefix: payload.uidPrefix,
+        partitions: payload.partitions,
+        minObjectAgeMs:
+          payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+      },
+    );
+    return { kind: "partitions", coordinator };
+  }
   if (payload.verify)
     return { kind: "verify", verification: await verify(deps, payload, settings, statePath) };
   const report = await runMigration(deps, {

@@ -15,6 +15,7 @@ import {
   type Firestore,
   type Transaction,
 } from "firebase-admin/firestore";
+import { z } from "zod";
 import { addCounts, addProgress, emptyProgress, normalizeProgress, type Progress } from "./report";
 
 export const DEFAULT_STATE_PATH = "migration/state";
@@ -55,6 +56,23 @@ export interface MigrationState {
   lease: Lease | null;
   lastRunId: string | null;
   updatedAt: Date | null;
+  /** Set on a partition's document (partitions.ts): its range, task chain and status. */
+  partition: PartitionInfo | null;
+}
+
+/** What a partition's document holds besides the state of its own pass. */
+export interface PartitionInfo {
+  /** The partition's keys: (after, through]; `through` shrinks when it splits. */
+  after: string | null;
+  through: string | null;
+  /** The task chain's link: the only task id that may run a slice is (partition, seq). */
+  seq: number;
+  /** `done` once its pass reached `through`; the coordinator reopens it for the next pass. */
+  status: "open" | "done";
+  /** The partition it was split from (null: an initial one). */
+  parent: string | null;
+  /** The last split: the child's id and the seq it was made at (a retried task enqueues it again). */
+  lastSplit: { child: string; seq: number } | null;
 }
 
 export interface UserTrack {
@@ -69,6 +87,14 @@ export class LeaseLostError extends Error {
   ) {
     super(`run ${runId} no longer holds the migration lease (holder: ${holder ?? "none"})`);
     this.name = "LeaseLostError";
+  }
+}
+
+/** The caller's condition on the state (a partition task's link) did not hold: nothing taken. */
+export class NotAdmittedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: the run's condition on the state does not hold`);
+    this.name = "NotAdmittedError";
   }
 }
 
@@ -137,6 +163,40 @@ export function parseState(data: FirebaseFirestore.DocumentData | undefined): Mi
         : null,
     lastRunId: typeof d.last_run_id === "string" ? d.last_run_id : null,
     updatedAt: date(d.updated_at),
+    partition: parsePartition(d.partition),
+  };
+}
+
+const partitionSchema = z.object({
+  after: z.string().nullable(),
+  through: z.string().nullable(),
+  seq: z.number().int().min(0),
+  status: z.enum(["open", "done"]),
+  parent: z.string().nullable(),
+  last_split: z.object({ child: z.string(), seq: z.number().int() }).nullable().optional(),
+});
+
+function parsePartition(raw: unknown): PartitionInfo | null {
+  if (raw === undefined || raw === null) return null;
+  const p = partitionSchema.parse(raw);
+  return {
+    after: p.after,
+    through: p.through,
+    seq: p.seq,
+    status: p.status,
+    parent: p.parent,
+    lastSplit: p.last_split ?? null,
+  };
+}
+
+function partitionData(p: PartitionInfo): FirebaseFirestore.DocumentData {
+  return {
+    after: p.after,
+    through: p.through,
+    seq: p.seq,
+    status: p.status,
+    parent: p.parent,
+    last_split: p.lastSplit,
   };
 }
 
@@ -162,6 +222,7 @@ export function stateData(s: MigrationState): FirebaseFirestore.DocumentData {
     lease: s.lease ? { owner: s.lease.owner, expires_at: ts(s.lease.expiresAt) } : null,
     last_run_id: s.lastRunId,
     updated_at: ts(s.updatedAt),
+    ...(s.partition ? { partition: partitionData(s.partition) } : {}),
   };
 }
 
@@ -181,12 +242,14 @@ export async function acquireLease(
   now: Date,
   ttlMs: number,
   extra?: (tx: Transaction, state: MigrationState) => void,
+  admit?: (state: MigrationState) => boolean,
 ): Promise<MigrationState | null> {
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const state = parseState(snap.data());
     if (state.lease && state.lease.owner !== runId && state.lease.expiresAt > serverNow(snap))
       return null;
+    if (admit && !admit(state)) throw new NotAdmittedError(ref.path);
     const next: MigrationState = {
       ...state,
       passStartedAt: state.passStartedAt ?? now,
@@ -241,6 +304,8 @@ export async function commitProgress(
           lastPass: { progress, problemsByCode, completedAt: now },
           blocked: null,
           userTrack: null,
+          // A partition is done with this pass: no task runs it until the coordinator reopens it.
+          partition: state.partition ? { ...state.partition, status: "done" } : null,
         }
       : {
           ...state,
@@ -309,6 +374,7 @@ export async function resetState(
         ...parseState(undefined),
         passesCompleted: state.passesCompleted,
         lastPass: state.lastPass,
+        partition: state.partition,
         updatedAt: now,
       }),
     );

@@ -35,6 +35,7 @@ const R2_USERS = [
   "runLegacyMigration",
   "migrateLegacyVideos",
   "migrateLegacyVideoTask",
+  "migratePartitionTask",
 ];
 const R2_SECRETS = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"];
 
@@ -116,6 +117,7 @@ describe("the deployed functions (manifest from lib/index.js)", () => {
       "runLegacyMigration",
       "migrateLegacyVideos",
       "migrateLegacyVideoTask",
+      "migratePartitionTask",
     ])
       expect(manifest.endpoints[name].timeoutSeconds).toBeGreaterThanOrEqual(540);
     for (const name of ["listVideos", "getClipUrl", "getVideoInfo"])

@@ -50,6 +50,11 @@ describe("parseCli", () => {
     [["--dry-run", "--read-mode", "firestore"], "--read-mode"],
     [["--page-size", "5000"], "--page-size"],
     [["--frobnicate"], "frobnicate"],
+    [["--partitions", "65"], "--partitions"],
+    [["--partitions", "4", "--uid", "u1"], "--partitions"],
+    [["--partitions", "4", "--verify"], "--partitions"],
+    [["--uid-prefix", "ab"], "--uid-prefix"],
+    [["--partitions", "4", "--uid-prefix", "a/b"], "--uid-prefix"],
   ])("rejects %j with a usage message (exit 64)", async (argv, mention) => {
     const out = io();
     expect(await main(argv, process.env, out)).toBe(64);

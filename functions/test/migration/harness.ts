@@ -2,6 +2,15 @@
 // Firestore, clocks, and wrappers that inject failures after N calls (a crash at any point).
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
+import {
+  partitionTaskId,
+  type PartitionQueue,
+  type PartitionTask,
+} from "../../src/migration/partition-task";
+import type { Enqueued } from "../../src/migration/queue";
+import { normalizeTotals } from "../../src/model/stats";
+import { readVideoStats } from "../../src/stats/read";
+import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import type { StepHook, WriterStep } from "../../src/migration/video-writer";
 import type { Clock } from "../../src/runtime";
@@ -254,4 +263,90 @@ export async function interleave<A, B>(
   const b = await asValue(second());
   gate.release();
   return { first: await a, second: b, paused };
+}
+
+/** The video's statistics equal its clips, and a recompute finds nothing to fix. */
+export async function expectExactStats(db: Firestore, uid: string, videoId: string): Promise<void> {
+  const {
+    updated_at: _u,
+    completed_duration_seconds: _d,
+    ...stats
+  } = await readVideoStats(db, uid, videoId);
+  expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, videoId));
+  const repair = await recomputeVideoStats(db, uid, videoId, 4);
+  expect(repair.fixedClips).toEqual([]);
+  expect(repair.fixedShards).toEqual([]);
+}
+
+/**
+ * Cloud Tasks as the partition tasks meet it, in-process (the end-to-end test goes through
+ * firebase-tools' Cloud Tasks emulator): a task id is refused once it was ever enqueued
+ * (`already_queued`, like the emulator, which remembers ids for its lifetime, and production
+ * within its deduplication window), and a failed task is delivered again.
+ */
+export class TestTasks implements PartitionQueue {
+  readonly ids = new Set<string>();
+  readonly pending: PartitionTask[] = [];
+  /** Every enqueue, with its answer. */
+  readonly log: { task: PartitionTask; result: Enqueued }[] = [];
+  /** When set, the next enqueue throws (a task killed before it enqueued its successor). */
+  failNext = false;
+
+  enqueue(task: PartitionTask): Promise<Enqueued> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new InjectedFailure("enqueue"));
+    }
+    const id = partitionTaskId(task);
+    const result: Enqueued = this.ids.has(id) ? "already_queued" : "queued";
+    if (result === "queued") {
+      this.ids.add(id);
+      this.pending.push(task);
+    }
+    this.log.push({ task, result });
+    return Promise.resolve(result);
+  }
+
+  /**
+   * Delivers tasks until none is left, `concurrency` at a time; a task that throws is delivered
+   * again after `retryMs`. `twice`: every task is delivered twice, at the same time.
+   */
+  async drain(
+    run: (task: PartitionTask) => Promise<unknown>,
+    options: {
+      concurrency?: number;
+      twice?: boolean;
+      retryMs?: number;
+      maxDeliveries?: number;
+    } = {},
+  ): Promise<{ deliveries: number; failures: number }> {
+    const { concurrency = 4, twice = false, retryMs = 200, maxDeliveries = 2000 } = options;
+    let deliveries = 0;
+    let failures = 0;
+    const inFlight = new Set<Promise<void>>();
+    const deliver = async (task: PartitionTask): Promise<void> => {
+      deliveries++;
+      try {
+        await run(task);
+      } catch {
+        failures++;
+        await new Promise((r) => setTimeout(r, retryMs));
+        this.pending.push(task);
+      }
+    };
+    while (this.pending.length > 0 || inFlight.size > 0) {
+      if (deliveries > maxDeliveries) throw new Error(`more than ${maxDeliveries} deliveries`);
+      while (this.pending.length > 0 && inFlight.size < concurrency) {
+        const task = this.pending.shift()!;
+        const p: Promise<void> = (
+          twice
+            ? Promise.all([deliver(task), deliver({ ...task })]).then(() => undefined)
+            : deliver(task)
+        ).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      if (inFlight.size > 0) await Promise.race(inFlight);
+    }
+    return { deliveries, failures };
+  }
 }

@@ -3,7 +3,11 @@
 import fc from "fast-check";
 import {
   boundary,
+  boundaryBetween,
   inRange,
+  isBoundary,
+  keyPosition,
+  prefixRange,
   initialRanges,
   listingPrefix,
   rangeId,
@@ -111,5 +115,43 @@ describe("key ranges", () => {
     expect(rangeId({ after: "users/b", through: null })).not.toBe(
       rangeId({ after: "users/c", through: null }),
     );
+  });
+
+  it("splits what a partition has left strictly between the key it listed last and its end", () => {
+    fc.assert(
+      fc.property(
+        key,
+        fc.option(uid, { nil: null }),
+        fc.string({ unit: uidChar, maxLength: 30 }),
+        (lo, hi, common) => {
+          const loKey = lo.replace(/^users\//, `users/${common}`);
+          const through = hi === null ? null : boundary(common + hi);
+          if (through !== null && loKey >= through) return;
+          const at = boundaryBetween(loKey, through);
+          if (at === null) return;
+          expect(isBoundary(at)).toBe(true);
+          expect(at > loKey).toBe(true);
+          if (through !== null) expect(at < through).toBe(true);
+        },
+      ),
+    );
+    // Long shared prefixes (a test's uid prefix) still leave a middle.
+    const p = "a_long_shared_uid_prefix_of_a_test_";
+    expect(boundaryBetween(`users/${p}c/videos/v/x`, `users/${p}g`)).toMatch(
+      new RegExp(`^users/${p}[c-g]`),
+    );
+    expect(boundaryBetween("users/a/videos/v/x", null)).not.toBeNull();
+  });
+
+  it("places keys in the uid space of a prefix for progress estimates", () => {
+    const root = prefixRange("pre_");
+    expect(keyPosition(root.after, 0, "pre_")).toBe(0);
+    expect(keyPosition(root.through, 1, "pre_")).toBeGreaterThan(0.98);
+    const mid = keyPosition("users/pre_V/videos/v/x", 0, "pre_");
+    expect(mid).toBeGreaterThan(0.4);
+    expect(mid).toBeLessThan(0.6);
+    const [first, second] = initialRanges(32, "pre_");
+    expect(first).toEqual({ after: root.after, through: "users/pre_V" });
+    expect(second).toEqual({ after: "users/pre_V", through: root.through });
   });
 });

@@ -59,6 +59,8 @@ function newApp(): FirebaseApp {
 export interface Emulators {
   functions: string;
   auth: string;
+  /** The Cloud Tasks emulator started with them (extra emulators only). */
+  tasks?: string;
 }
 
 function suiteEmulators(): Emulators {
@@ -162,6 +164,34 @@ export async function newUserClient(
   connectAuthEmulator(auth, `http://${emulators.auth}`, { disableWarnings: true });
   const email = `${uniqueId("u").toLowerCase()}@example.test`;
   const credential = await createUserWithEmailAndPassword(auth, email, "secret-password");
+  return clientFor(app, credential.user.uid, emulators);
+}
+
+/**
+ * An admin (custom claim `admin: true`) on emulators a test started: created through the client
+ * SDK, the claim set through the Auth emulator's REST API (the `owner` token the emulator
+ * accepts for admin calls), then the ID token refreshed so it carries the claim.
+ */
+export async function newAdminClient(emulators: Emulators): Promise<Client> {
+  const app = newApp();
+  const auth = getAuth(app);
+  connectAuthEmulator(auth, `http://${emulators.auth}`, { disableWarnings: true });
+  const email = `${uniqueId("admin").toLowerCase()}@example.test`;
+  const credential = await createUserWithEmailAndPassword(auth, email, "secret-password");
+  const projectId = process.env.GCLOUD_PROJECT ?? "demo-clipstore";
+  const res = await fetch(
+    `http://${emulators.auth}/identitytoolkit.googleapis.com/v1/projects/${projectId}/accounts:update`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer owner" },
+      body: JSON.stringify({
+        localId: credential.user.uid,
+        customAttributes: JSON.stringify({ admin: true }),
+      }),
+    },
+  );
+  if (!res.ok) throw new Error(`setting the admin claim failed: ${res.status} ${await res.text()}`);
+  await credential.user.getIdToken(true);
   return clientFor(app, credential.user.uid, emulators);
 }
 

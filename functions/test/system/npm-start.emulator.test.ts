@@ -103,6 +103,11 @@ describeIfEmulators("npm start", () => {
     expect(output).toContain(`http://127.0.0.1:${ports.functions}/demo-clipstore/us-central1/`);
     expect(output).toContain(`http://127.0.0.1:${ports.r2}`);
     expect(output).toContain("npm run call -- listVideos");
+    // The Cloud Tasks emulator runs with the Functions emulator, and the fan-out command names it.
+    const tasks = /Tasks +(127\.0\.0\.1:\d+) +Cloud Tasks emulator/.exec(output);
+    expect(tasks).not.toBeNull();
+    expect(output).toContain(`CLOUD_TASKS_EMULATOR_HOST=${tasks![1]}`);
+    expect(output).toContain("npm run migrate -- --partitions");
     // The functions run in the emulator on the deploy runtime (firebase-tools uses its own Node).
     expect(output).toMatch(/\(Node 22, as deployed; this process: Node 22\./);
   });
