@@ -19,6 +19,7 @@ import { benchPartitions } from "./bench/partitions.mjs";
 import { benchListVideos } from "./bench/list-videos.mjs";
 import { benchColdStart } from "./bench/cold-start.mjs";
 import { benchVerification } from "./bench/verification.mjs";
+import { projectBucket, ASSUMED } from "./bench/projection.mjs";
 import { quietly } from "./bench/common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -74,11 +75,13 @@ try {
     ["stats", "Statistics: the trigger now against the design before (issue 11), per event", () => quietly(() => benchStats(ctx))],
     ["migration", "Migration: the runner against one write per commit", () => quietly(() => benchMigration(ctx))],
     ["partitions", "Partitioned migration: 1, 2, 4 and 8 partitions side by side (tasks in-process)", () => quietly(() => benchPartitions(ctx))],
+    // Computed from the partitions section just above (no measurement of its own).
+    ["projection", `Projection: 10^7 objects, from the 1-partition row's per-video costs; assumed production latencies: commit ${ASSUMED.firestoreCommitMs} ms, R2 call ${ASSUMED.r2CallMs} ms (scripts/bench/projection.mjs: prices and sources)`, () => projectBucket(results.sections.partitions?.rows)],
     ["list-videos", "listVideos during the migration: the legacy index against listing the whole prefix, per page", () => quietly(() => benchListVideos(ctx))],
     ["verification", "Verification: single pass, partitioned, spread over ranges; heap over more videos", () => quietly(() => benchVerification(ctx))],
   ];
   for (const [name, title, run] of sections) {
-    if (!want(name)) continue;
+    if (!want(name === "projection" ? "partitions" : name)) continue;
     console.error(`[bench] ${title}… (load ${os.loadavg()[0].toFixed(2)})`);
     const loadBefore = os.loadavg()[0];
     const rows = await run();
