@@ -96,6 +96,8 @@ export interface RunOptions {
   minObjectAgeMs?: number;
   /** Called after each batch (the CLI's progress bar). */
   onProgress?: (event: RunProgressEvent) => void;
+  /** Chunks of one video committed per run at most (video-writer.ts WriteBudget; default: no limit). */
+  maxChunksPerVideo?: number;
 }
 
 export type RunStatus =
@@ -112,7 +114,9 @@ export type RunStatus =
   /** The last pass completed recently (minPassIntervalMs): nothing to do yet. */
   | "idle"
   /** Another writer holds the next video's claim: the checkpoint stays before it. */
-  | "video_claimed";
+  | "video_claimed"
+  /** A video larger than the run's budget: its progress is saved, the checkpoint stays before it. */
+  | "video_in_progress";
 
 export interface VideoAction {
   uid: string;
@@ -557,11 +561,27 @@ export async function runMigration(
               return again && isVideo(again.objects) ? again.video : null;
             },
             onStep: deps.onStep,
+            // ---- big videos (issue 12): a video may take several runs ----
+            budget: {
+              maxChunks: options.maxChunksPerVideo,
+              deadline: Number.isFinite(budgetMs) ? new Date(started.getTime() + budgetMs) : undefined,
+              clock,
+            },
+            // ---- end big videos ----
           });
           outcome = result.outcome;
           video = result.video;
           batchProgress.clips_written += result.clipsWritten;
           batchProgress.clips_deleted += result.clipsDeleted;
+          // ---- big videos (issue 12) ----
+          if (outcome === "partial") {
+            // Chunks committed, progress saved in the video's claim: the next run resumes it.
+            recordVideo({ uid, videoId, action: outcome, clips: result.clipsWritten, problems: 0 });
+            runLogs.migrationVideoInProgress({ runId, uid, videoId, chunks: result.chunks ?? 0 });
+            stop = "video_in_progress";
+            break;
+          }
+          // ---- end big videos ----
         } catch (error) {
           if (error instanceof LeaseLostError) throw error;
           const attempts = blocked?.prefix === item.prefix ? blocked.attempts + 1 : 1;
