@@ -325,8 +325,11 @@ describe(`a generated video of ${HUGE} clips`, () => {
       const crashed = await time("crashed_ms", () =>
         runForUid(
           uid,
-          { claimTtlMs: ttl, maxChunksPerVideo: perInvocation },
-          { db: faultyFirestore(db, { transactions: 2 + 5 }, new Crash()) },
+          { claimTtlMs: ttl },
+          {
+            // lease, claim, then half an invocation's chunks; the process dies at the next one
+            db: faultyFirestore(db, { transactions: 2 + Math.ceil(perInvocation / 2) }, new Crash()),
+          },
         ),
       );
       expect(crashed.status).toBe("failed");
