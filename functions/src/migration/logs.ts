@@ -62,7 +62,10 @@ export function migrationVideoInProgress(fields: {
   videoId: string;
   chunks: number;
 }) {
-  logger.info("migration video in progress: its chunks so far are saved, the next run resumes it", fields);
+  logger.info(
+    "migration video in progress: its chunks so far are saved, the next run resumes it",
+    fields,
+  );
 }
 
 export function migrationVerifyFailed(fields: { uid: string; videoId: string; error: string }) {

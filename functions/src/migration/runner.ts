@@ -564,7 +564,9 @@ export async function runMigration(
             // ---- big videos (issue 12): a video may take several runs ----
             budget: {
               maxChunks: options.maxChunksPerVideo,
-              deadline: Number.isFinite(budgetMs) ? new Date(started.getTime() + budgetMs) : undefined,
+              deadline: Number.isFinite(budgetMs)
+                ? new Date(started.getTime() + budgetMs)
+                : undefined,
               clock,
             },
             // ---- end big videos ----

@@ -498,7 +498,13 @@ async function writeClaimed(
     if (written > 0) {
       await step("between_chunks", index);
       if (budgetSpent(options.budget, written))
-        return result("partial", video, { clipsWritten, clipsKept, clipsDeleted, chunks: written, progress });
+        return result("partial", video, {
+          clipsWritten,
+          clipsKept,
+          clipsDeleted,
+          chunks: written,
+          progress,
+        });
     }
     if (chunk.last) await step("before_video_document", index);
     const next: VideoProgress = {

@@ -66,7 +66,9 @@ function bigVideo(uid: string, count: number): VideoSpec {
 /** Clip id → update time (microseconds): a clip written again gets a later one. */
 async function clipVersions(uid: string): Promise<Map<string, string>> {
   const snap = await paths.clips(db, uid, VIDEO).select().get();
-  return new Map(snap.docs.map((d) => [d.id, d.updateTime.toDate().toISOString() + d.updateTime.nanoseconds]));
+  return new Map(
+    snap.docs.map((d) => [d.id, d.updateTime.toDate().toISOString() + d.updateTime.nanoseconds]),
+  );
 }
 
 async function progressOf(uid: string) {
@@ -78,16 +80,21 @@ async function progressOf(uid: string) {
 async function expectMigratedExactly(uid: string): Promise<void> {
   const store = realStore();
   const objects = await store.listAll(videoPrefix(uid, VIDEO));
-  const expected = buildLegacyVideo(uid, VIDEO, objects, await store.getText(highlightsKey(uid, VIDEO)));
+  const expected = buildLegacyVideo(
+    uid,
+    VIDEO,
+    objects,
+    await store.getText(highlightsKey(uid, VIDEO)),
+  );
   const video = await paths.video(db, uid, VIDEO).get();
   expect(video.get("source")).toBe("r2_migration");
   const ids = (await paths.clips(db, uid, VIDEO).select().get()).docs.map((d) => d.id);
   expect(ids.sort()).toEqual(expected.clips.map((c) => c.clip_id).sort());
-  const { updated_at: _u, completed_duration_seconds: _d, ...stats } = await readVideoStats(
-    db,
-    uid,
-    VIDEO,
-  );
+  const {
+    updated_at: _u,
+    completed_duration_seconds: _d,
+    ...stats
+  } = await readVideoStats(db, uid, VIDEO);
   expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, VIDEO));
   const repair = await recomputeVideoStats(db, uid, VIDEO, 4);
   expect(repair.fixedClips).toEqual([]);
@@ -139,7 +146,12 @@ describe("a video larger than one run's budget", () => {
     let beforeTakeover = new Map<string, string>();
     const { first, second, paused } = await interleave(
       gate,
-      () => runForUid(uid, { runId: `sched-${uid}`, clipsPerBatch: 4, claimTtlMs: ttl }, { onStep: gate.hook }),
+      () =>
+        runForUid(
+          uid,
+          { runId: `sched-${uid}`, clipsPerBatch: 4, claimTtlMs: ttl },
+          { onStep: gate.hook },
+        ),
       async () => {
         beforeTakeover = await clipVersions(uid);
         await sleep(ttl + 200); // the claim lapses on Firestore's clock
@@ -224,13 +236,18 @@ describe("a video larger than one run's budget", () => {
  */
 class TwiceDeliveringQueue implements MigrationQueue {
   readonly ids = new Set<string>();
-  readonly pending: { id: string; data: { uid: string; videoId: string; continuation?: number } }[] =
-    [];
+  readonly pending: {
+    id: string;
+    data: { uid: string; videoId: string; continuation?: number };
+  }[] = [];
   enqueueVideo(uid: string, videoId: string, continuation = 0): Promise<Enqueued> {
     const id = videoTaskId(uid, videoId, continuation);
     if (this.ids.has(id)) return Promise.resolve("already_queued");
     this.ids.add(id);
-    this.pending.push({ id, data: continuation ? { uid, videoId, continuation } : { uid, videoId } });
+    this.pending.push({
+      id,
+      data: continuation ? { uid, videoId, continuation } : { uid, videoId },
+    });
     return Promise.resolve("queued");
   }
   enqueueUser(): Promise<Enqueued> {
@@ -248,7 +265,9 @@ class TwiceDeliveringQueue implements MigrationQueue {
           ...settings,
         });
         const r = result as VideoTaskResult;
-        outcomes.push(`${task.data.continuation ?? 0}:${r.outcome}${r.successor ? `→${r.successor}` : ""}`);
+        outcomes.push(
+          `${task.data.continuation ?? 0}:${r.outcome}${r.successor ? `→${r.successor}` : ""}`,
+        );
       }
     }
     return outcomes;
@@ -304,7 +323,9 @@ describe(`a generated video of ${HUGE} clips`, () => {
       const perInvocation = Math.ceil(chunks / 4);
 
       // 1. The scheduled runner: a budget of `perInvocation` chunks.
-      const run1 = await time("run1_ms", () => runForUid(uid, { maxChunksPerVideo: perInvocation }));
+      const run1 = await time("run1_ms", () =>
+        runForUid(uid, { maxChunksPerVideo: perInvocation }),
+      );
       expect(run1.status).toBe("video_in_progress");
       expect(await progressOf(uid)).toMatchObject({ chunks: perInvocation });
 
@@ -328,7 +349,11 @@ describe(`a generated video of ${HUGE} clips`, () => {
           { claimTtlMs: ttl },
           {
             // lease, claim, then half an invocation's chunks; the process dies at the next one
-            db: faultyFirestore(db, { transactions: 2 + Math.ceil(perInvocation / 2) }, new Crash()),
+            db: faultyFirestore(
+              db,
+              { transactions: 2 + Math.ceil(perInvocation / 2) },
+              new Crash(),
+            ),
           },
         ),
       );
