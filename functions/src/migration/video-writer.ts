@@ -417,28 +417,23 @@ async function planWrite(
   claim: Claim,
   listed: LegacyVideo,
   videoExists: boolean,
+  /** The clips already read (a video no writer touched before: from the start). */
+  clipsRead: Map<string, unknown> | null,
   options: WriteOptions,
   counter: WriteCounter,
 ): Promise<WritePlan | null> {
   const { uid, videoId } = claim;
   let video = listed;
-  let fresh = false;
-  if (claim.touchedBefore || videoExists) {
+  if (claim.touchedBefore || videoExists || (clipsRead?.size ?? 0) > 0) {
     const again = await options.reread();
     if (!again) return null;
     video = again;
-    fresh = true;
   }
-  let fingerprint = fingerprintOf(video);
+  const fingerprint = fingerprintOf(video);
   // Progress only exists on a claim touched before: `video` is then the fresh listing.
   const resume = claim.progress?.fingerprint === fingerprint ? claim.progress : null;
-  const clipSources = await readClipSources(db, uid, videoId, resume?.through ?? null, counter);
-  if (!fresh && clipSources.size > 0) {
-    const again = await options.reread();
-    if (!again) return null;
-    video = again;
-    fingerprint = fingerprintOf(video);
-  }
+  const clipSources =
+    clipsRead ?? (await readClipSources(db, uid, videoId, resume?.through ?? null, counter));
   return { video, clipSources, fingerprint, resume };
 }
 
@@ -452,12 +447,24 @@ async function writeClaimed(
 ): Promise<WriteResult> {
   const { uid, videoId } = claim;
   const force = options.force === true;
-  const videoSource = await readVideoSource(db, uid, videoId, counter);
+  // A video no writer touched before has no progress to resume: its clips are read at once.
+  const [videoSource, clipsRead] = await Promise.all([
+    readVideoSource(db, uid, videoId, counter),
+    claim.touchedBefore ? null : readClipSources(db, uid, videoId, null, counter),
+  ]);
   if (videoSource !== null && videoSource !== "r2_migration")
     return result("kept_worker_video", listed);
   if (videoSource !== null && !force) return result("already_migrated", listed);
 
-  const plan = await planWrite(db, claim, listed, videoSource !== null, options, counter);
+  const plan = await planWrite(
+    db,
+    claim,
+    listed,
+    videoSource !== null,
+    clipsRead,
+    options,
+    counter,
+  );
   if (!plan) return result("gone", listed);
   const { fingerprint, resume } = plan;
   let video = plan.video;
