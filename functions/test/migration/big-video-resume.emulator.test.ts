@@ -18,11 +18,8 @@ import { migrateVideo } from "../../src/migration/migrate-video";
 import { videoTaskId, type Enqueued, type MigrationQueue } from "../../src/migration/queue";
 import type { RunReport } from "../../src/migration/runner";
 import { verifyMigration } from "../../src/migration/verify";
-import { normalizeTotals } from "../../src/model/stats";
 import { paths } from "../../src/repositories/paths";
-import { readVideoStats } from "../../src/stats/read";
-import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
-import { buildLegacyVideo, highlightsKey, videoPrefix } from "../../src/storage/legacy-layout";
+import { videoPrefix } from "../../src/storage/legacy-layout";
 import { uniqueId } from "../support/clip-factory";
 import {
   highlightsJson,
@@ -35,9 +32,10 @@ import { testEnv, testFirestore, testS3 } from "../support/servers-env";
 import {
   Crash,
   deps,
+  expectExactStats,
   faultyFirestore,
   interleave,
-  realStore,
+  legacyVideoInR2,
   runForUid,
   statePathFor,
   StepGate,
@@ -78,27 +76,12 @@ async function progressOf(uid: string) {
 
 /** Every clip R2 has is in Firestore once, nothing else; statistics exact; verification clean. */
 async function expectMigratedExactly(uid: string): Promise<void> {
-  const store = realStore();
-  const objects = await store.listAll(videoPrefix(uid, VIDEO));
-  const expected = buildLegacyVideo(
-    uid,
-    VIDEO,
-    objects,
-    await store.getText(highlightsKey(uid, VIDEO)),
-  );
+  const expected = await legacyVideoInR2(uid, VIDEO);
   const video = await paths.video(db, uid, VIDEO).get();
   expect(video.get("source")).toBe("r2_migration");
   const ids = (await paths.clips(db, uid, VIDEO).select().get()).docs.map((d) => d.id);
   expect(ids.sort()).toEqual(expected.clips.map((c) => c.clip_id).sort());
-  const {
-    updated_at: _u,
-    completed_duration_seconds: _d,
-    ...stats
-  } = await readVideoStats(db, uid, VIDEO);
-  expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, VIDEO));
-  const repair = await recomputeVideoStats(db, uid, VIDEO, 4);
-  expect(repair.fixedClips).toEqual([]);
-  expect(repair.fixedShards).toEqual([]);
+  await expectExactStats(db, uid, VIDEO);
   expect(await progressOf(uid)).toBeNull();
   const verification = await verifyMigration(deps(), { uid });
   expect(verification).toMatchObject({ videosChecked: 1, videosOk: 1, complete: true });
