@@ -355,8 +355,14 @@ describe(`a generated video of ${HUGE} clips`, () => {
       expect(done.clips).toBe(HUGE - saved.clips);
       expect(rewritten(before, await clipVersions(uid))).toEqual([]);
       await time("checks_ms", () => expectMigratedExactly(uid));
+      const commits = {
+        run1: run1.firestoreCommits,
+        task: (task as VideoTaskResult).firestoreCommits,
+        crashed: crashed.firestoreCommits,
+        finish: done.firestoreCommits,
+      };
       process.stderr.write(
-        `big video of ${HUGE} clips (${chunks} chunks): ${JSON.stringify(timings)}\n`,
+        `big video of ${HUGE} clips (${chunks} chunks): ${JSON.stringify({ timings, commits })}\n`,
       );
     },
     90 * 60_000,
