@@ -75,7 +75,9 @@ const web = path.join(root, "web");
 ensureInstalled(web, "", node.env);
 const webInputs = ["index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts"]
   .concat(readdirSync(path.join(web, "src"), { recursive: true }).map((f) => path.join("src", String(f))).sort())
-  .filter((f) => statSync(path.join(web, f)).isFile());
+  .filter((f) => statSync(path.join(web, f)).isFile())
+  // The callables' answers, shared with the functions (web/src/types.ts imports it).
+  .concat(["../functions/src/contract.ts"]);
 const webDigest = createHash("sha256");
 for (const f of webInputs) webDigest.update(f).update(readFileSync(path.join(web, f)));
 const webStamp = path.join(web, "dist", ".clipstore-build-stamp");

@@ -16,9 +16,9 @@
 import { FieldValue, Timestamp, type DocumentReference } from "firebase-admin/firestore";
 import { z } from "zod";
 import * as logs from "./logs";
+import { READ_MODES, type ReadMode } from "./contract";
 
-export const READ_MODES = ["firestore", "firestore_with_r2_fallback", "r2"] as const;
-export type ReadMode = (typeof READ_MODES)[number];
+export { READ_MODES, type ReadMode };
 export const readModeSchema = z.enum(READ_MODES);
 export const FALLBACK_DEFAULT_READ_MODE: ReadMode = "firestore_with_r2_fallback";
 

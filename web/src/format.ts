@@ -1,16 +1,7 @@
-/** Decimal units like the API's `size` ("12.3 MB"). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = "B";
-  for (const u of units) {
-    if (value < 1000) break;
-    value /= 1000;
-    unit = u;
-  }
-  return `${value.toFixed(1)} ${unit}`;
-}
+import { formatSize } from "../../functions/src/contract";
+
+/** Decimal units, as the API's `size` ("12.3 MB"): the API's own function. */
+export const formatBytes = formatSize;
 
 /** 75.5 → "1:15.5", 3725 → "1:02:05". */
 export function formatDuration(seconds: number | null): string {

@@ -1,82 +1,29 @@
-// The callables' answers, as docs/SCHEMA.md ("The callables' answers") describes them.
-// The browser test (functions/test/web/) checks the page against the real callables.
+// The callables' answers. Those of the API are the functions' own definitions
+// (functions/src/contract.ts, the one source for both); the admin panels' answers below are
+// only what the page reads of them. The browser test (functions/test/web/) checks the page
+// against the real callables.
+import type {
+  ClipStatus,
+  ClipUrlResponse,
+  ClipView,
+  ListVideosResponse,
+  ReadMode,
+  SetReadModeResponse,
+  VideoInfoResponse,
+  VideoSummary,
+} from "../../functions/src/contract";
 
-export type ReadSource = "firestore" | "r2";
-export type ReadMode = "firestore" | "firestore_with_r2_fallback" | "r2";
-export type ClipStatus = "pending" | "processing" | "completed" | "failed";
+export type { ClipStatus, ReadMode, ReadSource, VideoStats } from "../../functions/src/contract";
+export type Video = VideoSummary;
+export type Clip = ClipView;
+export type VideoList = ListVideosResponse;
+export type VideoInfo = VideoInfoResponse;
+export type ClipUrl = ClipUrlResponse;
+export type SetReadModeAnswer = SetReadModeResponse;
+
+/** The order the page offers them in (filters, the read-mode form). */
 export const CLIP_STATUSES: ClipStatus[] = ["completed", "processing", "pending", "failed"];
 export const READ_MODES: ReadMode[] = ["firestore_with_r2_fallback", "firestore", "r2"];
-
-export interface VideoStats {
-  clip_count: number;
-  by_status: Record<ClipStatus, number>;
-  by_style: Record<string, number>;
-  malformed: number;
-  completed_bytes: number;
-  completed_duration_ms: number;
-  completed_duration_seconds: number;
-  completed_with_thumbnail: number;
-  updated_at: string | null;
-}
-
-export interface Video {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  migrated_from_r2: boolean;
-  source: ReadSource;
-  statistics: VideoStats;
-}
-
-export interface Clip {
-  id: string;
-  name: string;
-  title: string;
-  description: string;
-  url: string;
-  thumbnail: string | null;
-  size: string;
-  size_bytes: number;
-  style: string;
-  scene_id: number;
-  start_time: number | null;
-  end_time: number | null;
-  duration: number | null;
-  status: ClipStatus;
-  has_thumbnail: boolean;
-  created_at: string;
-}
-
-export interface VideoList {
-  videos: Video[];
-  next_cursor: string | null;
-  read_mode: ReadMode;
-}
-
-export interface VideoInfo extends Video {
-  clips: Clip[];
-  next_cursor: string | null;
-  urls_expire_at: string;
-  read_mode: ReadMode;
-}
-
-export interface ClipUrl {
-  id: string;
-  name: string;
-  url: string;
-  expires_at: string;
-  download: boolean;
-  source: ReadSource;
-  read_mode: ReadMode;
-}
-
-export interface SetReadModeAnswer {
-  read_mode: ReadMode | null;
-  default_read_mode: ReadMode;
-  read_mode_by_uid: Record<string, ReadMode>;
-  effective_within_seconds: number;
-}
 
 /** Migration reports are shown as they come (key → value), so only what the page reads. */
 export interface MigrationProgress {

@@ -8,12 +8,12 @@
 import { z } from "zod";
 import { FailedPreconditionError, NotFoundError } from "../errors";
 import { clipIdSchema, videoIdSchema } from "../model/ids";
-import type { ReadMode } from "../read-mode";
 import { getClip } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyClip } from "./legacy-source";
 import type { ReadSource } from "./views";
+import type { ClipUrlResponse } from "../contract";
 
 const payloadSchema = z
   .object({
@@ -23,17 +23,7 @@ const payloadSchema = z
   })
   .strict();
 
-export interface ClipUrlResponse {
-  id: string;
-  /** The clip's file name (also the download's name). */
-  name: string;
-  url: string;
-  /** ISO 8601. */
-  expires_at: string;
-  download: boolean;
-  source: ReadSource;
-  read_mode: ReadMode;
-}
+export type { ClipUrlResponse };
 
 interface Found {
   key: string;

@@ -21,7 +21,6 @@ import * as logs from "../logs";
 import { CLIP_STATUSES, styleSchema, type ClipStatus } from "../model/clip";
 import { CLIP_ID_PATTERN, videoIdSchema } from "../model/ids";
 import type { VideoStats } from "../model/stats";
-import type { ReadMode } from "../read-mode";
 import { listClipsPage, type ClipPageRequest } from "../repositories/clips";
 import { decodePosition, encodePosition, type Position } from "../repositories/cursor";
 import { getVideo } from "../repositories/videos";
@@ -37,9 +36,9 @@ import {
   legacyVideoTimes,
   statsOfLegacyVideo,
   type ClipRecord,
-  type ClipView,
   type ReadSource,
 } from "./views";
+import type { VideoInfoResponse } from "../contract";
 
 export const DEFAULT_CLIP_PAGE_SIZE = 50;
 /** Larger legacy videos are migrated by a task, not while the reader waits. */
@@ -59,21 +58,7 @@ const payloadSchema = z
 /** Where a page starts: after the clip with this created_at and id. */
 type ClipPosition = Position;
 
-export interface VideoInfoResponse {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  migrated_from_r2: boolean;
-  statistics: VideoStats;
-  clips: ClipView[];
-  /** Pass back as `cursor` for the next page of clips; null on the last page. */
-  next_cursor: string | null;
-  /** When the URLs in `clips` stop working (ISO 8601). */
-  urls_expire_at: string;
-  source: ReadSource;
-  read_mode: ReadMode;
-}
+export type { VideoInfoResponse };
 
 interface Loaded {
   id: string;

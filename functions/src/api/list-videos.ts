@@ -46,7 +46,7 @@ import {
   type ListPosition,
   type VideoSummary,
 } from "./views";
-import type { ReadMode } from "../read-mode";
+import type { ListVideosResponse } from "../contract";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -60,14 +60,7 @@ const payloadSchema = z
   })
   .strict();
 
-export interface ListVideosResponse {
-  videos: VideoSummary[];
-  /** Pass back as `cursor` for the next page; null on the last page. */
-  next_cursor: string | null;
-  read_mode: ReadMode;
-  /** R2 failed: legacy videos not migrated yet may be missing from this page, or untitled. */
-  r2_unavailable?: true;
-}
+export type { ListVideosResponse };
 
 interface Entry {
   position: ListPosition;

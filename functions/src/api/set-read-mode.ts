@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { uidSchema } from "../model/ids";
 import { switchReadMode } from "../migration/read-switch";
-import { readModeSchema, type ReadMode } from "../read-mode";
+import { readModeSchema } from "../read-mode";
 import {
   callable,
   parsePayload,
@@ -18,6 +18,7 @@ import {
   type ApiDeps,
   type Caller,
 } from "./context";
+import type { SetReadModeResponse } from "../contract";
 
 const payloadSchema = z
   .object({
@@ -29,16 +30,7 @@ const payloadSchema = z
   })
   .strict();
 
-export interface SetReadModeResponse {
-  /** The global switch as stored (null: the DEFAULT_READ_MODE param applies). */
-  read_mode: ReadMode | null;
-  /** The DEFAULT_READ_MODE param. */
-  default_read_mode: ReadMode;
-  /** Per-user overrides as stored. */
-  read_mode_by_uid: Record<string, ReadMode>;
-  /** Seconds within which every instance uses the new setting. */
-  effective_within_seconds: number;
-}
+export type { SetReadModeResponse };
 
 export async function handleSetReadMode(
   deps: ApiDeps,

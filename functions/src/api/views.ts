@@ -3,75 +3,22 @@
  * R2 layout, so a client cannot tell the two apart except by `source`.
  */
 import type { Position } from "../repositories/cursor";
-import type { ClipDoc, ClipInput, ClipStatus } from "../model/clip";
+import type { ClipDoc, ClipInput } from "../model/clip";
 import { contributionOf, sumTotals, toVideoStats, type VideoStats } from "../model/stats";
 import type { VideoDoc } from "../model/video";
+import { formatSize, type ClipView, type ReadSource, type VideoSummary } from "../contract";
 import { clipDocFrom } from "../repositories/clips";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import type { ObjectStore } from "../storage/object-store";
 
-export type ReadSource = "firestore" | "r2";
+export type { ClipView, ReadSource, VideoSummary };
+export { formatSize };
 
 /** A clip with its times as Dates: a stored document or one built from R2. */
 export type ClipRecord = Omit<ClipDoc, "created_at" | "updated_at"> & {
   created_at: Date;
   updated_at: Date;
 };
-
-/** The fields the existing frontend reads, plus ids, times and raw sizes. */
-export interface ClipView {
-  id: string;
-  /** File name of the clip object (what a download is saved as). */
-  name: string;
-  title: string;
-  description: string;
-  /** Presigned GET URL of the clip. */
-  url: string;
-  /** Presigned GET URL of the thumbnail, or null when there is none. */
-  thumbnail: string | null;
-  /** Human-readable size, decimal units ("12.3 MB"). */
-  size: string;
-  size_bytes: number;
-  style: string;
-  scene_id: number;
-  start_time: number | null;
-  end_time: number | null;
-  /** Seconds, or null when a time is unknown. */
-  duration: number | null;
-  status: ClipStatus;
-  has_thumbnail: boolean;
-  created_at: string;
-}
-
-export interface VideoSummary {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  migrated_from_r2: boolean;
-  /** Where this video was read from. */
-  source: ReadSource;
-  statistics: VideoStats;
-}
-
-/** Decimal units, one decimal above bytes: 999 B, 1.5 KB, 12.3 MB, 4.0 GB. */
-export function formatSize(bytes: number): string {
-  const units = ["KB", "MB", "GB", "TB"];
-  if (bytes < 1000) return `${bytes} B`;
-  let value = bytes;
-  let unit = "B";
-  for (const u of units) {
-    if (value < 1000) break;
-    value /= 1000;
-    unit = u;
-  }
-  // 999.96 KB rounds to "1000.0 KB": say "1.0 MB" instead.
-  if (Math.round(value * 10) / 10 >= 1000 && unit !== "TB") {
-    value /= 1000;
-    unit = units[units.indexOf(unit) + 1]!;
-  }
-  return `${value.toFixed(1)} ${unit}`;
-}
 
 export function clipRecordFromDoc(doc: ClipDoc): ClipRecord {
   return { ...doc, created_at: doc.created_at.toDate(), updated_at: doc.updated_at.toDate() };

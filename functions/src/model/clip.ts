@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { timestampSchema as timestampLike } from "./timestamp";
+import { CLIP_STATUSES, type ClipStatus } from "../contract";
 
-export const CLIP_STATUSES = ["pending", "processing", "completed", "failed"] as const;
-export type ClipStatus = (typeof CLIP_STATUSES)[number];
+export { CLIP_STATUSES, type ClipStatus };
 export const clipStatusSchema = z.enum(CLIP_STATUSES);
 
 /** Style names as the worker writes them: lower-case letters, digits, `_` and `-`, starting with a letter. */

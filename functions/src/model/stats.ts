@@ -1,20 +1,7 @@
-import { CLIP_STATUSES, clipDocSchema, type ClipStatus } from "./clip";
+import type { StatsTotals, VideoStats } from "../contract";
+import { CLIP_STATUSES, clipDocSchema } from "./clip";
 
-/**
- * Totals over a video's clips. Every field is an integer, so adding and subtracting the
- * contributions of clips is exact and commutative (durations are kept in milliseconds).
- */
-export interface StatsTotals {
-  /** Clip documents, malformed ones included. */
-  clip_count: number;
-  by_status: Record<ClipStatus, number>;
-  by_style: Record<string, number>;
-  /** Clip documents that do not match the clip schema; counted nowhere else. */
-  malformed: number;
-  completed_bytes: number;
-  completed_duration_ms: number;
-  completed_with_thumbnail: number;
-}
+export type { StatsTotals, VideoStats };
 
 export function emptyTotals(): StatsTotals {
   return {
@@ -110,12 +97,6 @@ export function normalizeTotals(raw: unknown): StatsTotals {
   out.completed_duration_ms = num(r.completed_duration_ms);
   out.completed_with_thumbnail = num(r.completed_with_thumbnail);
   return out;
-}
-
-/** The statistics as the API serves them. */
-export interface VideoStats extends StatsTotals {
-  completed_duration_seconds: number;
-  updated_at: string | null;
 }
 
 export function toVideoStats(t: StatsTotals, updatedAt: Date | null): VideoStats {
