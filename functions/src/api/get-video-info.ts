@@ -237,11 +237,15 @@ async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
       { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
       uid,
       videoId,
-      { video },
+      // One chunk at most (a few clips of 7 MiB of text are several): the rest goes to a task.
+      { video, budget: { maxChunks: 1 } },
     );
     deps.metrics.firestoreReads += 1;
     deps.metrics.firestoreWrites += result.firestoreWrites;
-    deps.metrics.extra.migrated_on_read = result.outcome;
+    deps.metrics.extra.migrated_on_read =
+      result.outcome === "partial"
+        ? await deps.migrationQueue.enqueueVideo(uid, videoId)
+        : result.outcome;
   } catch (error) {
     deps.metrics.extra.migrated_on_read = "error";
     logs.apiMigrationOnReadFailed({

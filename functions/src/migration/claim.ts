@@ -10,6 +10,10 @@
  *   ttl_ms        how long after heartbeat_at the claim lapses
  *   released      the owner gave it back (done or gave up)
  *   claims        how many claims this video has seen (history: 0 = never touched)
+ *   progress      a video written over several invocations: how far its chunks are committed
+ *                 (VideoProgress); written only by fenced writes, so it always describes what
+ *                 Firestore holds; carried over to the next claim; gone once the video document
+ *                 is written
  *
  * Expiry is judged on Firestore's clock only: `heartbeat_at` is a server timestamp and "now" is
  * the read time of the transaction that reads the claim, so no writer's own clock takes part.
@@ -34,6 +38,26 @@ import { paths } from "../repositories/paths";
 /** A claim lapses this long after its last heartbeat unless renewed. */
 export const DEFAULT_CLAIM_TTL_MS = 2 * 60 * 1000;
 
+/**
+ * How far a video written over several invocations got (video-writer.ts): every clip with an
+ * id up to `through` (in id order) is committed, with its statistics, from the listing whose
+ * fingerprint is `fingerprint`. Saved in the same transaction as the chunk it describes.
+ */
+const progressSchema = z.object({
+  /** sha-256 of the video as built from the listing (video-writer.ts `fingerprintOf`). */
+  fingerprint: z.string(),
+  /** Greatest clip id committed; null: only the cleanup is done. */
+  through: z.string().nullable(),
+  /** Chunks committed so far (across invocations). */
+  chunks: z.number().int().nonnegative(),
+  /** Clips written so far (across invocations). */
+  clips: z.number().int().nonnegative(),
+  /** Server time of the claim that started this write: the worker's deletes since then stay deleted. */
+  started_at: z.instanceof(Timestamp),
+});
+
+export type VideoProgress = z.infer<typeof progressSchema>;
+
 const claimSchema = z.object({
   owner: z.string(),
   token: z.number().int().nonnegative(),
@@ -41,6 +65,7 @@ const claimSchema = z.object({
   ttl_ms: z.number().int().positive(),
   released: z.boolean(),
   claims: z.number().int().nonnegative().optional(),
+  progress: progressSchema.nullable().optional(),
 });
 
 export type ClaimDoc = z.infer<typeof claimSchema>;
@@ -57,6 +82,8 @@ export interface Claim {
   claimedAt: Timestamp;
   /** Whether any writer claimed this video before (its Firestore state may not be empty). */
   touchedBefore: boolean;
+  /** The video's saved progress when the claim was taken (null: none). */
+  progress: VideoProgress | null;
 }
 
 export type ClaimResult =
@@ -119,6 +146,8 @@ export async function claimVideo(
         expiresAt: expiresAt(current),
       };
     const token = (current?.token ?? 0) + 1;
+    // The progress goes with the video, not with its writer: the next claim resumes it.
+    const progress = current?.progress ?? null;
     tx.set(ref, {
       owner,
       token,
@@ -126,10 +155,21 @@ export async function claimVideo(
       ttl_ms: ttlMs,
       released: false,
       claims: (current?.claims ?? 0) + 1,
+      progress,
     });
     return {
       ok: true,
-      claim: { ref, uid, videoId, owner, token, ttlMs, claimedAt: now, touchedBefore: snap.exists },
+      claim: {
+        ref,
+        uid,
+        videoId,
+        owner,
+        token,
+        ttlMs,
+        claimedAt: now,
+        touchedBefore: snap.exists,
+        progress,
+      },
     };
   });
 }
@@ -148,9 +188,16 @@ export async function checkClaim(tx: Transaction, claim: Claim): Promise<Timesta
   return serverNow(snap);
 }
 
-/** Moves the heartbeat in the same transaction as a fenced write: writing renews the claim. */
-export function renewClaim(tx: Transaction, claim: Claim): void {
-  tx.update(claim.ref, { heartbeat_at: FieldValue.serverTimestamp() });
+/**
+ * Moves the heartbeat in the same transaction as a fenced write: writing renews the claim.
+ * `progress` (when given) is saved with it: what this very transaction leaves committed
+ * (null: the video is complete, no progress left).
+ */
+export function renewClaim(tx: Transaction, claim: Claim, progress?: VideoProgress | null): void {
+  tx.update(claim.ref, {
+    heartbeat_at: FieldValue.serverTimestamp(),
+    ...(progress !== undefined ? { progress } : {}),
+  });
 }
 
 /**

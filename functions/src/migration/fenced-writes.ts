@@ -36,7 +36,7 @@ import type { VideoDoc } from "../model/video";
 import { paths } from "../repositories/paths";
 import { addToShard, ledgerData, parseLedger, shardCounting } from "../stats/ledger";
 import { importShardFor } from "../stats/shards";
-import { checkClaim, renewClaim, type Claim } from "./claim";
+import { checkClaim, renewClaim, type Claim, type VideoProgress } from "./claim";
 
 /** Counts Firestore commits, written documents and read documents (billed reads). */
 export interface WriteCounter {
@@ -94,9 +94,24 @@ function isTombstoneSince(ledger: DocumentSnapshot, since: Timestamp): boolean {
   return version instanceof Timestamp && version.valueOf() >= since.valueOf();
 }
 
+/** What a chunk transaction knows of the write it belongs to. */
+export interface ChunkContext {
+  /** Clips that existed when the writer read Firestore under its claim. */
+  existedAtPlan: ReadonlySet<string>;
+  /**
+   * Server time from which a clip's tombstone means "the worker deleted it during this
+   * video's write": the claim's, or the first claim's of a write resumed across invocations.
+   */
+  deletedSince: Timestamp;
+  /** The video's progress once this chunk is committed (null: the video is complete). */
+  progress: VideoProgress | null;
+}
+
 /**
- * Writes one chunk of clips (and, for the last chunk, the video document) under the claim.
- * Clips the ledger does not count yet are counted in their import shard (`importShardFor`).
+ * Writes one chunk of clips (and, for the last chunk, the video document) under the claim,
+ * and the video's progress in the claim document, in one transaction: the progress always says
+ * exactly what is committed. Clips the ledger does not count yet are counted in their import
+ * shard (`importShardFor`).
  */
 export async function writeChunk(
   db: Firestore,
@@ -104,9 +119,9 @@ export async function writeChunk(
   clips: ClipDoc[],
   video: { doc: VideoDoc; force: boolean } | null,
   counter: WriteCounter,
-  /** Clips that existed when the writer read Firestore under its claim. */
-  existedAtPlan: ReadonlySet<string>,
+  context: ChunkContext,
 ): Promise<ChunkResult> {
+  const { existedAtPlan, deletedSince } = context;
   const { uid, videoId } = claim;
   const clipRefs = clips.map((c) => paths.clip(db, uid, videoId, c.clip_id));
   const ledgerRefs = clips.map((c) => paths.statsLedger(db, uid, videoId).doc(c.clip_id));
@@ -126,10 +141,10 @@ export async function writeChunk(
         return;
       }
       // Gone since the writer read Firestore under its claim, or deleted (the trigger's
-      // tombstone) since the claim: the worker deleted it; it is not brought back.
+      // tombstone) since this video's write began: the worker deleted it; not brought back.
       if (
         !current.exists &&
-        (existedAtPlan.has(clip.clip_id) || isTombstoneSince(ledgerSnap, claim.claimedAt))
+        (existedAtPlan.has(clip.clip_id) || isTombstoneSince(ledgerSnap, deletedSince))
       ) {
         out.skippedDeleted++;
         return;
@@ -166,7 +181,7 @@ export async function writeChunk(
         out.video = "kept";
       }
     }
-    renewClaim(tx, claim);
+    renewClaim(tx, claim, context.progress);
     const videoWrites = out.video === "created" || out.video === "rewritten" ? 1 : 0;
     return {
       out,
@@ -195,6 +210,8 @@ export async function deleteMigratedClips(
   claim: Claim,
   clipIds: string[],
   counter: WriteCounter,
+  /** The video's progress once these deletes are committed (a write starting over). */
+  progress: VideoProgress,
 ): Promise<number> {
   if (clipIds.length === 0) return 0;
   const { uid, videoId } = claim;
@@ -222,7 +239,7 @@ export async function deleteMigratedClips(
       tx.set(ledgerRefs[i], ledgerData(clipIds[i], at, { totals: emptyTotals() }, shard, true));
     }
     const shardWrites = moveShards(tx, db, claim, deltas);
-    renewClaim(tx, claim);
+    renewClaim(tx, claim, progress);
     return {
       deleted: doomed.length,
       reads: 1 + clipIds.length * 2,

@@ -56,6 +56,18 @@ export function migrationVideoClaimed(fields: {
   logger.info("migration video left to the writer holding its claim", fields);
 }
 
+export function migrationVideoInProgress(fields: {
+  runId: string;
+  uid: string;
+  videoId: string;
+  chunks: number;
+}) {
+  logger.info(
+    "migration video in progress: its chunks so far are saved, the next run resumes it",
+    fields,
+  );
+}
+
 export function migrationVerifyFailed(fields: { uid: string; videoId: string; error: string }) {
   logger.error("verification of a video failed: counted as failed, not judged", fields);
 }

@@ -11,7 +11,12 @@ import { paths } from "../repositories/paths";
 import { isVideo, type LegacyVideo, type Problem } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { readLegacyVideo } from "../storage/legacy-reader";
-import { newWriteCounter, writeLegacyVideo, type WriteOutcome } from "./video-writer";
+import {
+  newWriteCounter,
+  writeLegacyVideo,
+  type WriteBudget,
+  type WriteOutcome,
+} from "./video-writer";
 
 export interface MigrateVideoOptions {
   /** Rewrite a video already in Firestore (clips by id; clips gone from R2 are deleted). */
@@ -29,6 +34,8 @@ export interface MigrateVideoOptions {
   /** The claim's owner (default "on-demand:" and a random part). */
   owner?: string;
   claimTtlMs?: number;
+  /** How much of the video this call writes at most (outcome `partial` when it stops short). */
+  budget?: WriteBudget;
 }
 
 export type MigrateVideoOutcome =
@@ -151,6 +158,7 @@ async function write(
       return read && isVideo(read.objects) ? read.video : null;
     },
     onStep: deps.onStep,
+    budget: options.budget,
   });
   const problems = written.video.problems;
   if (!options.dryRun && (written.outcome === "migrated" || written.outcome === "rewritten")) {

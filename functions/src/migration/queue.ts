@@ -5,8 +5,10 @@
  *
  * The task id is a hash of the video, so the same video is queued at most once per Cloud
  * Tasks' deduplication window (about an hour; the emulator: its lifetime): a second enqueue
- * answers `task-already-exists`, which is success here. Only one successor per video, never a
- * chain (the lesson of storage-resize-images' self-enqueuing backfill).
+ * answers `task-already-exists`, which is success here. A video task that runs out of budget
+ * enqueues its one successor (`continuation` + 1, also a deterministic id), so a video's tasks
+ * form one chain that never forks, and it ends with the video (the lesson of
+ * storage-resize-images' self-enqueuing backfill: no task enqueues work for a finished video).
  */
 import { createHash } from "node:crypto";
 import { getFunctions } from "firebase-admin/functions";
@@ -16,8 +18,12 @@ export const MIGRATION_TASK_FUNCTION = "migrateLegacyVideoTask";
 export type Enqueued = "queued" | "already_queued";
 
 export interface MigrationQueue {
-  /** One legacy video (getVideoInfo's fallback, too large to migrate while the reader waits). */
-  enqueueVideo(uid: string, videoId: string): Promise<Enqueued>;
+  /**
+   * One legacy video (getVideoInfo's fallback, too large to migrate while the reader waits).
+   * `continuation` n > 0: the successor of the video's task n − 1, which stopped with the
+   * video's progress saved (a big video, issue 12).
+   */
+  enqueueVideo(uid: string, videoId: string, continuation?: number): Promise<Enqueued>;
   /** Every legacy video of one user (listVideos found some not migrated yet). */
   enqueueUser(uid: string): Promise<Enqueued>;
 }
@@ -27,8 +33,12 @@ function taskId(key: string): string {
   return `migrate-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
 }
 
-export function videoTaskId(uid: string, videoId: string): string {
-  return taskId(`video:${uid}/${videoId}`);
+/**
+ * Task n of a video (0: the first). A task that stops short enqueues n + 1 only, so however
+ * often task n is delivered, one task n + 1 exists: the chain never forks.
+ */
+export function videoTaskId(uid: string, videoId: string, continuation = 0): string {
+  return taskId(`video:${uid}/${videoId}${continuation > 0 ? `#${continuation}` : ""}`);
 }
 
 export function userTaskId(uid: string): string {
@@ -37,7 +47,7 @@ export function userTaskId(uid: string): string {
 
 export function cloudTasksMigrationQueue(region = "us-central1"): MigrationQueue {
   const enqueue = async (
-    data: { uid: string; videoId?: string },
+    data: { uid: string; videoId?: string; continuation?: number },
     id: string,
   ): Promise<Enqueued> => {
     const queue = getFunctions().taskQueue(
@@ -53,7 +63,11 @@ export function cloudTasksMigrationQueue(region = "us-central1"): MigrationQueue
     }
   };
   return {
-    enqueueVideo: (uid, videoId) => enqueue({ uid, videoId }, videoTaskId(uid, videoId)),
+    enqueueVideo: (uid, videoId, continuation = 0) =>
+      enqueue(
+        continuation > 0 ? { uid, videoId, continuation } : { uid, videoId },
+        videoTaskId(uid, videoId, continuation),
+      ),
     enqueueUser: (uid) => enqueue({ uid }, userTaskId(uid)),
   };
 }

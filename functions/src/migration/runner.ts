@@ -106,6 +106,8 @@ export interface RunOptions {
   maxProblemsInReport?: number;
   /** Runs that may fail on the same video before it is skipped as failed. */
   maxVideoAttempts?: number;
+  /** Chunks of one video committed per run at most (video-writer.ts WriteBudget; default: no limit). */
+  maxChunksPerVideo?: number;
   /**
    * When the last pass completed less than this long ago, a run that would start a new pass
    * does nothing (status `idle`): the scheduled function rescans a finished bucket (late
@@ -139,7 +141,9 @@ export type RunStatus =
   /** Another writer holds the next video's claim: the checkpoint stays before it. */
   | "video_claimed"
   /** The `admit` condition did not hold when the lease was to be taken: nothing done. */
-  | "not_admitted";
+  | "not_admitted"
+  /** A video larger than the run's budget: its progress is saved, the checkpoint stays before it. */
+  | "video_in_progress";
 
 export interface VideoAction {
   uid: string;
@@ -614,6 +618,14 @@ class MigrationRun {
         return again && isVideo(again.objects) ? again.video : null;
       },
       onStep: this.deps.onStep,
+      // A big video may take several runs: the writer stops between chunks on this budget.
+      budget: {
+        maxChunks: this.options.maxChunksPerVideo,
+        deadline: Number.isFinite(this.s.budgetMs)
+          ? new Date(this.started.getTime() + this.s.budgetMs)
+          : undefined,
+        clock,
+      },
     });
   }
 
@@ -697,6 +709,26 @@ class MigrationRun {
       const { uid, videoId } = item;
       runLogs.migrationVideoClaimed({ runId: this.s.runId, uid, videoId, outcome: result.outcome });
       this.stop = "video_claimed";
+      return false;
+    }
+    if (result.outcome === "partial") {
+      // Chunks committed, progress saved in the video's claim: the next run resumes it.
+      const { uid, videoId } = item;
+      tally.progress.clips_written += result.clipsWritten;
+      this.recordVideo({
+        uid,
+        videoId,
+        action: "partial",
+        clips: result.clipsWritten,
+        problems: 0,
+      });
+      runLogs.migrationVideoInProgress({
+        runId: this.s.runId,
+        uid,
+        videoId,
+        chunks: result.chunks ?? 0,
+      });
+      this.stop = "video_in_progress";
       return false;
     }
     this.videoWritten(item, result, tally);

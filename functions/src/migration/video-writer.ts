@@ -21,12 +21,14 @@
  * its own claim), a writer that lost its claim stops at its next transaction having changed
  * nothing more, and a clip the worker wrote is never overwritten or deleted.
  */
-import type { Firestore } from "firebase-admin/firestore";
+import { createHash } from "node:crypto";
+import { FieldPath, type Firestore } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
 import type { VideoDoc } from "../model/video";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
+import type { Clock } from "../runtime";
 import { IMPORT_SHARDS } from "../stats/shards";
 import { highlightsKey, type LegacyVideo, type Problem } from "../storage/legacy-layout";
 import {
@@ -35,6 +37,7 @@ import {
   DEFAULT_CLAIM_TTL_MS,
   releaseClaim,
   type Claim,
+  type VideoProgress,
 } from "./claim";
 import {
   documentSize,
@@ -79,6 +82,11 @@ export type WriteOutcome =
   | "claim_lost"
   /** R2 no longer has the video (listed again under the claim): nothing written. */
   | "gone"
+  /**
+   * The budget ran out between chunks: the chunks so far are committed and the video's
+   * progress saved with them (claim.ts); no video document yet. The next writer resumes.
+   */
+  | "partial"
   | "would_migrate"
   | "would_rewrite";
 
@@ -103,6 +111,27 @@ export interface WriteOptions {
   /** Lists and builds the video again from R2 (under the claim); null when R2 has nothing. */
   reread: () => Promise<LegacyVideo | null>;
   onStep?: StepHook;
+  /** How much of the video this invocation writes at most (default: all of it). */
+  budget?: WriteBudget;
+}
+
+/**
+ * When a writer stops between chunks, saving the video's progress (outcome `partial`). At
+ * least one chunk is written per invocation, so every invocation moves the video forward.
+ */
+export interface WriteBudget {
+  /** Chunks committed per invocation at most. */
+  maxChunks?: number;
+  /** No chunk starts at or after this time of `clock` (the caller's injected clock). */
+  deadline?: Date;
+  clock?: Clock;
+}
+
+function budgetSpent(budget: WriteBudget | undefined, chunks: number): boolean {
+  if (!budget || chunks === 0) return false;
+  if (budget.maxChunks !== undefined && chunks >= budget.maxChunks) return true;
+  const { deadline, clock } = budget;
+  return deadline !== undefined && clock !== undefined && clock.now() >= deadline;
 }
 
 export interface WriteResult {
@@ -115,6 +144,10 @@ export interface WriteResult {
   clipsKept: number;
   /** The claim's holder, when another writer had it. */
   holder?: string;
+  /** Chunks committed by this invocation. */
+  chunks?: number;
+  /** The video's saved progress after this invocation (outcome `partial`). */
+  progress?: VideoProgress;
   /** The video as written (the fresh listing when one was taken under the claim). */
   video: LegacyVideo;
 }
@@ -135,24 +168,33 @@ export function chunkClips<T extends { clip_id: string }>(
   sizeOf: (clip: T) => number = () => 0,
   maxBytes = Number.POSITIVE_INFINITY,
 ): T[][] {
-  const sorted = [...clips].sort((a, b) =>
-    a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0,
-  );
-  const chunks: T[][] = [];
+  return [...cutChunks(sortedById(clips), perBatch, sizeOf, maxBytes)];
+}
+
+/** Cuts `items` (in their order) greedily into chunks by count and by bytes, one at a time. */
+function* cutChunks<T>(
+  items: Iterable<T>,
+  perBatch: number,
+  sizeOf: (item: T) => number,
+  maxBytes: number,
+): Generator<T[]> {
   let chunk: T[] = [];
   let bytes = 0;
-  for (const clip of sorted) {
-    const size = sizeOf(clip);
+  for (const item of items) {
+    const size = sizeOf(item);
     if (chunk.length > 0 && (chunk.length >= perBatch || bytes + size > maxBytes)) {
-      chunks.push(chunk);
+      yield chunk;
       chunk = [];
       bytes = 0;
     }
-    chunk.push(clip);
+    chunk.push(item);
     bytes += size;
   }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+  if (chunk.length > 0) yield chunk;
+}
+
+function sortedById<T extends { clip_id: string }>(clips: T[]): T[] {
+  return [...clips].sort((a, b) => (a.clip_id < b.clip_id ? -1 : a.clip_id > b.clip_id ? 1 : 0));
 }
 
 function perBatchOf(options: WriteOptions): number {
@@ -166,25 +208,68 @@ function clipPath(uid: string, videoId: string, clipId: string): string {
   return `users/${uid}/videos/${videoId}/clips/${clipId}`;
 }
 
-/** The video's clip documents, each fitted within Firestore's 1 MiB (problems: what was cut). */
-function clipDocsOf(video: LegacyVideo, now: Date): { docs: ClipDoc[]; problems: Problem[] } {
-  const docs: ClipDoc[] = [];
-  const problems: Problem[] = [];
-  for (const c of video.clips) {
-    const path = clipPath(video.uid, video.videoId, c.clip_id);
-    const fitted = fitClipDoc(path, clipDocFrom(c, c.created_at ?? video.createdAt, now));
-    docs.push(fitted.doc);
-    problems.push(...fitted.problems);
-  }
-  return { docs, problems };
+/** A chunk of clip documents to commit; the last one carries the video document. */
+interface PlannedChunk {
+  docs: ClipDoc[];
+  last: boolean;
 }
 
-/** Chunks of clip documents: by count, and by bytes so that no commit exceeds 10 MiB. */
-function planChunks(uid: string, videoId: string, docs: ClipDoc[], perBatch: number): ClipDoc[][] {
-  const sizeOf = (doc: ClipDoc) => documentSize(clipPath(uid, videoId, doc.clip_id), doc);
-  const chunks = chunkClips(docs, perBatch, sizeOf, MAX_CHUNK_DOCUMENT_BYTES);
-  if (chunks.length === 0) chunks.push([]);
-  return chunks;
+/**
+ * The video's clip documents in id order, each fitted within Firestore's 1 MiB (what was cut
+ * goes to `problems`), built one at a time. Clips with an id up to `after` (committed by an
+ * earlier invocation) are fitted for their problems only.
+ */
+function* fittedClipDocs(
+  video: LegacyVideo,
+  now: Date,
+  after: string | null,
+  problems: Problem[],
+): Generator<{ doc: ClipDoc; size: number }> {
+  for (const clip of sortedById(video.clips)) {
+    const path = clipPath(video.uid, video.videoId, clip.clip_id);
+    const fitted = fitClipDoc(path, clipDocFrom(clip, clip.created_at ?? video.createdAt, now));
+    problems.push(...fitted.problems);
+    if (after === null || clip.clip_id > after)
+      yield { doc: fitted.doc, size: documentSize(path, fitted.doc) };
+  }
+}
+
+/**
+ * The chunks still to commit, built one at a time (a 100k-clip video never has all of its
+ * documents in memory): by count, and by bytes so that no commit exceeds 10 MiB. Always at
+ * least one chunk (possibly empty), the last one marked.
+ */
+function* planChunks(
+  video: LegacyVideo,
+  now: Date,
+  perBatch: number,
+  after: string | null,
+  problems: Problem[],
+): Generator<PlannedChunk> {
+  const chunks = cutChunks(
+    fittedClipDocs(video, now, after, problems),
+    perBatch,
+    (c) => c.size,
+    MAX_CHUNK_DOCUMENT_BYTES,
+  );
+  let pending: ClipDoc[] | null = null;
+  for (const chunk of chunks) {
+    if (pending) yield { docs: pending, last: false };
+    pending = chunk.map((c) => c.doc);
+  }
+  yield { docs: pending ?? [], last: true };
+}
+
+/**
+ * What the write of `video` is made of: its title, its time and every clip as built from the
+ * listing and highlights.json. Saved progress is resumed only under the same fingerprint: a
+ * video whose objects or highlights changed in between starts over.
+ */
+export function fingerprintOf(video: LegacyVideo): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify([video.uid, video.videoId, video.title, video.createdAt]));
+  for (const clip of sortedById(video.clips)) hash.update(JSON.stringify(clip));
+  return hash.digest("hex");
 }
 
 /** The video document, fitted within Firestore's 1 MiB (a title too long is cut, reported). */
@@ -208,25 +293,48 @@ function withProblems(video: LegacyVideo, problems: Problem[]): LegacyVideo {
   return problems.length ? { ...video, problems: [...video.problems, ...problems] } : video;
 }
 
-/**
- * What Firestore holds for the video: its document's source and its clips' ids and sources,
- * read with select("source"): a clip's contents (up to 1 MiB each) stay on the server.
- */
-async function readFirestoreSide(
+/** Clip ids per page when the existing clips are read (select("source"), by document id). */
+const CLIP_ID_PAGE = 1000;
+
+/** The video document's `source`, or null when there is none. */
+async function readVideoSource(
   db: Firestore,
   uid: string,
   videoId: string,
   counter: WriteCounter,
-) {
-  const [videoSnap, clipsSnap] = await Promise.all([
-    paths.video(db, uid, videoId).get(),
-    paths.clips(db, uid, videoId).select("source").get(),
-  ]);
-  counter.reads += 1 + Math.max(1, clipsSnap.size);
-  return {
-    videoSource: videoSnap.exists ? (videoSnap.get("source") as unknown) : null,
-    clipSources: new Map(clipsSnap.docs.map((d) => [d.id, d.get("source") as unknown])),
-  };
+): Promise<unknown> {
+  const snap = await paths.video(db, uid, videoId).get();
+  counter.reads++;
+  return snap.exists ? (snap.get("source") as unknown) : null;
+}
+
+/**
+ * The ids and sources of the clips in Firestore with an id after `after` (all: null), read with
+ * select("source") in pages by document id: a clip's contents (up to 1 MiB each) stay on the
+ * server, and no response holds more than a page.
+ */
+async function readClipSources(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+  after: string | null,
+  counter: WriteCounter,
+): Promise<Map<string, unknown>> {
+  const sources = new Map<string, unknown>();
+  let cursor = after;
+  for (;;) {
+    let query = paths
+      .clips(db, uid, videoId)
+      .select("source")
+      .orderBy(FieldPath.documentId())
+      .limit(CLIP_ID_PAGE);
+    if (cursor !== null) query = query.startAfter(cursor);
+    const page = await query.get();
+    counter.reads += Math.max(1, page.size);
+    for (const d of page.docs) sources.set(d.id, d.get("source") as unknown);
+    if (page.size < CLIP_ID_PAGE) return sources;
+    cursor = page.docs[page.size - 1].id;
+  }
 }
 
 /** Clips this migration wrote that `video` (R2) no longer has: the only clips it may delete. */
@@ -279,7 +387,7 @@ export async function writeLegacyVideo(
     throw error;
   } finally {
     // A fenced writer's release changes nothing (the claim is no longer its token); a failed
-    // release only delays the next writer until the claim lapses.
+    // release only delays the next writer until the claim lapses. The progress stays.
     const released = await releaseClaim(db, claim).catch(() => false);
     counter.reads++;
     if (released) {
@@ -287,6 +395,46 @@ export async function writeLegacyVideo(
       counter.writes++;
     }
   }
+}
+
+/** What the read step found under the claim, and where the write starts. */
+interface WritePlan {
+  video: LegacyVideo;
+  /** Clips in Firestore (after `resume.through` when resuming) at the read. */
+  clipSources: Map<string, unknown>;
+  fingerprint: string;
+  /** Saved progress of the same listing: its committed chunks are not written again. */
+  resume: VideoProgress | null;
+}
+
+/**
+ * The read step: anything already in Firestore (another writer's work, a crashed attempt's or
+ * an earlier invocation's chunks) is judged against a listing taken under this claim, never
+ * against an older one. Saved progress is resumed only when that listing has its fingerprint.
+ */
+async function planWrite(
+  db: Firestore,
+  claim: Claim,
+  listed: LegacyVideo,
+  videoExists: boolean,
+  /** The clips already read (a video no writer touched before: from the start). */
+  clipsRead: Map<string, unknown> | null,
+  options: WriteOptions,
+  counter: WriteCounter,
+): Promise<WritePlan | null> {
+  const { uid, videoId } = claim;
+  let video = listed;
+  if (claim.touchedBefore || videoExists || (clipsRead?.size ?? 0) > 0) {
+    const again = await options.reread();
+    if (!again) return null;
+    video = again;
+  }
+  const fingerprint = fingerprintOf(video);
+  // Progress only exists on a claim touched before: `video` is then the fresh listing.
+  const resume = claim.progress?.fingerprint === fingerprint ? claim.progress : null;
+  const clipSources =
+    clipsRead ?? (await readClipSources(db, uid, videoId, resume?.through ?? null, counter));
+  return { video, clipSources, fingerprint, resume };
 }
 
 async function writeClaimed(
@@ -299,62 +447,101 @@ async function writeClaimed(
 ): Promise<WriteResult> {
   const { uid, videoId } = claim;
   const force = options.force === true;
-  const side = await readFirestoreSide(db, uid, videoId, counter);
-  if (side.videoSource !== null && side.videoSource !== "r2_migration")
+  // A video no writer touched before has no progress to resume: its clips are read at once.
+  const [videoSource, clipsRead] = await Promise.all([
+    readVideoSource(db, uid, videoId, counter),
+    claim.touchedBefore ? null : readClipSources(db, uid, videoId, null, counter),
+  ]);
+  if (videoSource !== null && videoSource !== "r2_migration")
     return result("kept_worker_video", listed);
-  if (side.videoSource !== null && !force) return result("already_migrated", listed);
+  if (videoSource !== null && !force) return result("already_migrated", listed);
 
-  // Anything already in Firestore (another writer's work, a crashed attempt's chunks) is
-  // judged against a listing taken under this claim, never against an older one.
-  let video = listed;
-  if (claim.touchedBefore || side.videoSource !== null || side.clipSources.size > 0) {
-    const fresh = await options.reread();
-    if (!fresh) return result("gone", listed);
-    video = fresh;
-  }
+  const plan = await planWrite(
+    db,
+    claim,
+    listed,
+    videoSource !== null,
+    clipsRead,
+    options,
+    counter,
+  );
+  if (!plan) return result("gone", listed);
+  const { fingerprint, resume } = plan;
+  let video = plan.video;
   const now = options.now;
-  const existedAtPlan = new Set(side.clipSources.keys());
-  const stale = staleMigratedClips(video, side.clipSources);
+  let progress: VideoProgress = resume ?? {
+    fingerprint,
+    through: null,
+    chunks: 0,
+    clips: 0,
+    started_at: claim.claimedAt,
+  };
   await step("before_cleanup");
   let clipsDeleted = 0;
-  for (let i = 0; i < stale.length; i += DELETES_PER_COMMIT)
-    clipsDeleted += await deleteMigratedClips(
-      db,
-      claim,
-      stale.slice(i, i + DELETES_PER_COMMIT),
-      counter,
-    );
+  // A resumed write was cleaned by the invocation that started it, against the same listing.
+  if (!resume) {
+    const stale = staleMigratedClips(video, plan.clipSources);
+    for (let i = 0; i < stale.length; i += DELETES_PER_COMMIT)
+      clipsDeleted += await deleteMigratedClips(
+        db,
+        claim,
+        stale.slice(i, i + DELETES_PER_COMMIT),
+        counter,
+        progress,
+      );
+  }
 
   const videoDoc = videoDocOf(db, video, now);
-  const clipDocs = clipDocsOf(video, now);
-  video = withProblems(video, [...videoDoc.problems, ...clipDocs.problems]);
-  const chunks = planChunks(uid, videoId, clipDocs.docs, perBatchOf(options));
+  const problems = [...videoDoc.problems];
+  const existedAtPlan = new Set(plan.clipSources.keys());
+  plan.clipSources.clear();
+  const chunks = planChunks(video, now, perBatchOf(options), progress.through, problems);
   let clipsWritten = 0;
   let clipsKept = 0;
+  let written = 0;
   let videoOutcome: "created" | "rewritten" | "kept" | null = null;
-  for (const [index, chunk] of chunks.entries()) {
-    const last = index === chunks.length - 1;
-    if (index > 0) await step("between_chunks", index);
-    if (last) await step("before_video_document", index);
-    const written = await writeChunk(
+  for (const chunk of chunks) {
+    const index = progress.chunks;
+    if (written > 0) {
+      await step("between_chunks", index);
+      if (budgetSpent(options.budget, written))
+        return result("partial", video, {
+          clipsWritten,
+          clipsKept,
+          clipsDeleted,
+          chunks: written,
+          progress,
+        });
+    }
+    if (chunk.last) await step("before_video_document", index);
+    const next: VideoProgress = {
+      ...progress,
+      through: chunk.docs.length ? chunk.docs[chunk.docs.length - 1].clip_id : progress.through,
+      chunks: progress.chunks + 1,
+      clips: progress.clips + chunk.docs.length,
+    };
+    const out = await writeChunk(
       db,
       claim,
-      chunk,
-      last ? { doc: videoDoc.doc, force } : null,
+      chunk.docs,
+      chunk.last ? { doc: videoDoc.doc, force } : null,
       counter,
-      existedAtPlan,
+      { existedAtPlan, deletedSince: progress.started_at, progress: chunk.last ? null : next },
     );
-    clipsWritten += written.written;
-    clipsKept += written.kept;
-    if (last) videoOutcome = written.video;
+    progress = next;
+    written++;
+    clipsWritten += out.written;
+    clipsKept += out.kept;
+    if (chunk.last) videoOutcome = out.video;
   }
+  video = withProblems(video, problems);
   const outcome: WriteOutcome =
     videoOutcome === "created"
       ? "migrated"
       : videoOutcome === "rewritten"
         ? "rewritten"
         : "already_migrated";
-  return result(outcome, video, { clipsWritten, clipsDeleted, clipsKept });
+  return result(outcome, video, { clipsWritten, clipsDeleted, clipsKept, chunks: written });
 }
 
 /** What a write would do, from what Firestore holds now; writes nothing, takes no claim. */
@@ -364,17 +551,19 @@ async function dryRun(
   options: WriteOptions,
   counter: WriteCounter,
 ): Promise<WriteResult> {
-  const side = await readFirestoreSide(db, video.uid, video.videoId, counter);
-  if (side.videoSource !== null && side.videoSource !== "r2_migration")
+  const videoSource = await readVideoSource(db, video.uid, video.videoId, counter);
+  if (videoSource !== null && videoSource !== "r2_migration")
     return result("kept_worker_video", video);
-  if (side.videoSource !== null && !options.force) return result("already_migrated", video);
-  const { docs: clips, problems } = clipDocsOf(video, options.now);
-  problems.unshift(...videoDocOf(db, video, options.now).problems);
-  const kept = clips.filter((c) => side.clipSources.get(c.clip_id) === "worker").length;
-  const outcome = side.videoSource !== null ? "would_rewrite" : "would_migrate";
+  if (videoSource !== null && !options.force) return result("already_migrated", video);
+  const clipSources = await readClipSources(db, video.uid, video.videoId, null, counter);
+  const problems = [...videoDocOf(db, video, options.now).problems];
+  let clips = 0;
+  for (const { doc } of fittedClipDocs(video, options.now, null, problems))
+    if (clipSources.get(doc.clip_id) !== "worker") clips++;
+  const outcome = videoSource !== null ? "would_rewrite" : "would_migrate";
   return result(outcome, withProblems(video, problems), {
-    clipsWritten: clips.length - kept,
-    clipsDeleted: staleMigratedClips(video, side.clipSources).length,
-    clipsKept: kept,
+    clipsWritten: clips,
+    clipsDeleted: staleMigratedClips(video, clipSources).length,
+    clipsKept: video.clips.length - clips,
   });
 }

@@ -22,6 +22,8 @@ import type {
 } from "../../src/storage/object-store";
 import type { LegacyObject } from "../../src/storage/legacy-layout";
 import { R2ObjectStore } from "../../src/storage/r2";
+import { buildLegacyVideo, highlightsKey, videoPrefix } from "../../src/storage/legacy-layout";
+import type { LegacyVideo } from "../../src/storage/legacy-layout";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
 import {
   putObjects,
@@ -263,6 +265,13 @@ export async function interleave<A, B>(
   const b = await asValue(second());
   gate.release();
   return { first: await a, second: b, paused };
+}
+
+/** The video as R2 holds it now, built as the migration builds it. */
+export async function legacyVideoInR2(uid: string, videoId: string): Promise<LegacyVideo> {
+  const store = realStore();
+  const objects = await store.listAll(videoPrefix(uid, videoId));
+  return buildLegacyVideo(uid, videoId, objects, await store.getText(highlightsKey(uid, videoId)));
 }
 
 /** The video's statistics equal its clips, and a recompute finds nothing to fix. */

@@ -11,17 +11,14 @@ import { main as cliMain, type CliIo } from "../../src/cli/migrate";
 import { migrateVideo, type MigrateVideoResult } from "../../src/migration/migrate-video";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import type { StepHook, WriterStep } from "../../src/migration/video-writer";
-import { normalizeTotals } from "../../src/model/stats";
 import { paths } from "../../src/repositories/paths";
 import { reconcileClip } from "../../src/stats/ledger";
-import { readVideoStats } from "../../src/stats/read";
-import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
-import { buildLegacyVideo, highlightsKey, videoPrefix } from "../../src/storage/legacy-layout";
+import { videoPrefix } from "../../src/storage/legacy-layout";
 import { bodyOf, caller, handlerDeps, putObject } from "../support/api-fixtures";
 import { uniqueId } from "../support/clip-factory";
 import { goodVideo } from "../support/legacy-fixtures";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
-import { deps, interleave, realStore, StepGate, upload } from "./harness";
+import { deps, expectExactStats, interleave, legacyVideoInR2, StepGate, upload } from "./harness";
 
 let db: Firestore;
 beforeAll(() => {
@@ -173,14 +170,7 @@ async function deliverTriggerEvents(uid: string): Promise<void> {
 
 async function expectNothingLostOrReverted(w: World): Promise<void> {
   const { uid } = w;
-  const store = realStore();
-  const objects = await store.listAll(videoPrefix(uid, VIDEO));
-  const expected = buildLegacyVideo(
-    uid,
-    VIDEO,
-    objects,
-    await store.getText(highlightsKey(uid, VIDEO)),
-  );
+  const expected = await legacyVideoInR2(uid, VIDEO);
   const video = await paths.video(db, uid, VIDEO).get();
   expect(video.get("source")).toBe("r2_migration");
   const clips = new Map(
@@ -202,15 +192,7 @@ async function expectNothingLostOrReverted(w: World): Promise<void> {
   // Statistics: equal to the clips once the trigger has seen every write, and a recompute
   // finds nothing to fix.
   await deliverTriggerEvents(uid);
-  const {
-    updated_at: _u,
-    completed_duration_seconds: _d,
-    ...stats
-  } = await readVideoStats(db, uid, VIDEO);
-  expect(normalizeTotals(stats)).toEqual(await statsFromClips(db, uid, VIDEO));
-  const repair = await recomputeVideoStats(db, uid, VIDEO, 4);
-  expect(repair.fixedClips).toEqual([]);
-  expect(repair.fixedShards).toEqual([]);
+  await expectExactStats(db, uid, VIDEO);
 }
 
 const owner = (prefix: string) => (o: string) => o.startsWith(prefix);
