@@ -282,19 +282,24 @@ describe("bounded memory and storage", () => {
   });
 });
 
+/** A user with two legacy videos, migrated by a per-uid run. */
+async function migratedUser(uid: string): Promise<void> {
+  await upload([goodVideo(uid, "a", 1), goodVideo(uid, "b", 1)]);
+  const run = await runMigration(deps(), {
+    uid,
+    statePath: `migration/test-${uid}`,
+    trigger: "test",
+    minObjectAgeMs: 0,
+  });
+  expect(run.status).toBe("completed_pass");
+}
+
 describe("the proof of a partitioned verification (read switch)", () => {
   const admin = caller("admin-of-the-verification", { admin: true });
 
   it("a complete, clean verification of one user switches that user; an unfinished one does not", async () => {
     const uid = uniqueId("vr-proof");
-    await upload([goodVideo(uid, "a", 1), goodVideo(uid, "b", 1)]);
-    const run = await runMigration(deps(), {
-      uid,
-      statePath: `migration/test-${uid}`,
-      trigger: "test",
-      minObjectAgeMs: 0,
-    });
-    expect(run.status).toBe("completed_pass");
+    await migratedUser(uid);
     const api = await handlerDeps();
 
     const id = await startVerification(deps(), { uid });
@@ -325,14 +330,7 @@ describe("an older verification finishing late", () => {
 
   it("does not replace the proof of a newer one: an old clean result never hides a mismatch", async () => {
     const uid = uniqueId("vr-late");
-    await upload([goodVideo(uid, "a", 1), goodVideo(uid, "b", 1)]);
-    const run = await runMigration(deps(), {
-      uid,
-      statePath: `migration/test-${uid}`,
-      trigger: "test",
-      minObjectAgeMs: 0,
-    });
-    expect(run.status).toBe("completed_pass");
+    await migratedUser(uid);
     // The old verification compares R2 → Firestore (both videos) before the title changes.
     const old = await startVerification(deps(), { uid });
     expect((await runVerification(deps(), old, { stopAfterVideos: 2 })).complete).toBe(false);
