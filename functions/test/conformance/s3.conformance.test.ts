@@ -18,8 +18,15 @@
  *  - "rejects a presigned URL signed with the wrong secret / for another key": accepted.
  *  - "rejects an expired presigned URL": none (works unpatched); regression guard.
  *  - "serves ranges and CORS for browser playback": the launcher's bucket CORS config.
+ *  - "writes between two pages show in the next page" and "listings after concurrent puts
+ *      and deletes": none (unpatched s3rver walks the directory for every page); they guard
+ *      the patched server's in-memory key index and its metadata cache (a put, an overwrite
+ *      or a delete that completed is seen by the next page, never a stale entry). Each was
+ *      seen failing with the index's update on put, on delete, or the cache's invalidation
+ *      on overwrite removed.
  */
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -137,6 +144,80 @@ describe("listing", () => {
     ]);
     expect(prefixes).toEqual([`${videos}v1/`, `${videos}v2/`, `${videos}v3/`]);
     expect(keys).toEqual([`${videos}readme.txt`]);
+  });
+});
+
+describe("listing while objects change", () => {
+  const at = (name: string) => `${root}/changing/${name}`;
+  const del = (Key: string) => s3.send(new DeleteObjectCommand({ Bucket, Key }));
+  const entries = (page: ListObjectsV2CommandOutput) =>
+    (page.Contents ?? []).map((c) => [c.Key!.slice(at("").length), c.Size, c.ETag]);
+
+  test("writes between two pages show in the next page; deleted and overwritten keys are not stale", async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    await Promise.all(keys.map((k) => put(at(k), "a")));
+    await put(at("d/inner"), "a");
+    // A complete listing first, so that a server caching what it listed has it all cached.
+    expect((await listAll({ Prefix: at("") })).keys).toHaveLength(13);
+    const first = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: at(""), MaxKeys: 4 }));
+    expect(entries(first).map(([k]) => k)).toEqual(["d/inner", "k00", "k01", "k02"]);
+
+    await put(at("k025"), "bb"); // after the page's end: in the next page
+    await put(at("k005"), "bb"); // before it: not in the next page
+    await del(at("k03")); // deleted: not listed
+    await put(at("k04"), "overwritten"); // listed with its new size and ETag
+    await put(at("e/inner"), "a"); // a new common prefix for the Delimiter listing below
+
+    const second = await s3.send(
+      new ListObjectsV2Command({
+        Bucket,
+        Prefix: at(""),
+        MaxKeys: 4,
+        ContinuationToken: first.NextContinuationToken,
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: at("k04") }));
+    expect(entries(second)).toEqual([
+      ["k025", 2, expect.any(String)],
+      ["k04", "overwritten".length, head.ETag],
+      ["k05", 1, expect.any(String)],
+      ["k06", 1, expect.any(String)],
+    ]);
+    const rest = await listAll({ Prefix: at(""), StartAfter: at("k06") });
+    expect(rest.keys.map((k) => k.slice(at("").length))).toEqual(keys.slice(7));
+
+    // Delimiter: the new common prefix shows up; one whose keys are all deleted is gone.
+    await del(at("d/inner"));
+    const tree = await listAll({ Prefix: at(""), Delimiter: "/", MaxKeys: 5 });
+    expect(tree.prefixes).toEqual([at("e/")]);
+    expect(tree.keys.map((k) => k.slice(at("").length))).toEqual(
+      ["k00", "k005", "k01", "k02", "k025", ...keys.slice(4)].sort(),
+    );
+  });
+
+  test("listings after concurrent puts and deletes are exactly what was written", async () => {
+    const key = (i: number) => at(`c/${String(i).padStart(3, "0")}`);
+    const all = Array.from({ length: 60 }, (_, i) => key(i));
+    let listing = true;
+    const lister = (async () => {
+      let pages = 0;
+      while (listing) {
+        await listAll({ Prefix: at("c/"), MaxKeys: 7 });
+        pages++;
+      }
+      return pages;
+    })();
+    try {
+      await Promise.all(all.map((k) => put(k)));
+      expect((await listAll({ Prefix: at("c/"), MaxKeys: 7 })).keys).toEqual(all);
+      await Promise.all(all.filter((_, i) => i % 3 !== 0).map(del));
+    } finally {
+      listing = false;
+    }
+    expect(await lister).toBeGreaterThan(0);
+    const left = all.filter((_, i) => i % 3 === 0);
+    expect((await listAll({ Prefix: at("c/"), MaxKeys: 7 })).keys).toEqual(left);
+    expect((await listAll({ Prefix: at("c/") })).keys).toEqual(left);
   });
 });
 
