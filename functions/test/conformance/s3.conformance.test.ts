@@ -24,12 +24,20 @@
  *      or a delete that completed is seen by the next page, never a stale entry). Each was
  *      seen failing with the index's update on put, on delete, or the cache's invalidation
  *      on overwrite removed.
+ *  - "a bucket's CORS configuration, put, replaced and deleted, applies to the next request":
+ *      none (unpatched s3rver reads the configuration file for every request); guards the
+ *      patched server's in-memory copy of a bucket's configurations. Seen failing with its
+ *      reset on put removed.
  */
 import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -218,6 +226,41 @@ describe("listing while objects change", () => {
     const left = all.filter((_, i) => i % 3 === 0);
     expect((await listAll({ Prefix: at("c/"), MaxKeys: 7 })).keys).toEqual(left);
     expect((await listAll({ Prefix: at("c/") })).keys).toEqual(left);
+  });
+});
+
+describe("bucket configuration", () => {
+  test("a bucket's CORS configuration, put, replaced and deleted, applies to the next request", async () => {
+    const other = `conf-${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+    await s3.send(new CreateBucketCommand({ Bucket: other }));
+    const preflight = async (origin: string) => {
+      const res = await fetch(`${env.s3Endpoint}/${other}/clip.mp4`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET" },
+      });
+      await res.arrayBuffer();
+      return [res.status, res.headers.get("access-control-allow-origin")];
+    };
+    const allow = (origin: string) =>
+      s3.send(
+        new PutBucketCorsCommand({
+          Bucket: other,
+          CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ["GET"] }] },
+        }),
+      );
+    try {
+      expect(await preflight("http://a.test")).toEqual([403, null]);
+      await allow("http://a.test");
+      expect(await preflight("http://a.test")).toEqual([200, "http://a.test"]);
+      expect((await preflight("http://b.test"))[0]).toBe(403);
+      await allow("http://b.test");
+      expect(await preflight("http://b.test")).toEqual([200, "http://b.test"]);
+      expect((await preflight("http://a.test"))[0]).toBe(403);
+      await s3.send(new DeleteBucketCorsCommand({ Bucket: other }));
+      expect(await preflight("http://b.test")).toEqual([403, null]);
+    } finally {
+      await s3.send(new DeleteBucketCommand({ Bucket: other }));
+    }
   });
 });
 
