@@ -15,6 +15,8 @@ import {
 } from "../../src/migration/queue";
 import type { UserTaskResult, VideoTaskResult } from "../../src/migration/migrate-video-task";
 import { normalizeTotals } from "../../src/model/stats";
+import { paths } from "../../src/repositories/paths";
+import { reconcileClip } from "../../src/stats/ledger";
 import { readVideoStats } from "../../src/stats/read";
 import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
@@ -278,6 +280,19 @@ export async function legacyVideoInR2(uid: string, videoId: string): Promise<Leg
   const store = realStore();
   const objects = await store.listAll(videoPrefix(uid, videoId));
   return buildLegacyVideo(uid, videoId, objects, await store.getText(highlightsKey(uid, videoId)));
+}
+
+/** What onClipWritten does for each clip of the video (no trigger runs against the test server). */
+export async function deliverTriggerEvents(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+): Promise<void> {
+  const clipIds = new Set([
+    ...(await paths.clips(db, uid, videoId).get()).docs.map((d) => d.id),
+    ...(await paths.statsLedger(db, uid, videoId).get()).docs.map((d) => d.id),
+  ]);
+  for (const clipId of clipIds) await reconcileClip(db, { uid, videoId, clipId }, 4);
 }
 
 /** The video's statistics equal its clips, and a recompute finds nothing to fix. */
