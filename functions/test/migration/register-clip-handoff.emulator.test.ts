@@ -204,17 +204,22 @@ describe("registerClip against the video's migration task", () => {
     await queue.enqueueVideo(uid, VIDEO); // a reader's hand-off
     const gate = new StepGate("between_chunks", (o) => o.startsWith("task:"));
     const [task] = queue.pending.splice(0, 1);
+    let whilePaused: string[] = [];
     const { first, second, paused } = await interleave(
       gate,
       () => deliver(queue, gate.hook)(task),
-      async () => register(await apiDeps(queue), uid),
+      async () => {
+        const answer = await register(await apiDeps(queue), uid).catch((e: unknown) => e);
+        whilePaused = await clipIds(uid);
+        return answer;
+      },
     );
     expect(paused).toBe(true);
     await expectInProgress(Promise.reject(second), {
       holder: `task:${videoTaskId(uid, VIDEO)}`,
     });
-    // Nothing of the worker's was written while the task held the video (its first chunk only).
-    expect(await clipIds(uid)).toHaveLength(2);
+    // Nothing was written while the task held the video: its first chunk only.
+    expect(whilePaused).toEqual(["01_s0", "01_s3"]);
     expect(first).toMatchObject({ outcome: "partial", successor: "queued" });
     expect(await queue.drain(deliver(queue))).toEqual(["1:partial→queued", "2:migrated"]);
     expect(await register(await apiDeps(queue), uid)).toMatchObject({ created: false });
