@@ -28,7 +28,6 @@ import {
   StepGate,
   TestMigrationQueue,
   upload,
-  type MigrationTaskOutcome,
   type QueuedMigrationTask,
 } from "./harness";
 
