@@ -257,11 +257,27 @@ async function migrateLegacyVideoFirst(
     // worker retries (`unavailable`); by then the video is migrated and the clip goes in.
     throw new UnavailableError(
       `legacy video ${videoId} is being migrated by ${result.holder ?? "another writer"}: retry shortly`,
-      { videoId, holder: result.holder ?? null, reason: "legacy_migration_in_progress" },
+      {
+        videoId,
+        reason: "legacy_migration_in_progress",
+        holder: result.holder ?? null,
+      } satisfies LegacyMigrationInProgress,
     );
   }
   if (handoff) throw migrationInProgress(deps, videoId, handoff);
   return result.outcome;
+}
+
+/**
+ * `details` of registerClip's `unavailable` while the video's legacy migration goes on
+ * (docs/SCHEMA.md, "The callables"): `handoff` when this call handed it to the task, `holder`
+ * when another writer holds the video's claim.
+ */
+export interface LegacyMigrationInProgress {
+  videoId: string;
+  reason: "legacy_migration_in_progress";
+  handoff?: Enqueued;
+  holder?: string | null;
 }
 
 /** The legacy video is larger than one call's budget: the task has the rest; retry later. */
@@ -269,7 +285,11 @@ function migrationInProgress(deps: ApiDeps, videoId: string, handoff: Enqueued):
   deps.metrics.extra.legacy_migration = `handed_off:${handoff}`;
   return new UnavailableError(
     `legacy video ${videoId} is too large to migrate within this call: its migration goes on in a task; retry with backoff`,
-    { videoId, reason: "legacy_migration_in_progress", handoff },
+    {
+      videoId,
+      reason: "legacy_migration_in_progress",
+      handoff,
+    } satisfies LegacyMigrationInProgress,
   );
 }
 

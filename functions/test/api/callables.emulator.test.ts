@@ -252,6 +252,56 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     expect(second.source).toBe("firestore");
   }, 240_000);
 
+  it("a legacy video its inline chunk does not finish (chunks cut at 7 MiB): the reader's page from R2, its progress saved, the rest by the task", async () => {
+    const user = await signedInClient();
+    const uid = user.uid!;
+    const videoId = uniqueId("legacy-partial");
+    // 16 clips of one scene described in 480 KiB: the reader's one chunk holds 14 of them.
+    const description = "d".repeat(480 * 1024);
+    await seedLegacyVideo({
+      uid,
+      videoId,
+      highlights: highlights("Long talk", [{ id: 1, title: "Talk", description }]),
+      clips: Array.from({ length: 16 }, (_, i) => ({
+        file: `01_s${String(i).padStart(2, "0")}.mp4`,
+      })),
+    });
+    const first = await user.call<VideoInfoResponse>("getVideoInfo", { videoId, limit: 2 });
+    expect(first).toMatchObject({
+      source: "r2",
+      title: "Long talk",
+      next_cursor: expect.any(String),
+    });
+    expect(first.clips.map((c) => [c.id, c.title, c.description.length])).toEqual([
+      ["01_s00", "Talk", description.length],
+      ["01_s01", "Talk", description.length],
+    ]);
+    expect(first.statistics.clip_count).toBe(16);
+    const migrated = await eventually(
+      () => getVideo(db(), uid, videoId),
+      (v) => v !== null,
+      120_000,
+      500,
+    );
+    expect(migrated?.migrated_from_r2).toBe(true);
+    // The reader's call claimed the video first (one chunk), the task took the next claim and
+    // wrote the rest with the video document; no progress is left.
+    const claim = await paths.videoClaim(db(), uid, videoId).get();
+    expect(claim.get("owner")).toMatch(/^task:/);
+    expect(claim.get("claims")).toBeGreaterThanOrEqual(2);
+    expect(claim.get("progress")).toBeNull();
+    expect((await paths.clips(db(), uid, videoId).count().get()).data().count).toBe(16);
+    // The R2 page's cursor goes on in Firestore: the next clips, none repeated.
+    const second = await user.call<VideoInfoResponse>("getVideoInfo", {
+      videoId,
+      limit: 2,
+      cursor: first.next_cursor,
+    });
+    expect(second.source).toBe("firestore");
+    expect(second.clips.map((c) => c.id)).toEqual(["01_s02", "01_s03"]);
+    expect(second.statistics.clip_count).toBe(16);
+  }, 240_000);
+
   it("switches a user's read mode at run time with setReadMode, without a redeploy", async () => {
     const user = await signedInClient();
     const uid = user.uid!;
