@@ -18,6 +18,7 @@ import {
   handlerDeps,
   highlights,
   seedLegacyVideo,
+  seedLegacyVideoOverOneChunk,
   uniqueId,
 } from "../support/api-fixtures";
 import { testFirestore } from "../support/servers-env";
@@ -157,16 +158,8 @@ describe("getVideoInfo on a legacy video its inline chunk does not finish", () =
   it("with the production limits, a chunk cut by bytes (descriptions of 7 MiB) leaves the video partial and the task finishes it", async () => {
     const uid = uniqueId("u");
     const videoId = uniqueId("v");
-    // 16 clips of one scene whose description is 480 KiB: 14 fit a 7 MiB chunk.
-    const description = "d".repeat(480 * 1024);
-    await seedLegacyVideo({
-      uid,
-      videoId,
-      highlights: highlights("Long talk", [{ id: 1, title: "Talk", description }]),
-      clips: Array.from({ length: 16 }, (_, i) => ({
-        file: `01_s${String(i).padStart(2, "0")}.mp4`,
-      })),
-    });
+    // 16 clips of one scene described in 480 KiB: the first chunk holds 14 of them.
+    const description = await seedLegacyVideoOverOneChunk(uid, videoId);
     const queue = new TestMigrationQueue();
     const api = await reader(queue);
     const page = await handleGetVideoInfo(api, caller(uid), { videoId, limit: 2 });

@@ -194,6 +194,24 @@ export function highlights(
   });
 }
 
+/**
+ * A legacy video whose clip documents, with the production limits, exceed one chunk's 7 MiB
+ * (migration/document-limits.ts): 16 clips of one scene described in 480 KiB (highlights.json
+ * stays under its 512 KiB limit), so the first chunk holds 14. Returns the description.
+ */
+export async function seedLegacyVideoOverOneChunk(uid: string, videoId: string): Promise<string> {
+  const description = "d".repeat(480 * 1024);
+  await seedLegacyVideo({
+    uid,
+    videoId,
+    highlights: highlights("Long talk", [{ id: 1, title: "Talk", description }]),
+    clips: Array.from({ length: 16 }, (_, i) => ({
+      file: `01_s${String(i).padStart(2, "0")}.mp4`,
+    })),
+  });
+  return description;
+}
+
 /** A video only the old system knows: objects under users/{uid}/videos/{videoId}/ in R2. */
 export async function seedLegacyVideo(spec: LegacyVideoSpec): Promise<Map<string, string>> {
   const prefix = `users/${spec.uid}/videos/${spec.videoId}/`;
