@@ -5,6 +5,7 @@ import { prefixRange, UID_ALPHABET } from "../../src/migration/key-range";
 import { partitionedStatus } from "../../src/migration/partition-status";
 import { listPartitions, setPathForUidPrefix } from "../../src/migration/partitions";
 import { verifyMigration } from "../../src/migration/verify";
+import type { VerificationProgress } from "../../src/migration/verify-ranges";
 import { paths } from "../../src/repositories/paths";
 import { uniqueId } from "../support/clip-factory";
 import { bulkVideos, type VideoSpec } from "../support/legacy-fixtures";
@@ -80,4 +81,22 @@ export async function expectComplete(prefix: string, specs: VideoSpec[]): Promis
   expect(verification.mismatches).toEqual([]);
   expect(verification.videosChecked).toBe(specs.length);
   expect(verification.complete).toBe(true);
+}
+
+/** A verification's totals and stored mismatches, comparable across verifications. */
+export function verificationOutcome(p: VerificationProgress) {
+  const {
+    verificationId: _i,
+    startedAt: _s,
+    completedAt: _c,
+    rangesTotal: _t,
+    rangesDone: _d,
+    ...rest
+  } = p;
+  return {
+    ...rest,
+    mismatches: p.mismatches
+      .map((m) => [m.uid, m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" "))
+      .sort(),
+  };
 }

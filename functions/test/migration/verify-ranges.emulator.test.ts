@@ -35,6 +35,7 @@ import { uniqueId } from "../support/clip-factory";
 import { goodVideo, putObjects, videoObjects, type VideoSpec } from "../support/legacy-fixtures";
 import { testEnv, testS3 } from "../support/servers-env";
 import { Crash, deps, FaultyStore, faultyFirestore, ManualClock, upload } from "./harness";
+import { verificationOutcome } from "./partition-fixtures";
 
 /** A bucket and a Firestore project of the test's own. */
 async function isolated(): Promise<MigrationDeps & { bucket: string }> {
@@ -64,23 +65,7 @@ async function migrateAll(d: MigrationDeps): Promise<void> {
   expect(report.status).toBe("completed_pass");
 }
 
-/** The totals and the stored mismatches, comparable across verifications. */
-function outcome(p: VerificationProgress) {
-  const {
-    verificationId: _i,
-    startedAt: _s,
-    completedAt: _c,
-    rangesTotal: _t,
-    rangesDone: _d,
-    ...rest
-  } = p;
-  return {
-    ...rest,
-    mismatches: p.mismatches
-      .map((m) => [m.uid, m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" "))
-      .sort(),
-  };
-}
+const outcome = verificationOutcome;
 
 async function verifyWith(
   d: MigrationDeps,
