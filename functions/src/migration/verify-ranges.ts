@@ -56,9 +56,10 @@ import {
 } from "./key-range";
 import * as runLogs from "./logs";
 import { setLegacyMarkerInTx, type MarkerWrite } from "./markers";
-import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
+import { isVideoGroup, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
 import { saveProofInTx, scopeOf, type Proof } from "./read-switch";
 import { compareFirestoreVideo, compareR2Video, type Mismatch } from "./verify-compare";
+import { HELD_OBJECTS_PER_VIDEO } from "./video-objects";
 
 export const VERIFICATIONS = "migration_verifications";
 /** Mismatches kept in Firestore per verification, unless told otherwise. */
@@ -379,20 +380,19 @@ interface SliceWork {
 export class SliceTally {
   counts = emptyCounts();
   readonly kept: Mismatch[] = [];
-  constructor(private readonly keep: number) {}
+  constructor(readonly keep: number) {}
   /** Work counted (and logged) elsewhere: its counts, and its first mismatches while room. */
   merge(work: { counts: VerificationCounts; mismatches: Mismatch[] }): void {
     this.counts = addCounts(this.counts, work.counts);
     for (const m of work.mismatches) if (this.kept.length < this.keep) this.kept.push(m);
   }
-  add(found: Mismatch[]): void {
-    for (const m of found) {
-      this.counts.mismatches++;
-      this.counts.mismatches_by_code[m.code] = (this.counts.mismatches_by_code[m.code] ?? 0) + 1;
-      if (this.kept.length < this.keep) this.kept.push(m);
-      runLogs.migrationMismatch({ ...m });
-    }
-  }
+  /** A mismatch found: counted, logged, and kept while there is room. */
+  readonly add = (m: Mismatch): void => {
+    this.counts.mismatches++;
+    this.counts.mismatches_by_code[m.code] = (this.counts.mismatches_by_code[m.code] ?? 0) + 1;
+    if (this.kept.length < this.keep) this.kept.push(m);
+    runLogs.migrationMismatch({ ...m });
+  };
 }
 
 function failed(uid: string, videoId: string, error: unknown): "failed" {
@@ -424,7 +424,7 @@ function takeInOrder(items: PlanItem[], room: number): { taken: number; videos: 
   let taken = 0;
   const videos: VideoGroup[] = [];
   for (const item of items) {
-    if (item.kind === "video" && isVideo(item.objects)) {
+    if (item.kind === "video" && isVideoGroup(item)) {
       if (videos.length >= room) break;
       videos.push(item);
     }
@@ -451,12 +451,20 @@ export async function judgeR2Videos(
   if (videos.length === 0) return;
   const { db } = deps;
   const snaps = await db.getAll(...videos.map((g) => paths.video(db, g.uid, g.videoId)));
-  const verdicts = await mapWithConcurrency(videos, concurrency, (g, i) =>
-    compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes).catch(
-      (e: unknown) => failed(g.uid, g.videoId, e),
-    ),
-  );
-  verdicts.forEach((verdict, i) => {
+  // Each video's mismatches apart (bounded: counts and the first few), merged in key order.
+  const verdicts = await mapWithConcurrency(videos, concurrency, async (g, i) => {
+    const own = new SliceTally(tally.keep);
+    const verdict = await compareR2Video(
+      deps,
+      g,
+      snaps[i],
+      v.newest_allowed_ms,
+      v.max_highlights_bytes,
+      own.add,
+    ).catch((e: unknown) => failed(g.uid, g.videoId, e));
+    return { verdict, own };
+  });
+  verdicts.forEach(({ verdict, own }, i) => {
     const uid = videos[i].uid;
     if (verdict === "failed") {
       tally.counts.videos_failed++;
@@ -469,9 +477,10 @@ export async function judgeR2Videos(
       users.see(uid, false);
     } else {
       tally.counts.videos_checked++;
-      if (verdict.mismatches.length === 0) tally.counts.videos_ok++;
-      tally.add(verdict.mismatches);
-      users.see(uid, verdict.mismatches.length === 0);
+      const clean = own.counts.mismatches === 0;
+      if (clean) tally.counts.videos_ok++;
+      tally.merge({ counts: own.counts, mismatches: own.kept });
+      users.see(uid, clean);
     }
   });
 }
@@ -493,7 +502,7 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
   const users = new UserTracker(state.user_track);
   const prefix = v.uid ? `${LEGACY_ROOT}${v.uid}/` : listingPrefix(range);
   const startAfter = state.r2_after ?? (v.uid ? null : range.after);
-  const grouper = new ListingGrouper();
+  const grouper = new ListingGrouper(HELD_OBJECTS_PER_VIDEO);
   let checkpoint = state.r2_after;
   let videos = 0;
   let token: string | undefined;
@@ -617,19 +626,21 @@ export async function compareFirestoreRange(
     const docs = page.docs.map((d) => ({ d, video: videoOfDoc(d, range) }));
     const migrated = docs.filter((x) => x.video !== null && x.d.get("source") === "r2_migration");
     tally.counts.fs_videos_skipped += docs.length - migrated.length;
-    const found = await mapWithConcurrency(migrated, o.concurrency, ({ video }) =>
-      compareFirestoreVideo(deps, video!.uid, video!.videoId).catch((e: unknown) =>
-        failed(video!.uid, video!.videoId, e),
-      ),
-    );
+    const found = await mapWithConcurrency(migrated, o.concurrency, async ({ video }) => {
+      const own = new SliceTally(scope.keep);
+      const done = await compareFirestoreVideo(deps, video!.uid, video!.videoId, own.add).catch(
+        (e: unknown) => failed(video!.uid, video!.videoId, e),
+      );
+      return done === "failed" ? "failed" : own;
+    });
     for (const f of found) {
       if (f === "failed") {
         tally.counts.videos_failed++;
         continue;
       }
       tally.counts.fs_videos_checked++;
-      if (f.length === 0) tally.counts.fs_videos_ok++;
-      tally.add(f);
+      if (f.counts.mismatches === 0) tally.counts.fs_videos_ok++;
+      tally.merge({ counts: f.counts, mismatches: f.kept });
     }
     videos += docs.length;
     if (docs.length > 0) fsAfter = docs[docs.length - 1].d.ref.path;

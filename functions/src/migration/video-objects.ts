@@ -18,6 +18,12 @@ import { compareKeys } from "./planner";
 /** Keys per R2 listing page (ListObjectsV2's maximum). */
 const LIST_PAGE = 1000;
 
+/**
+ * Objects a slice's listing holds for one video at most (ListingGrouper's `holdAtMost`): a
+ * bigger video is passed on truncated and listed again, page by page, when it is compared.
+ */
+export const HELD_OBJECTS_PER_VIDEO = LIST_PAGE;
+
 export interface VideoObjects {
   /** Every object of the video, page by page, in key order. */
   pages(): AsyncIterable<LegacyObject[]>;
@@ -108,23 +114,23 @@ export function keyBounds(keys: Iterable<string>): { lo: string; hi: string } | 
   return lo === null || hi === null ? null : { lo, hi };
 }
 
-/** The listed sizes of those of `keys` that exist, one window per top folder of the video. */
-export async function sizesOf(
+/** Those of `keys` that exist, as listed: one window per top folder of the video. */
+export async function existingObjects(
   objects: VideoObjects,
   prefix: string,
   keys: Iterable<string>,
-): Promise<Map<string, number>> {
+): Promise<Map<string, LegacyObject>> {
   const byFolder = new Map<string, Set<string>>();
   for (const k of keys) {
     if (!k.startsWith(prefix)) continue; // outside the video: never one of its objects
     const folder = k.slice(prefix.length).split("/")[0];
     byFolder.set(folder, (byFolder.get(folder) ?? new Set()).add(k));
   }
-  const sizes = new Map<string, number>();
+  const found = new Map<string, LegacyObject>();
   for (const wanted of byFolder.values()) {
     const { lo, hi } = keyBounds(wanted)!;
     for await (const page of objects.between(lo, hi))
-      for (const o of page) if (wanted.has(o.key)) sizes.set(o.key, o.size);
+      for (const o of page) if (wanted.has(o.key)) found.set(o.key, o);
   }
-  return sizes;
+  return found;
 }

@@ -20,12 +20,7 @@ import {
 import { startExtraEmulators, type ExtraEmulators } from "../support/extra-emulators";
 import { main } from "../../src/cli/migrate";
 import { deps } from "./harness";
-import {
-  expectComplete,
-  generate,
-  newPrefix,
-  verificationOutcome,
-} from "./partition-fixtures";
+import { expectComplete, generate, newPrefix, verificationOutcome } from "./partition-fixtures";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { prefixRange } from "../../src/migration/key-range";
 import { runMigration } from "../../src/migration/runner";
