@@ -14,7 +14,6 @@
  * - Videos stay claimed and fenced by the writer (claim.ts); the partition's lease only keeps
  *   its checkpoint to one runner at a time.
  */
-import { createHash } from "node:crypto";
 import type { App } from "firebase-admin/app";
 import { z } from "zod";
 import { UnavailableError } from "../errors";
@@ -33,7 +32,13 @@ import {
   setPathSchema,
   type SliceEnd,
 } from "./partitions";
-import { cloudTasksQueue, enqueueSuccessors, type Enqueued, type TaskQueue } from "./queue";
+import {
+  cloudTasksQueue,
+  enqueueSuccessors,
+  hashedTaskId,
+  type Enqueued,
+  type TaskQueue,
+} from "./queue";
 import { newRunId, runMigration, type RunReport } from "./runner";
 import { LeaseLostError, type PartitionInfo } from "./state";
 
@@ -53,7 +58,7 @@ export type PartitionTask = z.infer<typeof partitionTaskSchema>;
 /** Deterministic and hashed (Cloud Tasks ids should not be sequential). */
 export function partitionTaskId(task: PartitionTask): string {
   const key = `${task.set ?? DEFAULT_SET_PATH}|${task.partitionId}|${task.seq}`;
-  return `part-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+  return hashedTaskId("part", key);
 }
 
 /** Enqueues a task under its deterministic id; an existing task of that id is success. */

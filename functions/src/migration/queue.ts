@@ -29,9 +29,13 @@ export interface MigrationQueue {
   enqueueUser(uid: string): Promise<Enqueued>;
 }
 
-/** Deterministic, hashed (Cloud Tasks ids should not be sequential). */
+/** A deterministic task id: `{kind}-` and a hash of the key (Cloud Tasks ids should not be sequential). */
+export function hashedTaskId(kind: string, key: string): string {
+  return `${kind}-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+}
+
 function taskId(key: string): string {
-  return `migrate-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+  return hashedTaskId("migrate", key);
 }
 
 /**

@@ -16,7 +16,7 @@
  * - CLI processes and the callable may run slices of the same ranges at once (runVerification):
  *   their saves are fenced by the same token and leave the chain's seq alone.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { App } from "firebase-admin/app";
 import { z } from "zod";
 import { UnavailableError } from "../errors";
@@ -24,7 +24,13 @@ import { parsePayload } from "../api/context";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
 import { listPartitions, readSet } from "./partitions";
-import { cloudTasksQueue, enqueueSuccessors, type Enqueued, type TaskQueue } from "./queue";
+import {
+  cloudTasksQueue,
+  enqueueSuccessors,
+  hashedTaskId,
+  type Enqueued,
+  type TaskQueue,
+} from "./queue";
 import {
   ensureVerification,
   openRanges,
@@ -51,7 +57,7 @@ export type VerifyTask = z.infer<typeof verifyTaskSchema>;
 /** Deterministic and hashed (Cloud Tasks ids should not be sequential). */
 export function verifyTaskId(task: VerifyTask): string {
   const key = `${task.verificationId}|${task.rangeId}|${task.seq}`;
-  return `verify-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+  return hashedTaskId("verify", key);
 }
 
 export type VerifyQueue = TaskQueue<VerifyTask>;

@@ -2,6 +2,7 @@
 // emulator): generated users spread over a uid prefix's key space, and the end state every
 // test demands.
 import { prefixRange, UID_ALPHABET } from "../../src/migration/key-range";
+import { runMigration } from "../../src/migration/runner";
 import { partitionedStatus } from "../../src/migration/partition-status";
 import { listPartitions, setPathForUidPrefix } from "../../src/migration/partitions";
 import { verifyMigration } from "../../src/migration/verify";
@@ -33,6 +34,17 @@ export async function generate(
   }
   await upload(specs);
   return specs;
+}
+
+/** Migrates the users of a uid prefix in one run of its own. */
+export async function migratePrefix(prefix: string): Promise<void> {
+  const run = await runMigration(deps(), {
+    range: prefixRange(prefix),
+    statePath: `migration/test-${prefix}`,
+    trigger: "test",
+    minObjectAgeMs: 0,
+  });
+  expect(run.status).toBe("completed_pass");
 }
 
 /**

@@ -20,10 +20,14 @@ import {
 import { startExtraEmulators, type ExtraEmulators } from "../support/extra-emulators";
 import { main } from "../../src/cli/migrate";
 import { deps } from "./harness";
-import { expectComplete, generate, newPrefix, verificationOutcome } from "./partition-fixtures";
+import {
+  expectComplete,
+  generate,
+  migratePrefix,
+  newPrefix,
+  verificationOutcome,
+} from "./partition-fixtures";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { prefixRange } from "../../src/migration/key-range";
-import { runMigration } from "../../src/migration/runner";
 import {
   runVerification,
   startVerification,
@@ -39,6 +43,23 @@ describeEmulators("partitioned migration through the Cloud Tasks emulator", () =
   jest.setTimeout(600_000);
   let emulators: ExtraEmulators;
   let admin: Client;
+
+  /** `npm run migrate -- … --uid-prefix P` against the test Firestore and this Cloud Tasks emulator. */
+  async function cli(prefix: string, flags: string[]) {
+    const args = [...flags, "--uid-prefix", prefix, "--min-age", "0", "--poll-ms", "500"];
+    const out: string[] = [];
+    const err: string[] = [];
+    // firebase-admin's task queues go to the emulator named by CLOUD_TASKS_EMULATOR_HOST.
+    const before = process.env.CLOUD_TASKS_EMULATOR_HOST;
+    process.env.CLOUD_TASKS_EMULATOR_HOST = emulators.emulators.tasks;
+    try {
+      const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), tty: false };
+      return { code: await main(args, process.env, io, deps()), out, err };
+    } finally {
+      if (before === undefined) delete process.env.CLOUD_TASKS_EMULATOR_HOST;
+      else process.env.CLOUD_TASKS_EMULATOR_HOST = before;
+    }
+  }
 
   beforeAll(async () => {
     emulators = await startExtraEmulators({
@@ -107,23 +128,7 @@ describeEmulators("partitioned migration through the Cloud Tasks emulator", () =
   it("npm run migrate -- --partitions enqueues into the Cloud Tasks emulator and follows the progress to the end", async () => {
     const prefix = newPrefix("pt-cli");
     const specs = await generate(prefix, 10, 4);
-    const out: string[] = [];
-    const err: string[] = [];
-    // firebase-admin's task queues go to the emulator named by CLOUD_TASKS_EMULATOR_HOST.
-    const before = process.env.CLOUD_TASKS_EMULATOR_HOST;
-    process.env.CLOUD_TASKS_EMULATOR_HOST = emulators.emulators.tasks;
-    let code: number;
-    try {
-      code = await main(
-        ["--partitions", "2", "--uid-prefix", prefix, "--min-age", "0", "--poll-ms", "500"],
-        process.env,
-        { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
-        deps(),
-      );
-    } finally {
-      if (before === undefined) delete process.env.CLOUD_TASKS_EMULATOR_HOST;
-      else process.env.CLOUD_TASKS_EMULATOR_HOST = before;
-    }
+    const { code, out, err } = await cli(prefix, ["--partitions", "2"]);
     expect(code).toBe(0);
     expect(out[0]).toMatch(
       /partitions in .*: 2 \(2 created now\), 2 with work left; tasks enqueued 2/,
@@ -141,13 +146,7 @@ describeEmulators("partitioned migration through the Cloud Tasks emulator", () =
     beforeAll(async () => {
       prefix = newPrefix("vt-e2e");
       const specs = await generate(prefix, 20, 4); // 80 videos
-      const run = await runMigration(deps(), {
-        range: prefixRange(prefix),
-        statePath: `migration/test-${prefix}`,
-        trigger: "test",
-        minObjectAgeMs: 0,
-      });
-      expect(run.status).toBe("completed_pass");
+      await migratePrefix(prefix);
       const db = testFirestore();
       await paths.clip(db, specs[3].uid, specs[3].videoId, "01_vertical").delete();
       await paths.video(db, specs[50].uid, specs[50].videoId).update({ title: "By hand" });
@@ -201,22 +200,7 @@ describeEmulators("partitioned migration through the Cloud Tasks emulator", () =
     });
 
     it("npm run migrate -- --verify --tasks enqueues into the Cloud Tasks emulator and follows it to the end", async () => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const before = process.env.CLOUD_TASKS_EMULATOR_HOST;
-      process.env.CLOUD_TASKS_EMULATOR_HOST = emulators.emulators.tasks;
-      let code: number;
-      try {
-        code = await main(
-          ["--verify", "--tasks", "--uid-prefix", prefix, "--min-age", "0", "--poll-ms", "500"],
-          process.env,
-          { out: (l) => out.push(l), err: (l) => err.push(l), tty: false },
-          deps(),
-        );
-      } finally {
-        if (before === undefined) delete process.env.CLOUD_TASKS_EMULATOR_HOST;
-        else process.env.CLOUD_TASKS_EMULATOR_HOST = before;
-      }
+      const { code, out, err } = await cli(prefix, ["--verify", "--tasks"]);
       expect(code).toBe(2); // mismatches found
       expect(out[0]).toMatch(/^verification \S+: 16 ranges with work left; tasks enqueued 16/);
       const n = baseline.mismatchesCount;

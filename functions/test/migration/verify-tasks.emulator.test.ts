@@ -6,9 +6,7 @@
 // firebase-tools' Cloud Tasks emulator is in partitions-tasks.emulator.test.ts.
 import "./quiet";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { prefixRange } from "../../src/migration/key-range";
 import type { MigrationDeps } from "../../src/migration/deps";
-import { runMigration } from "../../src/migration/runner";
 import {
   openRanges,
   runVerification,
@@ -34,7 +32,7 @@ import { uniqueId } from "../support/clip-factory";
 import { goodVideo, type VideoSpec } from "../support/legacy-fixtures";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
 import { Crash, deps, faultyFirestore, FaultyStore, realStore, TestTasks, upload } from "./harness";
-import { generate, newPrefix, verificationOutcome } from "./partition-fixtures";
+import { generate, migratePrefix, newPrefix, verificationOutcome } from "./partition-fixtures";
 
 jest.setTimeout(600_000);
 
@@ -66,13 +64,7 @@ async function migratedWithMismatches(
 ): Promise<{ prefix: string; specs: VideoSpec[] }> {
   const prefix = newPrefix(tag);
   const specs = await generate(prefix, 16, 3); // 48 videos
-  const run = await runMigration(deps(), {
-    range: prefixRange(prefix),
-    statePath: `migration/test-${prefix}`,
-    trigger: "test",
-    minObjectAgeMs: 0,
-  });
-  expect(run.status).toBe("completed_pass");
+  await migratePrefix(prefix);
   const db = testFirestore();
   const [a, b, c] = [specs[0], specs[20], specs[40]];
   await paths.clip(db, a.uid, a.videoId, "01_vertical").delete();
