@@ -172,31 +172,54 @@ function clipIdOfKey(uid: string, videoId: string, key: string): string | null {
 }
 
 /**
- * A video's clip files in key order, in batches of whole clip ids: all the files of one clip id
- * (`03_vertical.mp4`, `03_vertical.webm`) are adjacent among the recognized clip keys (only an
- * unrecognized key can sort between them), so the last id of a page waits for the next page.
+ * Batches a video's clip files, fed page by page in key order, into whole clip ids: all the files
+ * of one clip id (`03_vertical.mp4`, `03_vertical.webm`) are adjacent among the recognized clip
+ * keys (only an unrecognized key can sort between them), so a page's last id waits for the next.
  */
+class ClipBatcher {
+  private pending: { id: string; object: LegacyObject }[] = [];
+  constructor(
+    private readonly uid: string,
+    private readonly videoId: string,
+  ) {}
+  /** The clip files of whole ids completed by this page. */
+  push(page: LegacyObject[]): { id: string; object: LegacyObject }[] {
+    const all = [...this.pending, ...page.flatMap((object) => this.clip(object))];
+    const lastId = all.at(-1)?.id;
+    const cut = Math.max(
+      all.findIndex((c) => c.id === lastId),
+      0,
+    );
+    this.pending = all.slice(cut);
+    return all.slice(0, cut);
+  }
+  end(): { id: string; object: LegacyObject }[] {
+    const rest = this.pending;
+    this.pending = [];
+    return rest;
+  }
+  private clip(object: LegacyObject) {
+    const id = clipIdOfKey(this.uid, this.videoId, object.key);
+    return id === null ? [] : [{ id, object }];
+  }
+}
+
+/** A video's clip files in batches of whole clip ids (ClipBatcher), from its listing. */
 async function* clipBatches(
   uid: string,
   videoId: string,
   objects: VideoObjects,
 ): AsyncIterable<{ id: string; object: LegacyObject }[]> {
-  let pending: { id: string; object: LegacyObject }[] = [];
+  const batcher = new ClipBatcher(uid, videoId);
   for await (const page of objects.pages()) {
-    const clips = page.flatMap((object) => {
-      const id = clipIdOfKey(uid, videoId, object.key);
-      return id === null ? [] : [{ id, object }];
-    });
-    const all = [...pending, ...clips];
-    const lastId = all.at(-1)?.id;
-    const cut = all.findIndex((c) => c.id === lastId);
-    if (cut > 0) yield all.slice(0, cut);
-    pending = all.slice(Math.max(cut, 0));
+    const batch = batcher.push(page);
+    if (batch.length > 0) yield batch;
   }
-  if (pending.length > 0) yield pending;
+  const rest = batcher.end();
+  if (rest.length > 0) yield rest;
 }
 
-/** What the listing of a whole video gives: clip ids, and the earliest LastModified. */
+/** What one walk of a video's listing gives: clip ids, object count, LastModified bounds. */
 async function walkListing(
   uid: string,
   videoId: string,
@@ -205,16 +228,18 @@ async function walkListing(
   let earliest = Number.POSITIVE_INFINITY;
   let newest = Number.NEGATIVE_INFINITY;
   let count = 0;
+  let clips = 0;
+  const batcher = new ClipBatcher(uid, videoId);
+  const countIds = (batch: { id: string }[]) => new Set(batch.map((c) => c.id)).size;
   for await (const page of objects.pages()) {
     count += page.length;
     for (const o of page) {
       earliest = Math.min(earliest, o.lastModified.getTime());
       newest = Math.max(newest, o.lastModified.getTime());
     }
+    clips += countIds(batcher.push(page));
   }
-  let clips = 0;
-  for await (const batch of clipBatches(uid, videoId, objects))
-    clips += new Set(batch.map((c) => c.id)).size;
+  clips += countIds(batcher.end());
   return { clips, earliest, objects: count, newest };
 }
 
