@@ -18,9 +18,15 @@
  *           (read-switch.ts): complete, uncapped, with its mismatch, failed and deferred counts
  *
  * A slice is bounded (videos and time) and holds one page of the listing (or of video
- * documents), the videos it compares, and at most `max_mismatches_stored` mismatches. A crash
- * anywhere before `save` leaves the range where it was: the next slice redoes the same work and
- * counts it once. A slice whose token was taken over saves nothing.
+ * documents), the videos it compares (each a page of clips at a time: verify-compare.ts), and
+ * at most `max_mismatches_stored` mismatches. A crash anywhere before `save` leaves the range
+ * where it was: the next slice redoes the same work and counts it once. A slice whose token
+ * was taken over saves nothing.
+ *
+ * A task's slice (verify-task.ts: `link`) also moves the range's chain link `seq` in its save,
+ * and a slice asked to (`splitAfterPages`) splits off the rest of a range whose listing goes
+ * on, in the same save: the range shrinks to (after, at] and a new range (at, through] starts
+ * (the README's "Splits while it runs" has the argument).
  */
 import { createHash, randomUUID } from "node:crypto";
 import {
