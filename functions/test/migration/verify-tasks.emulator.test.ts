@@ -26,6 +26,8 @@ import {
 } from "../../src/migration/verify-task";
 import { coordinatePartitions, handlePartitionTask } from "../../src/migration/partition-task";
 import { setPathForUidPrefix } from "../../src/migration/partitions";
+import { parseCli, UsageError } from "../../src/cli/migrate";
+import { runLegacyMigrationSchema } from "../../src/migration/run-legacy-migration";
 import { paths } from "../../src/repositories/paths";
 import { clipKey } from "../../src/storage/legacy-layout";
 import { uniqueId } from "../support/clip-factory";
@@ -235,6 +237,29 @@ describe("verification on tasks", () => {
       open: 0,
       queued: 0,
     });
+  });
+
+  it("the callable's payload: tasks go with verify, a uid prefix with a new verification on tasks", () => {
+    const ok = (p: unknown) => runLegacyMigrationSchema.safeParse(p).success;
+    expect(ok({ verify: true, tasks: true })).toBe(true);
+    expect(ok({ verify: true, tasks: true, uidPrefix: "ab_C-9", minAgeSeconds: 0 })).toBe(true);
+    expect(ok({ verify: true, tasks: true, verificationId: "v-1" })).toBe(true);
+    expect(ok({ tasks: true })).toBe(false);
+    expect(ok({ verify: true, uidPrefix: "ab" })).toBe(false);
+    expect(ok({ verify: true, tasks: true, uidPrefix: "ab", uid: "u" })).toBe(false);
+    expect(ok({ verify: true, tasks: true, uidPrefix: "ab", verificationId: "v" })).toBe(false);
+    expect(ok({ verify: true, tasks: true, uidPrefix: "a/b" })).toBe(false);
+    // The CLI's flags, likewise.
+    expect(parseCli(["--verify", "--tasks", "--uid-prefix", "ab"], {})).toMatchObject({
+      verify: true,
+      tasks: true,
+      uidPrefix: "ab",
+    });
+    expect(() => parseCli(["--tasks"], {})).toThrow(UsageError);
+    expect(() => parseCli(["--verify", "--uid-prefix", "ab"], {})).toThrow(UsageError);
+    expect(() => parseCli(["--verify", "--tasks", "--uid-prefix", "a", "--uid", "u"], {})).toThrow(
+      UsageError,
+    );
   });
 
   it("the task payload: ids and links only", () => {
