@@ -138,8 +138,9 @@ function shown(value: unknown): unknown {
 
 const fromWorker = (doc: DocumentData | undefined) => doc?.source === "worker";
 
-/** Clip documents per Firestore page (whole documents: the statistics parse them). */
+/** Clip documents per Firestore page: whole documents (the statistics parse them), or a few fields. */
 const CLIP_PAGE = 200;
+const CLIP_FIELDS_PAGE = 1000;
 
 /** Mismatches of one video, before its uid and videoId are added. */
 type Found = Omit<Mismatch, "uid" | "videoId">;
@@ -317,14 +318,15 @@ async function* clipPages(
   videoId: string,
   fields?: string[],
 ): AsyncIterable<QueryDocumentSnapshot[]> {
+  const size = fields ? CLIP_FIELDS_PAGE : CLIP_PAGE;
   let after: string | null = null;
   for (;;) {
     let q = paths.clips(deps.db, uid, videoId).orderBy(FieldPath.documentId());
     if (fields) q = q.select(...fields);
     if (after !== null) q = q.startAfter(after);
-    const { docs } = await q.limit(CLIP_PAGE).get();
+    const { docs } = await q.limit(size).get();
     if (docs.length > 0) yield docs;
-    if (docs.length < CLIP_PAGE) return;
+    if (docs.length < size) return;
     after = docs[docs.length - 1].id;
   }
 }
