@@ -33,6 +33,7 @@ import { firestoreIdProblem } from "../model/ids";
 import { paths } from "../repositories/paths";
 import { db, objectStore, systemClock, type Clock } from "../runtime";
 import type { ObjectStore } from "../storage/object-store";
+import { INLINE_MIGRATION, type InlineMigrationLimits } from "./inline-migration";
 import { assertNotRevoked, firebaseUserDirectory, type UserDirectory } from "./user-directory";
 
 /** Counts what one call costs; handlers add to it as they go (issue 6). */
@@ -74,6 +75,8 @@ export interface ApiDeps {
   onStep?: StepHook;
   /** Where a large legacy video's migration is handed off (Cloud Tasks). */
   migrationQueue: MigrationQueue;
+  /** How much of a legacy video getVideoInfo and registerClip migrate inline (the rest: a task). */
+  inlineMigration: InlineMigrationLimits;
   /** Firebase Auth users (registerClip checks the owner it is given exists). */
   users: UserDirectory;
   metrics: CallMetrics;
@@ -196,8 +199,9 @@ let queue: Promise<MigrationQueue> | undefined;
 const loadQueue = () =>
   (queue ??= import("../migration/queue").then((m) => m.cloudTasksMigrationQueue()));
 const lazyMigrationQueue: MigrationQueue = {
-  enqueueVideo: async (uid, videoId) => (await loadQueue()).enqueueVideo(uid, videoId),
-  enqueueUser: async (uid) => (await loadQueue()).enqueueUser(uid),
+  enqueueVideo: async (uid, videoId, continuation) =>
+    (await loadQueue()).enqueueVideo(uid, videoId, continuation),
+  enqueueUser: async (uid, continuation) => (await loadQueue()).enqueueUser(uid, continuation),
 };
 
 /** The real dependencies, with fresh metrics for one call. */
@@ -212,6 +216,7 @@ export function productionDeps(): ApiDeps {
     statsShards: statsShards(),
     migrateVideo: lazyMigrateVideo,
     migrationQueue: lazyMigrationQueue,
+    inlineMigration: INLINE_MIGRATION,
     users: (users ??= firebaseUserDirectory()),
     metrics: new CallMetrics(),
   };

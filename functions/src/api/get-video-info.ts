@@ -28,7 +28,7 @@ import { readVideoStatsCounted } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyVideo } from "./legacy-source";
-import { DEFAULT_CLIPS_PER_BATCH } from "../migration/video-writer";
+import { handOff, INLINE_MIGRATION, migrateInline } from "./inline-migration";
 import {
   clipRecordFromDoc,
   clipRecordFromLegacy,
@@ -41,8 +41,8 @@ import {
 import type { VideoInfoResponse } from "../contract";
 
 export const DEFAULT_CLIP_PAGE_SIZE = 50;
-/** Larger legacy videos are migrated by a task, not while the reader waits. */
-export const ON_READ_MAX_CLIPS = DEFAULT_CLIPS_PER_BATCH;
+/** Larger legacy videos are migrated by a task, not while the reader waits (production). */
+export const ON_READ_MAX_CLIPS = INLINE_MIGRATION.readMaxClips;
 export const MAX_CLIP_PAGE_SIZE = 200;
 
 const payloadSchema = z
@@ -223,29 +223,23 @@ async function fromR2(
 
 /**
  * Migrates a video just read from R2; logged, never thrown: the user's answer is already built.
- * A video of more than one chunk of clips is handed off to a task (migration/queue.ts) so the
- * reader waits at most for one claimed chunk, never for a large video's migration.
+ * The reader waits for one claimed chunk at most (inline-migration.ts): a video of more clips
+ * than that is handed to the task at once, and one whose chunk did not finish it (chunks are
+ * cut by bytes too) is handed to it after that chunk, its progress saved.
  */
 async function migrateOnRead(deps: ApiDeps, video: LegacyVideo): Promise<void> {
   const { uid, videoId } = video;
+  const limits = deps.inlineMigration;
   try {
-    if (video.clips.length > ON_READ_MAX_CLIPS) {
-      deps.metrics.extra.migrated_on_read = await deps.migrationQueue.enqueueVideo(uid, videoId);
+    if (video.clips.length > limits.readMaxClips) {
+      deps.metrics.extra.migrated_on_read = await handOff(deps, uid, videoId);
       return;
     }
-    const result = await deps.migrateVideo(
-      { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
-      uid,
-      videoId,
-      // One chunk at most (a few clips of 7 MiB of text are several): the rest goes to a task.
-      { video, budget: { maxChunks: 1 } },
-    );
-    deps.metrics.firestoreReads += 1;
-    deps.metrics.firestoreWrites += result.firestoreWrites;
-    deps.metrics.extra.migrated_on_read =
-      result.outcome === "partial"
-        ? await deps.migrationQueue.enqueueVideo(uid, videoId)
-        : result.outcome;
+    const { result, handoff } = await migrateInline(deps, uid, videoId, {
+      video,
+      maxChunks: limits.readMaxChunks,
+    });
+    deps.metrics.extra.migrated_on_read = handoff ?? result.outcome;
   } catch (error) {
     deps.metrics.extra.migrated_on_read = "error";
     logs.apiMigrationOnReadFailed({

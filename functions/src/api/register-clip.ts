@@ -26,6 +26,8 @@ import { deleteClip, updateClipStatus, upsertClip } from "../repositories/clips"
 import { createVideoIfMissing, getVideo } from "../repositories/videos";
 import { clipKey, thumbnailKey, videoPrefix } from "../storage/legacy-layout";
 import { onDemandOwner } from "../migration/migrate-video";
+import type { Enqueued } from "../migration/queue";
+import { handOff, migrateInline } from "./inline-migration";
 import {
   callable,
   parsePayload,
@@ -214,6 +216,15 @@ export const LEGACY_OBJECT_MIN_AGE_MS = 60 * 60 * 1000;
  * reads and from the migration. Objects the worker uploaded just now (this clip, its
  * thumbnail, its siblings of the same run) are younger than LEGACY_OBJECT_MIN_AGE_MS and do not
  * count. Returns the migration's outcome, or null when none was needed.
+ *
+ * The migration is bounded like every other on-demand one (inline-migration.ts): a video of
+ * more objects than `registerMaxObjects` is handed to the migration task at once; a smaller one
+ * is written within `registerMaxChunks` chunks and `registerTimeBudgetMs`, and handed to the
+ * task when that is not enough (its progress saved). Either way the clip is not registered
+ * yet: the answer is `unavailable` (`details.reason: "legacy_migration_in_progress"`), nothing
+ * of the worker's is written, and the worker retries the same call. Each retry moves the video
+ * on by another budget (or finds the task holding it), and the retry after the video document
+ * exists registers the clip among the migrated ones.
  */
 async function migrateLegacyVideoFirst(
   deps: ApiDeps,
@@ -224,29 +235,62 @@ async function migrateLegacyVideoFirst(
 ): Promise<string | null> {
   deps.metrics.firestoreReads += 1;
   if (await getVideo(deps.db, uid, videoId)) return null;
-  const page = await deps.store.list({ prefix: videoPrefix(uid, videoId), maxKeys: 1000 });
+  const limits = deps.inlineMigration;
+  const page = await deps.store.list({
+    prefix: videoPrefix(uid, videoId),
+    maxKeys: limits.registerMaxObjects,
+  });
   const cutoff = now.getTime() - LEGACY_OBJECT_MIN_AGE_MS;
   const legacy = page.objects.some(
     (o) => !ownKeys.includes(o.key) && o.lastModified.getTime() < cutoff,
   );
   if (!legacy) return null;
-  const result = await deps.migrateVideo(
-    { db: deps.db, store: deps.store, clock: deps.clock, onStep: deps.onStep },
-    uid,
-    videoId,
-    { owner: onDemandOwner("register-clip") },
-  );
-  deps.metrics.firestoreWrites += result.firestoreWrites;
+  if (page.isTruncated) throw migrationInProgress(deps, videoId, await handOff(deps, uid, videoId));
+  const { result, handoff } = await migrateInline(deps, uid, videoId, {
+    owner: onDemandOwner("register-clip"),
+    maxChunks: limits.registerMaxChunks,
+    timeBudgetMs: limits.registerTimeBudgetMs,
+  });
   if (result.outcome === "claim_held" || result.outcome === "claim_lost") {
     // Another writer is moving this legacy video into Firestore right now: registering the
     // clip before it finishes would create a worker video over a half-migrated one. The
     // worker retries (`unavailable`); by then the video is migrated and the clip goes in.
     throw new UnavailableError(
       `legacy video ${videoId} is being migrated by ${result.holder ?? "another writer"}: retry shortly`,
-      { videoId, holder: result.holder ?? null },
+      {
+        videoId,
+        reason: "legacy_migration_in_progress",
+        holder: result.holder ?? null,
+      } satisfies LegacyMigrationInProgress,
     );
   }
+  if (handoff) throw migrationInProgress(deps, videoId, handoff);
   return result.outcome;
+}
+
+/**
+ * `details` of registerClip's `unavailable` while the video's legacy migration goes on
+ * (docs/SCHEMA.md, "The callables"): `handoff` when this call handed it to the task, `holder`
+ * when another writer holds the video's claim.
+ */
+export interface LegacyMigrationInProgress {
+  videoId: string;
+  reason: "legacy_migration_in_progress";
+  handoff?: Enqueued;
+  holder?: string | null;
+}
+
+/** The legacy video is larger than one call's budget: the task has the rest; retry later. */
+function migrationInProgress(deps: ApiDeps, videoId: string, handoff: Enqueued): UnavailableError {
+  deps.metrics.extra.legacy_migration = `handed_off:${handoff}`;
+  return new UnavailableError(
+    `legacy video ${videoId} is too large to migrate within this call: its migration goes on in a task; retry with backoff`,
+    {
+      videoId,
+      reason: "legacy_migration_in_progress",
+      handoff,
+    } satisfies LegacyMigrationInProgress,
+  );
 }
 
 export const registerClip = callable("registerClip", handleRegisterClip);

@@ -9,6 +9,7 @@
  * enqueues its one successor (`continuation` + 1, also a deterministic id), so a video's tasks
  * form one chain that never forks, and it ends with the video (the lesson of
  * storage-resize-images' self-enqueuing backfill: no task enqueues work for a finished video).
+ * A user's task that stops inside a big video does the same with the user's chain.
  */
 import { createHash } from "node:crypto";
 import type { App } from "firebase-admin/app";
@@ -25,8 +26,12 @@ export interface MigrationQueue {
    * video's progress saved (a big video, issue 12).
    */
   enqueueVideo(uid: string, videoId: string, continuation?: number): Promise<Enqueued>;
-  /** Every legacy video of one user (listVideos found some not migrated yet). */
-  enqueueUser(uid: string): Promise<Enqueued>;
+  /**
+   * Every legacy video of one user (listVideos found some not migrated yet). `continuation`
+   * n > 0: the successor of the user's task n − 1, which stopped inside a big video with its
+   * progress saved.
+   */
+  enqueueUser(uid: string, continuation?: number): Promise<Enqueued>;
 }
 
 /** A deterministic task id: `{kind}-` and a hash of the key (Cloud Tasks ids should not be sequential). */
@@ -46,8 +51,9 @@ export function videoTaskId(uid: string, videoId: string, continuation = 0): str
   return taskId(`video:${uid}/${videoId}${continuation > 0 ? `#${continuation}` : ""}`);
 }
 
-export function userTaskId(uid: string): string {
-  return taskId(`user:${uid}`);
+/** Task n of a user's migration (0: the first); one chain, like a video's. */
+export function userTaskId(uid: string, continuation = 0): string {
+  return taskId(`user:${uid}${continuation > 0 ? `#${continuation}` : ""}`);
 }
 
 export function cloudTasksMigrationQueue(region = "us-central1"): MigrationQueue {
@@ -73,7 +79,8 @@ export function cloudTasksMigrationQueue(region = "us-central1"): MigrationQueue
         continuation > 0 ? { uid, videoId, continuation } : { uid, videoId },
         videoTaskId(uid, videoId, continuation),
       ),
-    enqueueUser: (uid) => enqueue({ uid }, userTaskId(uid)),
+    enqueueUser: (uid, continuation = 0) =>
+      enqueue(continuation > 0 ? { uid, continuation } : { uid }, userTaskId(uid, continuation)),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   highlights,
   seedFirestoreVideo,
   seedLegacyVideo,
+  seedLegacyVideoOverOneChunk,
   putObject,
   bodyOf,
   uniqueId,
@@ -36,6 +37,20 @@ const settle = <T>(p: Promise<T>) =>
     (value) => ({ ok: true as const, value }),
     (error: { code?: string }) => ({ ok: false as const, code: String(error.code) }),
   );
+
+/** Waits until the task queue function migrated the video; returns its claim (the task's). */
+async function migratedByTask(uid: string, videoId: string) {
+  const migrated = await eventually(
+    () => getVideo(db(), uid, videoId),
+    (v) => v !== null,
+    120_000,
+    500,
+  );
+  expect(migrated?.migrated_from_r2).toBe(true);
+  const claim = await paths.videoClaim(db(), uid, videoId).get();
+  expect(claim.get("owner")).toMatch(/^task:/);
+  return claim;
+}
 
 const describeEmulators = emulatorsConfigured() ? describe : describe.skip;
 
@@ -237,19 +252,45 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     const first = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
     expect(first).toMatchObject({ source: "r2", next_cursor: expect.any(String) });
     expect(first.clips).toHaveLength(50);
-    const migrated = await eventually(
-      () => getVideo(db(), uid, videoId),
-      (v) => v !== null,
-      120_000,
-      500,
-    );
-    expect(migrated?.migrated_from_r2).toBe(true);
     // Written by the task queue function, not by the reader's call.
-    const claim = await paths.videoClaim(db(), uid, videoId).get();
-    expect(claim.get("owner")).toMatch(/^task:/);
+    await migratedByTask(uid, videoId);
     expect((await paths.clips(db(), uid, videoId).count().get()).data().count).toBe(clips);
     const second = await user.call<VideoInfoResponse>("getVideoInfo", { videoId });
     expect(second.source).toBe("firestore");
+  }, 240_000);
+
+  it("a legacy video its inline chunk does not finish (chunks cut at 7 MiB): the reader's page from R2, its progress saved, the rest by the task", async () => {
+    const user = await signedInClient();
+    const uid = user.uid!;
+    const videoId = uniqueId("legacy-partial");
+    // 16 clips of one scene described in 480 KiB: the first chunk holds 14 of them.
+    const description = await seedLegacyVideoOverOneChunk(uid, videoId);
+    const first = await user.call<VideoInfoResponse>("getVideoInfo", { videoId, limit: 2 });
+    expect(first).toMatchObject({
+      source: "r2",
+      title: "Long talk",
+      next_cursor: expect.any(String),
+    });
+    expect(first.clips.map((c) => [c.id, c.title, c.description.length])).toEqual([
+      ["01_s00", "Talk", description.length],
+      ["01_s01", "Talk", description.length],
+    ]);
+    expect(first.statistics.clip_count).toBe(16);
+    // The reader's call claimed the video first (one chunk), the task took the next claim and
+    // wrote the rest with the video document; no progress is left.
+    const claim = await migratedByTask(uid, videoId);
+    expect(claim.get("claims")).toBeGreaterThanOrEqual(2);
+    expect(claim.get("progress")).toBeNull();
+    expect((await paths.clips(db(), uid, videoId).count().get()).data().count).toBe(16);
+    // The R2 page's cursor goes on in Firestore: the next clips, none repeated.
+    const second = await user.call<VideoInfoResponse>("getVideoInfo", {
+      videoId,
+      limit: 2,
+      cursor: first.next_cursor,
+    });
+    expect(second.source).toBe("firestore");
+    expect(second.clips.map((c) => c.id)).toEqual(["01_s02", "01_s03"]);
+    expect(second.statistics.clip_count).toBe(16);
   }, 240_000);
 
   it("switches a user's read mode at run time with setReadMode, without a redeploy", async () => {

@@ -15,7 +15,7 @@ import {
   type VideoTaskResult,
 } from "../../src/migration/migrate-video-task";
 import { migrateVideo } from "../../src/migration/migrate-video";
-import { videoTaskId, type Enqueued, type MigrationQueue } from "../../src/migration/queue";
+import { videoTaskId } from "../../src/migration/queue";
 import type { RunReport } from "../../src/migration/runner";
 import { verifyMigration } from "../../src/migration/verify";
 import { paths } from "../../src/repositories/paths";
@@ -40,6 +40,7 @@ import {
   runForUid,
   statePathFor,
   StepGate,
+  TestMigrationQueue,
   upload,
 } from "./harness";
 
@@ -214,57 +215,30 @@ describe("a video larger than one run's budget", () => {
   });
 });
 
-/**
- * Cloud Tasks as the migration sees it, in process: deterministic ids are deduplicated
- * (`already_queued`), and every task is delivered twice.
- */
-class TwiceDeliveringQueue implements MigrationQueue {
-  readonly ids = new Set<string>();
-  readonly pending: {
-    id: string;
-    data: { uid: string; videoId: string; continuation?: number };
-  }[] = [];
-  enqueueVideo(uid: string, videoId: string, continuation = 0): Promise<Enqueued> {
-    const id = videoTaskId(uid, videoId, continuation);
-    if (this.ids.has(id)) return Promise.resolve("already_queued");
-    this.ids.add(id);
-    this.pending.push({
-      id,
-      data: continuation ? { uid, videoId, continuation } : { uid, videoId },
-    });
-    return Promise.resolve("queued");
-  }
-  enqueueUser(): Promise<Enqueued> {
-    return Promise.reject(new Error("not used here"));
-  }
-  /** Delivers every task twice, in order; returns each delivery's outcome. */
-  async drain(migrationDeps: MigrationDeps, settings: Partial<TaskSettings>): Promise<string[]> {
-    const outcomes: string[] = [];
-    while (this.pending.length > 0) {
-      const task = this.pending.shift()!;
-      for (let copy = 0; copy < 2; copy++) {
-        const result = await handleMigrateVideoTask(migrationDeps, task.data, task.id, {
-          timeBudgetSeconds: 600,
-          queue: this,
-          ...settings,
-        });
-        const r = result as VideoTaskResult;
-        outcomes.push(
-          `${task.data.continuation ?? 0}:${r.outcome}${r.successor ? `→${r.successor}` : ""}`,
-        );
-      }
-    }
-    return outcomes;
-  }
+/** Delivers `queue`'s video tasks, each twice in a row, to the task's handler. */
+function drainTwice(
+  queue: TestMigrationQueue,
+  migrationDeps: MigrationDeps,
+  settings: Partial<TaskSettings>,
+): Promise<string[]> {
+  return queue.drain(
+    (task) =>
+      handleMigrateVideoTask(migrationDeps, task.data, task.id, {
+        timeBudgetSeconds: 600,
+        queue,
+        ...settings,
+      }),
+    { copies: 2 },
+  );
 }
 
 describe("the migration task of a big video", () => {
   it("continues in one chain of successors (deterministic ids); a task delivered twice never forks it", async () => {
     const uid = uniqueId("bv-task");
     await upload([bigVideo(uid, 30)]); // 8 chunks of ≤ 4
-    const queue = new TwiceDeliveringQueue();
+    const queue = new TestMigrationQueue();
     await queue.enqueueVideo(uid, VIDEO);
-    const outcomes = await queue.drain(deps(), { clipsPerBatch: 4, maxChunks: 3 });
+    const outcomes = await drainTwice(queue, deps(), { clipsPerBatch: 4, maxChunks: 3 });
     // Task 0 writes 3 chunks and enqueues task 1; its duplicate resumes (3 more) and finds
     // task 1 queued already; task 1 finishes the video; its duplicate finds it migrated.
     expect(outcomes).toEqual([
@@ -325,7 +299,7 @@ describe(`a generated video of ${HUGE} clips`, () => {
       // 2. The task: the same budget, then one successor. (Its clock stands still: on the S3
       // stand-in its two listings of 100k keys alone take longer than its time budget, which
       // would stop it after one chunk.)
-      const queue = new TwiceDeliveringQueue();
+      const queue = new TestMigrationQueue();
       const task = await time("task_ms", () =>
         handleMigrateVideoTask(
           deps({ clock: new ManualClock() }),

@@ -3,8 +3,17 @@
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
 import { partitionTaskId, type PartitionTask } from "../../src/migration/partition-task";
-import type { Enqueued, TaskQueue } from "../../src/migration/queue";
+import {
+  userTaskId,
+  videoTaskId,
+  type Enqueued,
+  type MigrationQueue,
+  type TaskQueue,
+} from "../../src/migration/queue";
+import type { UserTaskResult, VideoTaskResult } from "../../src/migration/migrate-video-task";
 import { normalizeTotals } from "../../src/model/stats";
+import { paths } from "../../src/repositories/paths";
+import { reconcileClip } from "../../src/stats/ledger";
 import { readVideoStats } from "../../src/stats/read";
 import { recomputeVideoStats, statsFromClips } from "../../src/stats/recompute";
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
@@ -270,6 +279,19 @@ export async function legacyVideoInR2(uid: string, videoId: string): Promise<Leg
   return buildLegacyVideo(uid, videoId, objects, await store.getText(highlightsKey(uid, videoId)));
 }
 
+/** What onClipWritten does for each clip of the video (no trigger runs against the test server). */
+export async function deliverTriggerEvents(
+  db: Firestore,
+  uid: string,
+  videoId: string,
+): Promise<void> {
+  const clipIds = new Set([
+    ...(await paths.clips(db, uid, videoId).get()).docs.map((d) => d.id),
+    ...(await paths.statsLedger(db, uid, videoId).get()).docs.map((d) => d.id),
+  ]);
+  for (const clipId of clipIds) await reconcileClip(db, { uid, videoId, clipId }, 4);
+}
+
 /** The video's statistics equal its clips, and a recompute finds nothing to fix. */
 export async function expectExactStats(db: Firestore, uid: string, videoId: string): Promise<void> {
   const {
@@ -359,4 +381,87 @@ export class TestTasks<T extends object = PartitionTask> implements TaskQueue<T>
     }
     return { deliveries, failures };
   }
+}
+
+/** A task of `migrateLegacyVideoTask` as TestMigrationQueue holds it. */
+export interface QueuedMigrationTask {
+  id: string;
+  data: { uid: string; videoId?: string; continuation?: number };
+}
+
+/** What a delivery of a migration task returned, or the error it threw. */
+export type MigrationTaskOutcome = VideoTaskResult | UserTaskResult | Error;
+
+/**
+ * Cloud Tasks as `migrateLegacyVideoTask` meets it, in process: deterministic ids are refused
+ * once enqueued (`already_queued`, like the emulator for its lifetime and production within its
+ * deduplication window); a task whose delivery throws is delivered again (a retry).
+ */
+export class TestMigrationQueue implements MigrationQueue {
+  readonly ids = new Set<string>();
+  readonly pending: QueuedMigrationTask[] = [];
+  /** Every enqueue, with its answer. */
+  readonly log: { id: string; data: QueuedMigrationTask["data"]; result: Enqueued }[] = [];
+  /** When set, the next enqueue throws (the process died before it enqueued). */
+  failNext = false;
+
+  enqueueVideo(uid: string, videoId: string, continuation = 0): Promise<Enqueued> {
+    const data = continuation > 0 ? { uid, videoId, continuation } : { uid, videoId };
+    return this.add(videoTaskId(uid, videoId, continuation), data);
+  }
+
+  enqueueUser(uid: string, continuation = 0): Promise<Enqueued> {
+    return this.add(
+      userTaskId(uid, continuation),
+      continuation > 0 ? { uid, continuation } : { uid },
+    );
+  }
+
+  private add(id: string, data: QueuedMigrationTask["data"]): Promise<Enqueued> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new InjectedFailure("enqueue"));
+    }
+    const result: Enqueued = this.ids.has(id) ? "already_queued" : "queued";
+    if (result === "queued") {
+      this.ids.add(id);
+      this.pending.push({ id, data });
+    }
+    this.log.push({ id, data, result });
+    return Promise.resolve(result);
+  }
+
+  /**
+   * Delivers the pending tasks in order until none is left, each `copies` times one after the
+   * other (a duplicate delivery); a task whose every copy threw is delivered again. Returns a
+   * label per delivery: `{continuation}:{outcome or status}[→{successor}]`, or `…:error:{code}`.
+   */
+  async drain(
+    deliver: (task: QueuedMigrationTask) => Promise<MigrationTaskOutcome>,
+    options: { copies?: number; maxDeliveries?: number } = {},
+  ): Promise<string[]> {
+    const { copies = 1, maxDeliveries = 200 } = options;
+    const labels: string[] = [];
+    while (this.pending.length > 0) {
+      if (labels.length > maxDeliveries) throw new Error(`more than ${maxDeliveries} deliveries`);
+      const task = this.pending.shift()!;
+      let failed = 0;
+      for (let copy = 0; copy < copies; copy++) {
+        const outcome = await deliver(task).catch((e: unknown) =>
+          e instanceof Error ? e : new Error(String(e)),
+        );
+        labels.push(`${task.data.continuation ?? 0}:${outcomeLabel(outcome)}`);
+        if (outcome instanceof Error) failed++;
+      }
+      if (failed === copies) this.pending.push(task);
+    }
+    return labels;
+  }
+}
+
+function outcomeLabel(outcome: MigrationTaskOutcome): string {
+  if (outcome instanceof Error)
+    return `error:${(outcome as { code?: string }).code ?? outcome.name}`;
+  const what = "outcome" in outcome ? outcome.outcome : outcome.status;
+  return outcome.successor ? `${what}→${outcome.successor}` : what;
 }

@@ -12,13 +12,20 @@ import { migrateVideo, type MigrateVideoResult } from "../../src/migration/migra
 import { runMigration, type RunOptions, type RunReport } from "../../src/migration/runner";
 import type { StepHook, WriterStep } from "../../src/migration/video-writer";
 import { paths } from "../../src/repositories/paths";
-import { reconcileClip } from "../../src/stats/ledger";
 import { videoPrefix } from "../../src/storage/legacy-layout";
 import { bodyOf, caller, handlerDeps, putObject } from "../support/api-fixtures";
 import { uniqueId } from "../support/clip-factory";
 import { goodVideo } from "../support/legacy-fixtures";
 import { testEnv, testFirestore, testS3 } from "../support/servers-env";
-import { deps, expectExactStats, interleave, legacyVideoInR2, StepGate, upload } from "./harness";
+import {
+  deliverTriggerEvents,
+  deps,
+  expectExactStats,
+  interleave,
+  legacyVideoInR2,
+  StepGate,
+  upload,
+} from "./harness";
 
 let db: Firestore;
 beforeAll(() => {
@@ -157,17 +164,6 @@ const videoWritten = (r: MigrateVideoResult | Error) =>
 
 // ---- the checks ---------------------------------------------------------------------------
 
-/** What onClipWritten does for each clip (no trigger runs against the test server). */
-async function deliverTriggerEvents(uid: string): Promise<void> {
-  const clipIds = new Set([
-    ...(await paths.clips(db, uid, VIDEO).get()).docs.map((d) => d.id),
-    ...(await paths.statsLedger(db, uid, VIDEO).get()).docs.map((d) => d.id),
-  ]);
-  for (const clipId of clipIds) {
-    await reconcileClip(db, { uid, videoId: VIDEO, clipId }, 4);
-  }
-}
-
 async function expectNothingLostOrReverted(w: World): Promise<void> {
   const { uid } = w;
   const expected = await legacyVideoInR2(uid, VIDEO);
@@ -191,7 +187,7 @@ async function expectNothingLostOrReverted(w: World): Promise<void> {
   }
   // Statistics: equal to the clips once the trigger has seen every write, and a recompute
   // finds nothing to fix.
-  await deliverTriggerEvents(uid);
+  await deliverTriggerEvents(db, uid, VIDEO);
   await expectExactStats(db, uid, VIDEO);
 }
 

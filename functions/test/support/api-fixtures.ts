@@ -4,6 +4,8 @@
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Firestore } from "firebase-admin/firestore";
 import { CallMetrics, type ApiDeps } from "../../src/api/context";
+import { INLINE_MIGRATION, type InlineMigrationLimits } from "../../src/api/inline-migration";
+import type { MigrationQueue } from "../../src/migration/queue";
 import { migrateVideo } from "../../src/migration/migrate-video";
 import type { ClipDoc } from "../../src/model/clip";
 import { ReadModeSource, type ReadMode } from "../../src/read-mode";
@@ -45,6 +47,10 @@ export interface DepsOptions {
   clock?: Clock;
   /** Uids registerClip treats as unknown users (every other uid exists). */
   unknownUsers?: string[];
+  /** Where hand-offs go (default: none; an enqueue fails the migration step). */
+  migrationQueue?: MigrationQueue;
+  /** Smaller inline migration budgets (a video bigger than the budget, cheaply). */
+  inlineMigration?: Partial<InlineMigrationLimits>;
 }
 
 /**
@@ -68,11 +74,13 @@ export async function handlerDeps(options: DepsOptions = {}): Promise<ApiDeps> {
     statsShards: STATS_SHARDS,
     migrateVideo: options.migrateVideo ?? migrateVideo,
     // Tasks run in the Functions emulator (test/api/callables.emulator.test.ts covers the
-    // hand-off); a handler called in-process has no task queue.
-    migrationQueue: {
+    // hand-off); a handler called in-process has no task queue unless the test brings one
+    // (test/migration/harness.ts TestMigrationQueue).
+    migrationQueue: options.migrationQueue ?? {
       enqueueVideo: () => Promise.reject(new Error("no task queue in an in-process handler test")),
       enqueueUser: () => Promise.reject(new Error("no task queue in an in-process handler test")),
     },
+    inlineMigration: { ...INLINE_MIGRATION, ...options.inlineMigration },
     users: { exists: (uid) => Promise.resolve(!(options.unknownUsers ?? []).includes(uid)) },
     metrics: new CallMetrics(),
   };
@@ -184,6 +192,24 @@ export function highlights(
     video_title: title,
     highlights: scenes.map((s) => ({ description: "", ...s })),
   });
+}
+
+/**
+ * A legacy video whose clip documents, with the production limits, exceed one chunk's 7 MiB
+ * (migration/document-limits.ts): 16 clips of one scene described in 480 KiB (highlights.json
+ * stays under its 512 KiB limit), so the first chunk holds 14. Returns the description.
+ */
+export async function seedLegacyVideoOverOneChunk(uid: string, videoId: string): Promise<string> {
+  const description = "d".repeat(480 * 1024);
+  await seedLegacyVideo({
+    uid,
+    videoId,
+    highlights: highlights("Long talk", [{ id: 1, title: "Talk", description }]),
+    clips: Array.from({ length: 16 }, (_, i) => ({
+      file: `01_s${String(i).padStart(2, "0")}.mp4`,
+    })),
+  });
+  return description;
 }
 
 /** A video only the old system knows: objects under users/{uid}/videos/{videoId}/ in R2. */
