@@ -146,7 +146,7 @@ clipstore is running (project ${projectId}); Ctrl-C stops everything.
   Auth       127.0.0.1:${ports.auth}
   Functions  ${base}/<name>   (Node ${emulators.functionsNode}, as deployed; this process: Node ${process.versions.node})
   R2         ${s3.endpoint}  bucket clips (CORS policy applied for ${webOrigins.join(", ")})
-  Tasks      ${emulators.tasksHost}   Cloud Tasks emulator (migrateLegacyVideoTask, migratePartitionTask)
+  Tasks      ${emulators.tasksHost}   Cloud Tasks emulator (migrateLegacyVideoTask, migratePartitionTask, verifyRangeTask)
   Demo data  ${JSON.stringify(summary)}
 
 Call a function as the demo user (demo@clipstore.test / demo-password), from another shell:

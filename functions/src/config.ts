@@ -120,3 +120,14 @@ export const MIGRATION_SPLIT_AFTER_PAGES = defineInt("MIGRATION_SPLIT_AFTER_PAGE
   default: 4,
   description: "A slice that listed this many pages without reaching its range's end splits it",
 });
+
+/**
+ * The partitioned verification on Cloud Tasks (migration/verify-task.ts): `verifyRangeTask`
+ * tasks running at once at most. Their retries, slice budget and split rule are the partition
+ * tasks' (MIGRATION_TASK_MAX_ATTEMPTS, MIGRATION_TASK_MIN_BACKOFF_SECONDS,
+ * MIGRATION_SLICE_SECONDS, MIGRATION_SPLIT_AFTER_PAGES).
+ */
+export const VERIFY_TASK_CONCURRENCY = defineInt("VERIFY_TASK_CONCURRENCY", {
+  default: 8,
+  description: "Verification range tasks running at once at most (maxConcurrentDispatches)",
+});

@@ -18,6 +18,7 @@ import {
   MIGRATION_TASK_MAX_ATTEMPTS,
   MIGRATION_TASK_MIN_BACKOFF_SECONDS,
   R2_SECRETS,
+  VERIFY_TASK_CONCURRENCY,
 } from "./config";
 import { lazy } from "./lazy";
 import { REGION, SETTINGS, type FunctionSettings } from "./settings";
@@ -169,5 +170,23 @@ export const migratePartitionTask = onTaskDispatched(
   lazy(
     () => import("./migration/migrate-partition-task"),
     (m) => m.migratePartitionTask,
+  ),
+);
+export const verifyRangeTask = onTaskDispatched(
+  {
+    // One slice of one verification range per task; a task that finds its range held by
+    // another slice answers `unavailable` and is retried with backoff (migration/verify-task.ts).
+    retryConfig: {
+      maxAttempts: MIGRATION_TASK_MAX_ATTEMPTS,
+      minBackoffSeconds: MIGRATION_TASK_MIN_BACKOFF_SECONDS,
+      maxDoublings: 4,
+    },
+    rateLimits: { maxConcurrentDispatches: VERIFY_TASK_CONCURRENCY },
+    secrets: R2_SECRETS,
+    ...SETTINGS.verifyRangeTask,
+  },
+  lazy(
+    () => import("./migration/verify-range-task"),
+    (m) => m.verifyRangeTask,
   ),
 );

@@ -72,5 +72,12 @@ export const SETTINGS = {
     concurrency: 1,
     maxInstances: 16,
   },
+  // The partitioned verification's tasks: one slice of one verification range each.
+  verifyRangeTask: {
+    memory: "512MiB",
+    timeoutSeconds: MIGRATION_TIMEOUT_SECONDS,
+    concurrency: 1,
+    maxInstances: 16,
+  },
   getMigrationStatus: { memory: "256MiB", timeoutSeconds: 30, concurrency: 10, maxInstances: 2 },
 } satisfies Record<string, FunctionSettings>;

@@ -2,8 +2,10 @@
 // against the partitioned verification in one range and spread over 16 ranges by 4 concurrent
 // runners, on the same migrated videos; then the heap a partitioned verification needs over
 // 1,000 and 4,000 mismatching videos (it must not grow with the bucket: it stores the first
-// N mismatches and counts the rest). Each part has its own bucket and its own Firestore
-// project on the same servers, so a whole-bucket verification sees only its own videos.
+// N mismatches and counts the rest); then the heap one video of 1,000 and of 10,000 clips
+// needs while it is compared (it must not grow with the clip count: a video is compared a page
+// of clips at a time). Each part has its own bucket and its own Firestore project on the same
+// servers, so a whole-bucket verification sees only its own videos.
 import { randomUUID } from "node:crypto";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -60,7 +62,7 @@ async function measured(fn) {
   }
 }
 
-export async function benchVerification(ctx, { videos = 160, clipsPerVideo = 5, small = 1000, large = 4000 } = {}) {
+export async function benchVerification(ctx, { videos = 160, clipsPerVideo = 5, small = 1000, large = 4000, bigVideos = [1000, 10000] } = {}) {
   const { lib, rpc } = ctx;
   const { runMigration } = lib("migration/runner");
   const { verifyMigration } = lib("migration/verify");
@@ -88,6 +90,7 @@ export async function benchVerification(ctx, { videos = 160, clipsPerVideo = 5, 
     firestore_commits_per_100_videos: Math.round(((rpc.counts.commits - rpcBefore.commits) * 100) / checked),
     peak_heap_mib: m.peakMiB,
     retained_heap_after_slices_mib: "",
+    retained_heap_within_video_mib: "",
   });
   const runs = [
     ["single pass (verify.ts), both directions", async () => (await verifyMigration(deps, {})).videosChecked],
@@ -135,6 +138,44 @@ export async function benchVerification(ctx, { videos = 160, clipsPerVideo = 5, 
       firestore_commits_per_100_videos: Math.round(((rpc.counts.commits - rpcBefore.commits) * 100) / count),
       peak_heap_mib: m.peakMiB,
       retained_heap_after_slices_mib: round(kept / 2 ** 20, 1),
+      retained_heap_within_video_mib: "",
+    });
+  }
+
+  // Part 3: one migrated video of more and more clips, verified both directions in one range.
+  for (const clips of bigVideos) {
+    const part = await isolated(ctx, `verify-video-${clips}`);
+    console.error(`[bench]   seeding and migrating one video of ${clips} clips…`);
+    await part.put(legacyVideoObjects("bigone", "v1", clips), 32);
+    const run = await runMigration(part.deps, { uid: "bigone", statePath: "migration/user-bigone", trigger: "bench", minObjectAgeMs: 0 });
+    if (run.status !== "completed_pass") throw new Error(`migration ended ${run.status}`);
+    // Retained heap at every R2 call of the comparison (after a full collection): what the
+    // comparison holds between its pages.
+    const base = retained();
+    let within = 0;
+    const store = part.deps.store;
+    const watched = Object.assign(Object.create(store), {
+      list: (params) => {
+        within = Math.max(within, retained() - base);
+        return store.list(params);
+      },
+    });
+    const deps = { ...part.deps, store: watched };
+    const r2Before = store.calls;
+    const rpcBefore = { ...rpc.counts };
+    const m = await measured(async () => runVerification(deps, await startVerification(deps, { ranges: [WHOLE_RANGE] })));
+    if (m.result.mismatchesCount !== 0 || m.result.videosChecked !== 1) throw new Error(`verification of ${clips} clips: ${JSON.stringify(m.result)}`);
+    rows.push({
+      approach: `partitioned, 1 migrated video of ${clips} clips (${clips * 2 + 1} objects), both directions`,
+      videos: 1,
+      seconds: round(m.seconds, 2),
+      videos_per_second: round(1 / m.seconds, 2),
+      r2_calls_per_100_videos: (store.calls - r2Before) * 100,
+      firestore_reads_per_100_videos: (rpc.counts.reads - rpcBefore.reads) * 100,
+      firestore_commits_per_100_videos: (rpc.counts.commits - rpcBefore.commits) * 100,
+      peak_heap_mib: m.peakMiB,
+      retained_heap_after_slices_mib: "",
+      retained_heap_within_video_mib: round(within / 2 ** 20, 1),
     });
   }
   return rows;

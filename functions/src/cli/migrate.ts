@@ -11,6 +11,7 @@
  *   npm run migrate -- --verification ID --show  its progress, without running it
  *   npm run migrate -- --verify --read-mode firestore   switch reads once verification is clean
  *   npm run migrate -- --partitions 16           fan out over Cloud Tasks, show aggregated progress
+ *   npm run migrate -- --verify --tasks          verify on Cloud Tasks (verifyRangeTask), show progress
  *
  * Settings come from flags or the environment: --project (GCLOUD_PROJECT /
  * GOOGLE_CLOUD_PROJECT), --endpoint (R2_ENDPOINT), --bucket (R2_BUCKET, default clips),
@@ -24,7 +25,7 @@
 import { logFile } from "./log-sink"; // first: see log-sink.ts
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
-import { getApps, initializeApp } from "firebase-admin/app";
+import { getApps, initializeApp, type App } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../migration/deps";
 import {
@@ -56,6 +57,11 @@ import {
   type PartitionQueue,
 } from "../migration/partition-task";
 import { setPathForUidPrefix } from "../migration/partitions";
+import {
+  cloudTasksVerifyQueue,
+  coordinateVerification,
+  type VerifyQueue,
+} from "../migration/verify-task";
 import type { ObjectStore } from "../storage/object-store";
 import { createS3Client, R2ObjectStore } from "../storage/r2";
 
@@ -67,6 +73,11 @@ export const USAGE = `Usage: npm run migrate -- [options]
   --verification ID         with --verify: resume or join verification ID (run the same
                             command in several processes to spread its ranges)
   --show                    with --verification ID: print its progress, run nothing
+  --tasks                   with --verify: run the verification as verifyRangeTask tasks on
+                            Cloud Tasks (one chain per range with work left) instead of in this
+                            process, then show its progress until it is complete (--no-wait:
+                            return once enqueued); --uid-prefix P verifies only uids starting
+                            with P (no proof for the read switch)
   --ranges N                with --verify: key ranges of a new verification (1-64, default 16)
   --max-videos N            migrate (or verify) at most N videos in this run (default: all)
   --uid U                   only users/U/ (its own checkpoint: migration/user-U)
@@ -92,8 +103,9 @@ export const USAGE = `Usage: npm run migrate -- [options]
                             partition with work left, then show the progress of all of them
                             until every partition is done (needs CLOUD_TASKS_EMULATOR_HOST
                             locally, or credentials for the project's Cloud Tasks)
-  --uid-prefix P            with --partitions: only users whose uid starts with P (a set of its own)
-  --no-wait                 with --partitions: return once the tasks are enqueued
+  --uid-prefix P            with --partitions (or --verify --tasks): only users whose uid
+                            starts with P (a set of its own)
+  --no-wait                 with --partitions or --tasks: return once the tasks are enqueued
   --no-progress             plain log lines instead of a progress bar
   --log-file PATH           where the structured log lines go (default ./migrate-<time>.jsonl)
   --verbose                 structured log lines on the terminal instead of a file
@@ -108,6 +120,7 @@ export interface CliOptions {
   verify: boolean;
   verificationId?: string;
   show: boolean;
+  tasks: boolean;
   ranges?: number;
   force: boolean;
   restart: boolean;
@@ -158,6 +171,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         verify: { type: "boolean", default: false },
         verification: { type: "string" },
         show: { type: "boolean", default: false },
+        tasks: { type: "boolean", default: false },
         ranges: { type: "string" },
         force: { type: "boolean", default: false },
         restart: { type: "boolean", default: false },
@@ -216,8 +230,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   if (partitions !== undefined && partitions > 64)
     throw new UsageError("--partitions must be at most 64");
   const uidPrefix = values["uid-prefix"];
-  if (uidPrefix !== undefined && partitions === undefined)
-    throw new UsageError("--uid-prefix goes with --partitions");
+  if (values.tasks && !values.verify) throw new UsageError("--tasks goes with --verify");
+  if (uidPrefix !== undefined && partitions === undefined && !values.tasks)
+    throw new UsageError("--uid-prefix goes with --partitions or --verify --tasks");
+  if (uidPrefix !== undefined && (uid !== undefined || verificationId !== undefined))
+    throw new UsageError("--uid-prefix does not combine with --uid or --verification");
   if (uidPrefix !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(uidPrefix))
     throw new UsageError("--uid-prefix must be 1-64 characters of A-Z a-z 0-9 _ -");
   if (
@@ -238,6 +255,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     verify: values.verify === true,
     verificationId,
     show: values.show === true,
+    tasks: values.tasks === true,
     ranges,
     force: values.force === true,
     restart: values.restart === true,
@@ -382,10 +400,10 @@ function partitionedBar(options: CliOptions, io: CliIo) {
  * asks the GCE metadata server before falling back to the emulator's: an app of its own with
  * the emulator's account keeps the CLI on the local machine.
  */
-function cliTaskQueue(options: CliOptions, env: NodeJS.ProcessEnv): PartitionQueue {
-  if (!env.CLOUD_TASKS_EMULATOR_HOST) return cloudTasksPartitionQueue(REGION);
+function cliTasksApp(options: CliOptions, env: NodeJS.ProcessEnv): App | undefined {
+  if (!env.CLOUD_TASKS_EMULATOR_HOST) return undefined;
   const name = "clipstore-cli-tasks";
-  const app =
+  return (
     getApps().find((a) => a.name === name) ??
     initializeApp(
       {
@@ -393,8 +411,12 @@ function cliTaskQueue(options: CliOptions, env: NodeJS.ProcessEnv): PartitionQue
         serviceAccountId: "emulated-service-acct@email.com",
       },
       name,
-    );
-  return cloudTasksPartitionQueue(REGION, app);
+    )
+  );
+}
+
+function cliTaskQueue(options: CliOptions, env: NodeJS.ProcessEnv): PartitionQueue {
+  return cloudTasksPartitionQueue(REGION, cliTasksApp(options, env));
 }
 
 /** `--partitions N`: coordinate, then follow the progress of every partition until all are done. */
@@ -436,6 +458,54 @@ async function runPartitioned(
     if (codes.length) io.out(`problems: ${codes.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   }
   return 0;
+}
+
+/**
+ * `--verify --tasks`: starts (or joins) a verification, enqueues one task per range with work
+ * left, then follows its progress until it is complete; the exit code as for --verify.
+ */
+async function verifyOnTasks(
+  deps: MigrationDeps,
+  queue: VerifyQueue,
+  options: CliOptions,
+  io: CliIo,
+): Promise<number> {
+  const id =
+    options.verificationId ??
+    (await startVerification(deps, {
+      uid: options.uid,
+      uidPrefix: options.uidPrefix,
+      minObjectAgeMs: options.minAgeSeconds * 1000,
+      perRange: Math.ceil(64 / (options.ranges ?? 16)),
+    }));
+  const c = await coordinateVerification(deps, queue, id);
+  io.out(
+    `verification ${id}: ${c.open} ranges with work left; tasks enqueued ${c.queued}, already queued ${c.alreadyQueued}`,
+  );
+  if (!options.wait) return 0;
+  const output = progressOutput(
+    options,
+    io,
+    "{bar} {value}/{total} ranges | videos {videos} | mismatches {mismatches}",
+  );
+  let progress: VerificationProgress;
+  try {
+    for (;;) {
+      progress = await verificationProgress(deps.db, id);
+      const videos = progress.videosChecked + progress.fsVideosChecked;
+      output.show(
+        progress.rangesTotal,
+        progress.rangesDone,
+        { videos, mismatches: progress.mismatchesCount },
+        `ranges done ${progress.rangesDone}/${progress.rangesTotal}, videos compared ${videos}, mismatches ${progress.mismatchesCount}`,
+      );
+      if (progress.complete) break;
+      await new Promise((r) => setTimeout(r, options.pollMs));
+    }
+  } finally {
+    output.stop();
+  }
+  return verificationOutcome(deps, progress, options, io);
 }
 
 function resumeHint(options: CliOptions, report: RunReport): string {
@@ -567,6 +637,16 @@ async function verify(deps: MigrationDeps, options: CliOptions, io: CliIo): Prom
   } finally {
     reporter.stop();
   }
+  return verificationOutcome(deps, progress, options, io);
+}
+
+/** Saves, prints and judges a verification's progress: the exit code (and the read mode). */
+async function verificationOutcome(
+  deps: MigrationDeps,
+  progress: VerificationProgress,
+  options: CliOptions,
+  io: CliIo,
+): Promise<number> {
   await saveVerificationSummary(deps.db, options.statePath, progress);
   printVerification(progress, io);
   if (logFile) io.out(`Log: ${logFile}`);
@@ -621,6 +701,7 @@ export async function main(
   io: CliIo,
   depsOverride?: MigrationDeps,
   queueOverride?: PartitionQueue,
+  verifyQueueOverride?: VerifyQueue,
 ): Promise<number> {
   let options: CliOptions;
   try {
@@ -651,6 +732,10 @@ export async function main(
   if (options.show) {
     printVerification(await verificationProgress(deps.db, options.verificationId!), io);
     return 0;
+  }
+  if (options.verify && options.tasks) {
+    const queue = verifyQueueOverride ?? cloudTasksVerifyQueue(REGION, cliTasksApp(options, env));
+    return verifyOnTasks(deps, queue, options, io);
   }
   if (options.verify) {
     io.err(`verifying ${options.uid ? `users/${options.uid}/` : "users/"} (${target})…`);

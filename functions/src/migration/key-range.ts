@@ -192,6 +192,27 @@ export function boundaryBetween(lo: string, hi: string | null): string | null {
   return null;
 }
 
+/** How far a slice's listing went: pages listed, its last key, whether it reached the end. */
+export interface ListingExtent {
+  pages: number;
+  lastListedKey: string | null;
+  ended: boolean;
+}
+
+/**
+ * Where a slice that did not reach its range's end splits what is left (a migration partition
+ * or a verification range); null: it does not.
+ */
+export function splitPoint(
+  listing: ListingExtent,
+  through: string | null,
+  splitAfterPages: number,
+): string | null {
+  if (listing.ended || listing.lastListedKey === null) return null;
+  if (listing.pages < splitAfterPages) return null;
+  return boundaryBetween(listing.lastListedKey, through);
+}
+
 /** A deterministic id for a range (a Firestore document id, a Cloud Tasks id part). */
 export function rangeId(range: KeyRange): string {
   return createHash("sha256")

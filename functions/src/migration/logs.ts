@@ -97,6 +97,18 @@ export function migrationCoordinated(fields: { setPath: string; [k: string]: unk
   logger.info("migration partitions coordinated", fields);
 }
 
+export function verificationRangeSplit(fields: {
+  verificationId: string;
+  range: string;
+  child: string;
+}) {
+  logger.info("verification range split: the rest of the range is a range of its own", fields);
+}
+
+export function verificationCoordinated(fields: { verificationId: string; [k: string]: unknown }) {
+  logger.info("verification ranges coordinated", fields);
+}
+
 /** A legacy video the index cannot hold: its id is not a Firestore document id (`__…__`). */
 export function legacyIndexSkipped(fields: { uid: string; videoId: string; reason: string }) {
   logger.error("legacy index: video left out, its id cannot be a Firestore document id", fields);

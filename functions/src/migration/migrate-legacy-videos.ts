@@ -1,7 +1,9 @@
 /**
  * migrateLegacyVideos: the scheduled migration. With MIGRATION_PARTITIONS > 0 (the default) a
  * tick is the coordinator of the partitioned migration (partition-task.ts): it creates the
- * partitions if absent and enqueues one task per partition with work left. With 0, each tick
+ * partitions if absent and enqueues one task per partition with work left; a tick that finds the
+ * pass complete coordinates that pass's verification (verify-task.ts, coordinatePassVerification:
+ * started once per pass, its chains kept alive by every tick until it is complete). With 0, each tick
  * runs the single batch runner itself: it migrates at most
  * MIGRATION_MAX_VIDEOS videos and stops taking new ones after MIGRATION_TIME_BUDGET_SECONDS
  * (kept well inside the timeout), continuing from the checkpoint in `migration/state`. A tick
@@ -15,6 +17,7 @@ import {
 import { db, objectStore, systemClock } from "../runtime";
 import { MIGRATION_TIMEOUT_SECONDS, REGION } from "../settings";
 import { cloudTasksPartitionQueue, coordinatePartitions } from "./partition-task";
+import { cloudTasksVerifyQueue, coordinatePassVerification } from "./verify-task";
 import type { MigrationDeps } from "./deps";
 import * as runLogs from "./logs";
 import { runMigration, type RunReport } from "./runner";
@@ -64,11 +67,14 @@ export async function migrateLegacyVideos(): Promise<void> {
   const deps = { db: db(), store: objectStore(), clock: systemClock };
   const partitions = MIGRATION_PARTITIONS.value();
   if (Number.isSafeInteger(partitions) && partitions > 0) {
-    await coordinatePartitions(deps, cloudTasksPartitionQueue(REGION), {
+    const c = await coordinatePartitions(deps, cloudTasksPartitionQueue(REGION), {
       partitions: Math.min(partitions, 64),
       minObjectAgeMs: MIN_OBJECT_AGE_MS,
       minPassIntervalMs: RESCAN_INTERVAL_MS,
     });
+    // The pass is complete: verify it (once per pass, fanned out like the migration).
+    if (c.open === 0)
+      await coordinatePassVerification(deps, cloudTasksVerifyQueue(REGION), c.setPath);
     return;
   }
   const report = await handleMigrateLegacyVideos(deps, {

@@ -14,14 +14,12 @@
  * - Videos stay claimed and fenced by the writer (claim.ts); the partition's lease only keeps
  *   its checkpoint to one runner at a time.
  */
-import { createHash } from "node:crypto";
 import type { App } from "firebase-admin/app";
-import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
 import { UnavailableError } from "../errors";
 import { parsePayload } from "../api/context";
 import type { MigrationDeps } from "./deps";
-import { boundaryBetween } from "./key-range";
+import { splitPoint } from "./key-range";
 import * as runLogs from "./logs";
 import {
   DEFAULT_SET_PATH,
@@ -34,7 +32,13 @@ import {
   setPathSchema,
   type SliceEnd,
 } from "./partitions";
-import type { Enqueued } from "./queue";
+import {
+  cloudTasksQueue,
+  enqueueSuccessors,
+  hashedTaskId,
+  type Enqueued,
+  type TaskQueue,
+} from "./queue";
 import { newRunId, runMigration, type RunReport } from "./runner";
 import { LeaseLostError, type PartitionInfo } from "./state";
 
@@ -54,33 +58,14 @@ export type PartitionTask = z.infer<typeof partitionTaskSchema>;
 /** Deterministic and hashed (Cloud Tasks ids should not be sequential). */
 export function partitionTaskId(task: PartitionTask): string {
   const key = `${task.set ?? DEFAULT_SET_PATH}|${task.partitionId}|${task.seq}`;
-  return `part-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+  return hashedTaskId("part", key);
 }
 
-export interface PartitionQueue {
-  /** Enqueues the task under its deterministic id; an existing task of that id is success. */
-  enqueue(task: PartitionTask, delaySeconds?: number): Promise<Enqueued>;
-}
+/** Enqueues a task under its deterministic id; an existing task of that id is success. */
+export type PartitionQueue = TaskQueue<PartitionTask>;
 
 export function cloudTasksPartitionQueue(region = "us-central1", app?: App): PartitionQueue {
-  return {
-    async enqueue(task, delaySeconds) {
-      const queue = getFunctions(app).taskQueue(
-        `locations/${region}/functions/${PARTITION_TASK_FUNCTION}`,
-      );
-      try {
-        await queue.enqueue(task, {
-          id: partitionTaskId(task),
-          ...(delaySeconds ? { scheduleDelaySeconds: delaySeconds } : {}),
-        });
-        return "queued";
-      } catch (error) {
-        if ((error as { code?: unknown }).code === "functions/task-already-exists")
-          return "already_queued";
-        throw error;
-      }
-    },
-  };
+  return cloudTasksQueue(PARTITION_TASK_FUNCTION, partitionTaskId, region, app);
 }
 
 export interface SliceSettings {
@@ -103,33 +88,20 @@ export type TaskOutcome =
   | { kind: "successor_only"; enqueued: Enqueued[] }
   | { kind: "ran"; report: RunReport; end: SliceEnd; enqueued: Enqueued[] };
 
-/** Where a slice that did not reach its range's end splits what is left; null: it does not. */
-export function splitPoint(
-  report: RunReport,
-  through: string | null,
-  splitAfterPages: number,
-): string | null {
-  const { listing } = report;
-  if (listing.ended || listing.lastListedKey === null) return null;
-  if (listing.pages < splitAfterPages) return null;
-  return boundaryBetween(listing.lastListedKey, through);
-}
-
 /** Enqueues the link the partition is at (if open) and the child its last split made then. */
-async function enqueueSuccessors(
+function enqueueLinks(
   queue: PartitionQueue,
   task: PartitionTask,
   end: { seq: number; status: "open" | "done"; child: string | null },
   delaySeconds = 0,
 ): Promise<Enqueued[]> {
-  const out: Enqueued[] = [];
-  if (end.child !== null)
-    out.push(await queue.enqueue({ set: task.set, partitionId: end.child, seq: 0 }));
-  if (end.status === "open")
-    out.push(
-      await queue.enqueue({ ...task, seq: end.seq }, delaySeconds > 0 ? delaySeconds : undefined),
-    );
-  return out;
+  return enqueueSuccessors(
+    queue,
+    { seq: end.seq, open: end.status === "open", child: end.child },
+    (child, seq) =>
+      child === null ? { ...task, seq } : { set: task.set, partitionId: child, seq },
+    delaySeconds,
+  );
 }
 
 /**
@@ -145,7 +117,7 @@ async function notThisLink(
 ): Promise<TaskOutcome> {
   if (info.seq === task.seq + 1) {
     const child = info.lastSplit?.seq === info.seq ? info.lastSplit.child : null;
-    const enqueued = await enqueueSuccessors(queue, task, { ...info, child });
+    const enqueued = await enqueueLinks(queue, task, { ...info, child });
     return { kind: "successor_only", enqueued };
   }
   return { kind: info.seq === task.seq ? "done" : "stale", enqueued: [] };
@@ -197,7 +169,7 @@ export async function handlePartitionTask(
     throw new UnavailableError(
       `partition ${task.partitionId}: ${report.status} (${report.leaseHolder ?? "unknown"}); retried`,
     );
-  const splitAt = splitPoint(report, part.range.through, settings.splitAfterPages);
+  const splitAt = splitPoint(report.listing, part.range.through, settings.splitAfterPages);
   let end: SliceEnd;
   try {
     end = await endSlice(
@@ -219,7 +191,7 @@ export async function handlePartitionTask(
   const wait = report.status === "failed" || report.status === "video_claimed";
   const enqueued =
     end.seq === task.seq + 1
-      ? await enqueueSuccessors(queue, task, end, wait ? settings.retryDelaySeconds : 0)
+      ? await enqueueLinks(queue, task, end, wait ? settings.retryDelaySeconds : 0)
       : [];
   return { kind: "ran", report, end, enqueued };
 }

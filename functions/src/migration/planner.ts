@@ -7,7 +7,7 @@
  * another group (or the end of the listing) has been seen: never earlier.
  */
 import { SEGMENT_PATTERN } from "../model/ids";
-import { videoPrefix, type LegacyObject } from "../storage/legacy-layout";
+import { isVideo, videoPrefix, type LegacyObject } from "../storage/legacy-layout";
 
 export interface VideoGroup {
   kind: "video";
@@ -17,6 +17,18 @@ export interface VideoGroup {
   objects: LegacyObject[];
   /** The greatest key of the group: the checkpoint once the video is handled. */
   lastKey: string;
+  /**
+   * More objects than the grouper holds per video (`holdAtMost`): `objects` is empty and whoever
+   * handles the video lists its prefix again, page by page (the verification).
+   */
+  truncated?: boolean;
+  /** With `truncated`: whether any of its keys is a clip, thumbnail, highlights or source. */
+  recognized?: boolean;
+}
+
+/** Whether a group is a video (not only unrecognized keys), held whole or truncated. */
+export function isVideoGroup(group: VideoGroup): boolean {
+  return group.truncated ? group.recognized === true : isVideo(group.objects);
 }
 
 /** A key that belongs to no video (outside `users/{uid}/videos/{videoId}/`). */
@@ -52,7 +64,7 @@ export function videoOfKey(key: string): { uid: string; videoId: string } | { re
   return { uid, videoId };
 }
 
-export { isVideo } from "../storage/legacy-layout";
+export { isVideo };
 
 /**
  * Groups a listing, fed page by page. `push` returns the items completed by the page; the
@@ -61,6 +73,9 @@ export { isVideo } from "../storage/legacy-layout";
 export class ListingGrouper {
   private pending: VideoGroup | null = null;
   private lastSeen: string | null = null;
+
+  /** `holdAtMost`: a video with more objects is passed on truncated (none held). */
+  constructor(private readonly holdAtMost = Number.POSITIVE_INFINITY) {}
 
   push(objects: LegacyObject[]): PlanItem[] {
     const done: PlanItem[] = [];
@@ -80,14 +95,27 @@ export class ListingGrouper {
       }
       const prefix = videoPrefix(owner.uid, owner.videoId);
       if (this.pending && this.pending.prefix === prefix) {
-        this.pending.objects.push(object);
-        this.pending.lastKey = object.key;
+        this.add(this.pending, object);
         continue;
       }
       if (this.pending) done.push(this.pending);
       this.pending = { kind: "video", ...owner, prefix, objects: [object], lastKey: object.key };
     }
     return done;
+  }
+
+  private add(group: VideoGroup, object: LegacyObject): void {
+    group.lastKey = object.key;
+    if (group.truncated) {
+      group.recognized ||= isVideo([object]);
+      return;
+    }
+    group.objects.push(object);
+    if (group.objects.length > this.holdAtMost) {
+      group.truncated = true;
+      group.recognized = isVideo(group.objects);
+      group.objects = [];
+    }
   }
 
   /** The listing ended: the pending group is complete. */

@@ -12,6 +12,7 @@
  * A user's task that stops inside a big video does the same with the user's chain.
  */
 import { createHash } from "node:crypto";
+import type { App } from "firebase-admin/app";
 import { getFunctions } from "firebase-admin/functions";
 
 export const MIGRATION_TASK_FUNCTION = "migrateLegacyVideoTask";
@@ -33,9 +34,13 @@ export interface MigrationQueue {
   enqueueUser(uid: string, continuation?: number): Promise<Enqueued>;
 }
 
-/** Deterministic, hashed (Cloud Tasks ids should not be sequential). */
+/** A deterministic task id: `{kind}-` and a hash of the key (Cloud Tasks ids should not be sequential). */
+export function hashedTaskId(kind: string, key: string): string {
+  return `${kind}-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+}
+
 function taskId(key: string): string {
-  return `migrate-${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+  return hashedTaskId("migrate", key);
 }
 
 /**
@@ -77,4 +82,64 @@ export function cloudTasksMigrationQueue(region = "us-central1"): MigrationQueue
     enqueueUser: (uid, continuation = 0) =>
       enqueue(continuation > 0 ? { uid, continuation } : { uid }, userTaskId(uid, continuation)),
   };
+}
+
+/**
+ * A queue of chained tasks (the partitioned migration's, the verification's): every task is
+ * enqueued under its deterministic id, and an existing task of that id is success.
+ */
+export interface TaskQueue<T> {
+  enqueue(task: T, delaySeconds?: number): Promise<Enqueued>;
+}
+
+/** A TaskQueue on Cloud Tasks: the task queue function `functionName`, ids from `idOf`. */
+export function cloudTasksQueue<T extends object>(
+  functionName: string,
+  idOf: (task: T) => string,
+  region = "us-central1",
+  app?: App,
+): TaskQueue<T> {
+  return {
+    async enqueue(task, delaySeconds) {
+      const queue = getFunctions(app).taskQueue(`locations/${region}/functions/${functionName}`);
+      try {
+        await queue.enqueue(task, {
+          id: idOf(task),
+          ...(delaySeconds ? { scheduleDelaySeconds: delaySeconds } : {}),
+        });
+        return "queued";
+      } catch (error) {
+        if ((error as { code?: unknown }).code === "functions/task-already-exists")
+          return "already_queued";
+        throw error;
+      }
+    },
+  };
+}
+
+/** Where a chain's link left its key range: the link it is at now, and a split's child. */
+export interface LinkEnd {
+  /** The range's seq now. */
+  seq: number;
+  /** Work left: the link `seq` must run. */
+  open: boolean;
+  /** The range split off at this link (its chain starts at seq 0), if any. */
+  child: string | null;
+}
+
+/**
+ * Enqueues the successors of a link: the split's child (seq 0) and the link the range is at, if
+ * open. Both ids are deterministic, so a link's successors exist once however often it runs.
+ */
+export async function enqueueSuccessors<T>(
+  queue: TaskQueue<T>,
+  end: LinkEnd,
+  link: (rangeId: string | null, seq: number) => T,
+  delaySeconds = 0,
+): Promise<Enqueued[]> {
+  const out: Enqueued[] = [];
+  if (end.child !== null) out.push(await queue.enqueue(link(end.child, 0)));
+  if (end.open)
+    out.push(await queue.enqueue(link(null, end.seq), delaySeconds > 0 ? delaySeconds : undefined));
+  return out;
 }

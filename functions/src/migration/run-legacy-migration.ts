@@ -5,7 +5,9 @@
  * would do; `verify: true` starts a partitioned verification (verify-ranges.ts) of the scope,
  * or resumes `verificationId`, runs its slices within the callable's time budget (at most
  * `maxVideos` videos when given) and returns its progress: call again with the id until
- * `complete`. `partitions: N` coordinates the partitioned migration instead (partition-task.ts:
+ * `complete`. `verify: true, tasks: true` fans the verification out over Cloud Tasks instead
+(verify-task.ts: one verifyRangeTask chain per range with work left; `uidPrefix` limits it to
+the users whose uid starts with it) and returns at once with its progress. `partitions: N` coordinates the partitioned migration instead (partition-task.ts:
  * creates N partitions if there are none yet, enqueues one task per partition with work left)
  * and returns at once; getMigrationStatus shows its progress.
  */
@@ -33,6 +35,12 @@ import {
   type VerificationProgress,
 } from "./verify-ranges";
 import { InvalidArgumentError } from "../errors";
+import {
+  cloudTasksVerifyQueue,
+  coordinateVerification,
+  type VerificationCoordinatorReport,
+  type VerifyQueue,
+} from "./verify-task";
 
 export const runLegacyMigrationSchema = z
   .object({
@@ -43,11 +51,16 @@ export const runLegacyMigrationSchema = z
     verify: z.boolean().optional(),
     /** Coordinate the partitioned migration (N initial partitions when none exist yet). */
     partitions: z.number().int().min(1).max(64).optional(),
-    /** With partitions: only users whose uid starts with this (a set of its own). */
+    /**
+     * With partitions: only users whose uid starts with this (a set of its own); with verify
+     * and tasks: a verification of those users only (it writes no proof).
+     */
     uidPrefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/)
       .optional(),
+    /** With verify: run it as verifyRangeTask tasks (Cloud Tasks) and return at once. */
+    tasks: z.boolean().optional(),
     /** With verify: resume (or join) this verification instead of starting one. */
     verificationId: z
       .string()
@@ -66,10 +79,20 @@ export const runLegacyMigrationSchema = z
     message: "goes with verify: true",
     path: ["verificationId"],
   })
-  .refine((p) => p.uidPrefix === undefined || p.partitions !== undefined, {
-    message: "goes with partitions",
-    path: ["uidPrefix"],
+  .refine((p) => p.tasks === undefined || p.verify === true, {
+    message: "goes with verify: true",
+    path: ["tasks"],
   })
+  .refine(
+    (p) =>
+      p.uidPrefix === undefined ||
+      p.partitions !== undefined ||
+      (p.tasks === true && p.uid === undefined && p.verificationId === undefined),
+    {
+      message: "goes with partitions, or with verify and tasks for a new verification",
+      path: ["uidPrefix"],
+    },
+  )
   .refine(
     (p) =>
       p.partitions === undefined ||
@@ -85,7 +108,12 @@ export type RunLegacyMigrationPayload = z.infer<typeof runLegacyMigrationSchema>
 export type RunLegacyMigrationResponse =
   | { kind: "run"; report: RunReport }
   | { kind: "verify"; verification: VerificationProgress }
-  | { kind: "partitions"; coordinator: CoordinatorReport };
+  | { kind: "partitions"; coordinator: CoordinatorReport }
+  | {
+      kind: "verify_tasks";
+      verification: VerificationProgress;
+      coordinator: VerificationCoordinatorReport;
+    };
 
 export interface RunLegacyMigrationSettings {
   defaultMaxVideos: number;
@@ -94,6 +122,8 @@ export interface RunLegacyMigrationSettings {
   statePath?: (uid: string | undefined) => string;
   /** Where partition tasks go (Cloud Tasks by default). */
   partitionQueue?: PartitionQueue;
+  /** Where verification tasks go (Cloud Tasks by default). */
+  verifyQueue?: VerifyQueue;
 }
 
 export async function runLegacyMigrationHandler(
@@ -118,6 +148,7 @@ export async function runLegacyMigrationHandler(
     );
     return { kind: "partitions", coordinator };
   }
+  if (payload.verify && payload.tasks) return verifyOnTasks(deps, payload, settings);
   if (payload.verify)
     return { kind: "verify", verification: await verify(deps, payload, settings, statePath) };
   const report = await runMigration(deps, {
@@ -134,6 +165,43 @@ export async function runLegacyMigrationHandler(
   return { kind: "run", report };
 }
 
+function minObjectAgeMs(payload: RunLegacyMigrationPayload): number {
+  return payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS;
+}
+
+/** Checks that a verification to resume is of the payload's scope. */
+async function checkScope(deps: MigrationDeps, id: string, uid: string | undefined): Promise<void> {
+  const scope = (await verificationProgress(deps.db, id)).uid;
+  if (scope !== (uid ?? null))
+    throw new InvalidArgumentError(
+      `verification ${id} is of ${scope ? `user ${scope}` : "every user"}, not of this scope`,
+      { field: "verificationId" },
+    );
+}
+
+/** Starts (or joins) a verification and enqueues one task per range with work left. */
+async function verifyOnTasks(
+  deps: MigrationDeps,
+  payload: RunLegacyMigrationPayload,
+  settings: RunLegacyMigrationSettings,
+): Promise<RunLegacyMigrationResponse> {
+  const queue = settings.verifyQueue ?? cloudTasksVerifyQueue(REGION);
+  let coordinator: VerificationCoordinatorReport;
+  if (payload.verificationId !== undefined) {
+    await checkScope(deps, payload.verificationId, payload.uid);
+    coordinator = await coordinateVerification(deps, queue, payload.verificationId);
+  } else {
+    const id = await startVerification(deps, {
+      uid: payload.uid,
+      uidPrefix: payload.uidPrefix,
+      minObjectAgeMs: minObjectAgeMs(payload),
+    });
+    coordinator = await coordinateVerification(deps, queue, id);
+  }
+  const verification = await verificationProgress(deps.db, coordinator.verificationId);
+  return { kind: "verify_tasks", verification, coordinator };
+}
+
 async function verify(
   deps: MigrationDeps,
   payload: RunLegacyMigrationPayload,
@@ -141,20 +209,12 @@ async function verify(
   statePath: string,
 ): Promise<VerificationProgress> {
   let id = payload.verificationId;
-  if (id !== undefined) {
-    const scope = (await verificationProgress(deps.db, id)).uid;
-    if (scope !== (payload.uid ?? null))
-      throw new InvalidArgumentError(
-        `verification ${id} is of ${scope ? `user ${scope}` : "every user"}, not of this scope`,
-        { field: "verificationId" },
-      );
-  } else {
+  if (id !== undefined) await checkScope(deps, id, payload.uid);
+  else
     id = await startVerification(deps, {
       uid: payload.uid,
-      minObjectAgeMs:
-        payload.minAgeSeconds !== undefined ? payload.minAgeSeconds * 1000 : MIN_OBJECT_AGE_MS,
+      minObjectAgeMs: minObjectAgeMs(payload),
     });
-  }
   // Inside the callable's timeout; the answer says how far it got (call again with the id).
   const progress = await runVerification(deps, id, {
     totalBudgetMs: effectiveBudgetSeconds(settings.timeBudgetSeconds) * 1000,

@@ -1,7 +1,9 @@
 /**
- * The verification's per-video comparisons, in both directions. Each looks at one video and
- * holds only that video (its listing, its clip documents): the passes that call them
- * (verify.ts, verify-ranges.ts) keep nothing else per video.
+ * The verification's per-video comparisons, in both directions. Each looks at one video a page
+ * at a time (video-objects.ts: a page of its R2 objects, or a window of them; a page of its clip
+ * documents) and hands every mismatch to a sink, so memory is bounded by the page size whatever
+ * the video's clip count; the passes that call them (verify.ts, verify-ranges.ts) keep nothing
+ * else per video.
  *
  * - R2 → Firestore (`compareR2Video`): a video listed in R2 has its video document and every
  *   clip, each migrated field equal to what the migration writes from the same objects and
@@ -15,8 +17,21 @@
  *
  * The worker's clips and videos (`source: "worker"`) are Firestore's own: never compared.
  */
-import { Timestamp, type DocumentData, type DocumentSnapshot } from "firebase-admin/firestore";
-import { contributionOf, normalizeTotals, sumTotals, totalsEqual } from "../model/stats";
+import {
+  FieldPath,
+  Timestamp,
+  type DocumentData,
+  type DocumentSnapshot,
+  type QueryDocumentSnapshot,
+} from "firebase-admin/firestore";
+import {
+  combineTotals,
+  contributionOf,
+  emptyTotals,
+  normalizeTotals,
+  totalsEqual,
+  type StatsTotals,
+} from "../model/stats";
 import { clipDocFrom } from "../repositories/clips";
 import { paths } from "../repositories/paths";
 import { videoDocFrom } from "../repositories/videos";
@@ -25,13 +40,23 @@ import {
   buildLegacyVideo,
   highlightsKey,
   highlightsToFetch,
-  MAX_HIGHLIGHTS_BYTES,
+  parseClipFileName,
+  parseLegacyKey,
+  thumbnailKey,
   videoPrefix,
   type LegacyObject,
 } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { fitClipDoc, fitVideoDoc } from "./document-limits";
 import type { VideoGroup } from "./planner";
+import {
+  existingObjects,
+  heldObjects,
+  keyBounds,
+  listedObjects,
+  openVideoObjects,
+  type VideoObjects,
+} from "./video-objects";
 
 export type MismatchCode =
   /** In R2, not in Firestore (not migrated yet, or its video document was deleted). */
@@ -67,9 +92,12 @@ export interface Mismatch {
   detail: string;
 }
 
-/** What one video's comparison found. */
+/** Where a comparison reports each mismatch it finds (counted and logged there, a few kept). */
+export type MismatchSink = (m: Mismatch) => void;
+
+/** What one video's comparison found (its mismatches went to the sink). */
 export type VideoVerdict =
-  | { kind: "compared"; mismatches: Mismatch[] }
+  | { kind: "compared" }
   /** The worker's video: Firestore is its source. */
   | { kind: "worker" }
   /** Not in Firestore, with an object younger than the verification allows to judge. */
@@ -110,35 +138,12 @@ function shown(value: unknown): unknown {
 
 const fromWorker = (doc: DocumentData | undefined) => doc?.source === "worker";
 
-/** The video as the migration would write it now from these objects (and highlights.json). */
-async function expectedDocs(
-  deps: MigrationDeps,
-  group: VideoGroup,
-  maxHighlightsBytes: number,
-): Promise<{ video: DocumentData; clips: Map<string, DocumentData> }> {
-  const { uid, videoId, objects } = group;
-  const hl = highlightsToFetch(uid, videoId, objects, maxHighlightsBytes);
-  const text = hl ? await deps.store.getText(hl) : undefined;
-  const legacy = buildLegacyVideo(uid, videoId, objects, text, maxHighlightsBytes);
-  const now = deps.clock.now();
-  const clips = new Map<string, DocumentData>();
-  for (const c of legacy.clips) {
-    const path = paths.clip(deps.db, uid, videoId, c.clip_id).path;
-    clips.set(
-      c.clip_id,
-      fitClipDoc(path, clipDocFrom(c, c.created_at ?? legacy.createdAt, now)).doc,
-    );
-  }
-  const video = fitVideoDoc(
-    paths.video(deps.db, uid, videoId).path,
-    videoDocFrom(
-      { uid, videoId, title: legacy.title, createdAt: legacy.createdAt, source: "r2_migration" },
-      now,
-    ),
-    highlightsKey(uid, videoId),
-  ).doc;
-  return { video, clips };
-}
+/** Clip documents per Firestore page: whole documents (the statistics parse them), or a few fields. */
+const CLIP_PAGE = 200;
+const CLIP_FIELDS_PAGE = 1000;
+
+/** Mismatches of one video, before its uid and videoId are added. */
+type Found = Omit<Mismatch, "uid" | "videoId">;
 
 function fieldMismatches(
   expected: DocumentData,
@@ -146,7 +151,7 @@ function fieldMismatches(
   fields: readonly string[],
   code: "clip_field" | "video_field",
   clipId?: string,
-): Omit<Mismatch, "uid" | "videoId">[] {
+): Found[] {
   return fields
     .filter((f) => comparable(expected[f]) !== comparable(actual[f]))
     .map((field) => ({
@@ -159,92 +164,247 @@ function fieldMismatches(
     }));
 }
 
+/** The clip id of a key of the video's `clips/` that the layout recognizes; else null. */
+function clipIdOfKey(uid: string, videoId: string, key: string): string | null {
+  const parsed = parseLegacyKey(key);
+  if (parsed.kind !== "clip" || parsed.uid !== uid || parsed.videoId !== videoId) return null;
+  const name = parseClipFileName(parsed.fileName);
+  return name.ok ? name.clip.clipId : null;
+}
+
 /**
- * R2 → Firestore for one video completely listed in R2. `snap` is its video document;
- * `newestAllowed` (ms): a video missing from Firestore with an object newer than this is
- * deferred (a worker upload not registered yet), not judged.
+ * Batches a video's clip files, fed page by page in key order, into whole clip ids: all the files
+ * of one clip id (`03_vertical.mp4`, `03_vertical.webm`) are adjacent among the recognized clip
+ * keys (only an unrecognized key can sort between them), so a page's last id waits for the next.
  */
-export async function compareR2Video(
+class ClipBatcher {
+  private pending: { id: string; object: LegacyObject }[] = [];
+  constructor(
+    private readonly uid: string,
+    private readonly videoId: string,
+  ) {}
+  /** The clip files of whole ids completed by this page. */
+  push(page: LegacyObject[]): { id: string; object: LegacyObject }[] {
+    const all = [...this.pending, ...page.flatMap((object) => this.clip(object))];
+    const lastId = all.at(-1)?.id;
+    const cut = Math.max(
+      all.findIndex((c) => c.id === lastId),
+      0,
+    );
+    this.pending = all.slice(cut);
+    return all.slice(0, cut);
+  }
+  end(): { id: string; object: LegacyObject }[] {
+    const rest = this.pending;
+    this.pending = [];
+    return rest;
+  }
+  private clip(object: LegacyObject) {
+    const id = clipIdOfKey(this.uid, this.videoId, object.key);
+    return id === null ? [] : [{ id, object }];
+  }
+}
+
+/** A video's clip files in batches of whole clip ids (ClipBatcher), from its listing. */
+async function* clipBatches(
+  uid: string,
+  videoId: string,
+  objects: VideoObjects,
+): AsyncIterable<{ id: string; object: LegacyObject }[]> {
+  const batcher = new ClipBatcher(uid, videoId);
+  for await (const page of objects.pages()) {
+    const batch = batcher.push(page);
+    if (batch.length > 0) yield batch;
+  }
+  const rest = batcher.end();
+  if (rest.length > 0) yield rest;
+}
+
+/** What one walk of a video's listing gives: clip ids, object count, LastModified bounds. */
+async function walkListing(
+  uid: string,
+  videoId: string,
+  objects: VideoObjects,
+): Promise<{ clips: number; earliest: number; objects: number; newest: number }> {
+  let earliest = Number.POSITIVE_INFINITY;
+  let newest = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  let clips = 0;
+  const batcher = new ClipBatcher(uid, videoId);
+  const countIds = (batch: { id: string }[]) => new Set(batch.map((c) => c.id)).size;
+  for await (const page of objects.pages()) {
+    count += page.length;
+    for (const o of page) {
+      earliest = Math.min(earliest, o.lastModified.getTime());
+      newest = Math.max(newest, o.lastModified.getTime());
+    }
+    clips += countIds(batcher.push(page));
+  }
+  clips += countIds(batcher.end());
+  return { clips, earliest, objects: count, newest };
+}
+
+/** Everything a video's expected documents need: highlights.json, fetched once if it fits. */
+interface VideoSource {
+  uid: string;
+  videoId: string;
+  objects: VideoObjects;
+  highlights: LegacyObject | null;
+  text: string | undefined;
+  maxHighlightsBytes: number;
+}
+
+async function videoSource(
   deps: MigrationDeps,
   group: VideoGroup,
-  snap: DocumentSnapshot,
-  newestAllowed: number | null,
-  maxHighlightsBytes = MAX_HIGHLIGHTS_BYTES,
-): Promise<VideoVerdict> {
-  const { db } = deps;
+  objects: VideoObjects,
+  maxHighlightsBytes: number,
+): Promise<VideoSource> {
   const { uid, videoId } = group;
-  const out: Mismatch[] = [];
-  const add = (m: Omit<Mismatch, "uid" | "videoId">) => out.push({ uid, videoId, ...m });
-  if (!snap.exists) {
-    if (
-      newestAllowed !== null &&
-      group.objects.some((o) => o.lastModified.getTime() > newestAllowed)
-    )
-      return { kind: "deferred" };
-    add({
-      code: "video_missing",
-      detail: `${group.objects.length} objects in R2 under ${group.prefix}, no video document`,
-    });
-    return { kind: "compared", mismatches: out };
+  const highlights = await objects.find(highlightsKey(uid, videoId));
+  const fetch = highlights
+    ? highlightsToFetch(uid, videoId, [highlights], maxHighlightsBytes)
+    : undefined;
+  const text = fetch ? await deps.store.getText(fetch) : undefined;
+  return { uid, videoId, objects, highlights, text, maxHighlightsBytes };
+}
+
+/** The video as the migration would write it from these objects (a subset of its clips). */
+function legacyOf(src: VideoSource, objects: LegacyObject[]) {
+  const all = src.highlights ? [src.highlights, ...objects] : objects;
+  return buildLegacyVideo(src.uid, src.videoId, all, src.text, src.maxHighlightsBytes);
+}
+
+/**
+ * The clip documents the migration writes for the clip ids of one page of documents: their
+ * files (one window of `clips/`) and their thumbnails (one window of `thumbnails/`).
+ */
+async function expectedClips(
+  deps: MigrationDeps,
+  src: VideoSource,
+  ids: string[],
+): Promise<Map<string, DocumentData>> {
+  const { uid, videoId } = src;
+  const wanted = new Set(ids);
+  const prefix = videoPrefix(uid, videoId);
+  const picked: LegacyObject[] = [];
+  // Every file of a clip id `x` is `clips/x.{ext}`: between `clips/x.` and `clips/x.~`.
+  const files = keyBounds(ids.flatMap((id) => [`${prefix}clips/${id}.`, `${prefix}clips/${id}.~`]));
+  if (files)
+    for await (const page of src.objects.between(files.lo, files.hi))
+      for (const o of page) {
+        const id = clipIdOfKey(uid, videoId, o.key);
+        if (id !== null && wanted.has(id)) picked.push(o);
+      }
+  const thumbs = await existingObjects(
+    src.objects,
+    prefix,
+    ids.map((id) => thumbnailKey(uid, videoId, id)),
+  );
+  picked.push(...thumbs.values());
+  const now = deps.clock.now();
+  const out = new Map<string, DocumentData>();
+  for (const c of legacyOf(src, picked).clips) {
+    const path = paths.clip(deps.db, uid, videoId, c.clip_id).path;
+    out.set(c.clip_id, fitClipDoc(path, clipDocFrom(c, c.created_at ?? now, now)).doc);
   }
-  if (snap.get("source") === "worker") return { kind: "worker" };
-  if (snap.get("migrated_from_r2") !== true || snap.get("source") !== "r2_migration") {
-    add({
-      code: "video_not_marked_migrated",
-      field: "migrated_from_r2",
-      expected: true,
-      actual: snap.get("migrated_from_r2") ?? null,
-      detail: "video document exists but was not written by the migration",
-    });
+  return out;
+}
+
+/** A video's clip documents in id order, a page at a time (`fields`: a select). */
+async function* clipPages(
+  deps: MigrationDeps,
+  uid: string,
+  videoId: string,
+  fields?: string[],
+): AsyncIterable<QueryDocumentSnapshot[]> {
+  const size = fields ? CLIP_FIELDS_PAGE : CLIP_PAGE;
+  let after: string | null = null;
+  for (;;) {
+    let q = paths.clips(deps.db, uid, videoId).orderBy(FieldPath.documentId());
+    if (fields) q = q.select(...fields);
+    if (after !== null) q = q.startAfter(after);
+    const { docs } = await q.limit(size).get();
+    if (docs.length > 0) yield docs;
+    if (docs.length < size) return;
+    after = docs[docs.length - 1].id;
   }
-  const expected = await expectedDocs(deps, group, maxHighlightsBytes);
-  fieldMismatches(expected.video, snap.data() ?? {}, VIDEO_FIELDS, "video_field").forEach(add);
-  const clipsSnap = await paths.clips(db, uid, videoId).get();
-  const actual = new Map(clipsSnap.docs.map((d) => [d.id, d.data()]));
-  for (const [clipId, want] of expected.clips) {
-    const doc = actual.get(clipId);
-    if (fromWorker(doc)) continue; // the worker's clip: Firestore is its source
-    if (!doc) {
+}
+
+/**
+ * The clip documents against R2, page by page: fields of the clips R2 has, clips R2 lacks
+ * (`clip_extra`), and the statistics' totals. `matched`: documents whose clip R2 has.
+ */
+async function compareClipDocs(
+  deps: MigrationDeps,
+  src: VideoSource,
+  add: (m: Found) => void,
+): Promise<{ matched: number; extras: number; totals: StatsTotals }> {
+  let matched = 0;
+  let extras = 0;
+  let totals = emptyTotals();
+  for await (const docs of clipPages(deps, src.uid, src.videoId)) {
+    const expected = await expectedClips(
+      deps,
+      src,
+      docs.map((d) => d.id),
+    );
+    for (const d of docs) {
+      const doc = d.data();
+      totals = combineTotals(totals, contributionOf(doc).totals);
+      const want = expected.get(d.id);
+      if (want) {
+        matched++;
+        // The worker's clip: Firestore is its source.
+        if (!fromWorker(doc))
+          fieldMismatches(want, doc, CLIP_FIELDS, "clip_field", d.id).forEach(add);
+      } else if (!fromWorker(doc)) {
+        extras++;
+        add({
+          code: "clip_extra",
+          clipId: d.id,
+          actual: doc.r2_key ?? null,
+          detail: `Firestore clip ${d.id} is not in R2`,
+        });
+      }
+    }
+  }
+  return { matched, extras, totals };
+}
+
+/** The clips R2 has and Firestore lacks: only looked for when the counts say some are. */
+async function findMissingClips(
+  deps: MigrationDeps,
+  src: VideoSource,
+  add: (m: Found) => void,
+): Promise<void> {
+  for await (const batch of clipBatches(src.uid, src.videoId, src.objects)) {
+    const ids = [...new Set(batch.map((c) => c.id))];
+    const refs = ids.map((id) => paths.clip(deps.db, src.uid, src.videoId, id));
+    const snaps = await deps.db.getAll(...refs, { fieldMask: ["source"] });
+    const absent = new Set(ids.filter((_, i) => !snaps[i].exists));
+    if (absent.size === 0) continue;
+    const clips = legacyOf(
+      src,
+      batch.map((c) => c.object),
+    ).clips.filter((c) => absent.has(c.clip_id));
+    for (const c of clips)
       add({
         code: "clip_missing",
-        clipId,
-        expected: want.r2_key,
-        detail: `R2 has ${String(want.r2_key)}, Firestore has no clip ${clipId}`,
-      });
-      continue;
-    }
-    fieldMismatches(want, doc, CLIP_FIELDS, "clip_field", clipId).forEach(add);
-  }
-  for (const id of [...actual.keys()].sort()) {
-    if (!expected.clips.has(id) && !fromWorker(actual.get(id)))
-      add({
-        code: "clip_extra",
-        clipId: id,
-        actual: actual.get(id)?.r2_key ?? null,
-        detail: `Firestore clip ${id} is not in R2`,
+        clipId: c.clip_id,
+        expected: c.r2_key,
+        detail: `R2 has ${c.r2_key}, Firestore has no clip ${c.clip_id}`,
       });
   }
-  const counted = [...actual].filter(([id, doc]) => expected.clips.has(id) || !fromWorker(doc));
-  if (counted.length !== expected.clips.size) {
-    add({
-      code: "clip_count",
-      expected: expected.clips.size,
-      actual: counted.length,
-      detail: "clip count differs",
-    });
-  }
-  await compareStats(deps, uid, videoId, [...actual.values()], add);
-  return { kind: "compared", mismatches: out };
 }
 
 async function compareStats(
   deps: MigrationDeps,
   uid: string,
   videoId: string,
-  clips: DocumentData[],
-  add: (m: Omit<Mismatch, "uid" | "videoId">) => void,
+  fromClips: StatsTotals,
+  add: (m: Found) => void,
 ): Promise<void> {
-  const fromClips = sumTotals(clips.map((d) => contributionOf(d).totals));
   const {
     updated_at: _u,
     completed_duration_seconds: _d,
@@ -261,68 +421,162 @@ async function compareStats(
   }
 }
 
+/** A video missing from Firestore: too recent to judge (deferred), or `video_missing`. */
+async function missingVideo(
+  group: VideoGroup,
+  objects: VideoObjects,
+  newestAllowed: number | null,
+  add: (m: Found) => void,
+): Promise<VideoVerdict> {
+  const listing = await walkListing(group.uid, group.videoId, objects);
+  if (newestAllowed !== null && listing.newest > newestAllowed) return { kind: "deferred" };
+  add({
+    code: "video_missing",
+    detail: `${listing.objects} objects in R2 under ${group.prefix}, no video document`,
+  });
+  return { kind: "compared" };
+}
+
 /**
- * Firestore → R2 for one migrated video: lists its R2 prefix (one call per 1000 keys) and
- * reads its clips' keys, sizes and sources only (`select`).
+ * R2 → Firestore for one video completely listed in R2 (held by the group, or listed again when
+ * the group is truncated). `snap` is its video document; `newestAllowed` (ms): a video missing
+ * from Firestore with an object newer than this is deferred (a worker upload not registered
+ * yet), not judged. Every mismatch goes to `found`.
+ */
+export async function compareR2Video(
+  deps: MigrationDeps,
+  group: VideoGroup,
+  snap: DocumentSnapshot,
+  newestAllowed: number | null,
+  maxHighlightsBytes: number,
+  found: MismatchSink,
+): Promise<VideoVerdict> {
+  const { uid, videoId } = group;
+  const add = (m: Found) => found({ uid, videoId, ...m });
+  const objects = group.truncated
+    ? listedObjects(deps.store, group.prefix)
+    : heldObjects(group.objects);
+  if (!snap.exists) return missingVideo(group, objects, newestAllowed, add);
+  if (snap.get("source") === "worker") return { kind: "worker" };
+  if (snap.get("migrated_from_r2") !== true || snap.get("source") !== "r2_migration") {
+    add({
+      code: "video_not_marked_migrated",
+      field: "migrated_from_r2",
+      expected: true,
+      actual: snap.get("migrated_from_r2") ?? null,
+      detail: "video document exists but was not written by the migration",
+    });
+  }
+  const src = await videoSource(deps, group, objects, maxHighlightsBytes);
+  const listing = await walkListing(uid, videoId, objects);
+  const video = fitVideoDoc(
+    paths.video(deps.db, uid, videoId).path,
+    videoDocFrom(
+      {
+        uid,
+        videoId,
+        title: legacyOf(src, []).title,
+        createdAt: new Date(listing.earliest),
+        source: "r2_migration",
+      },
+      deps.clock.now(),
+    ),
+    highlightsKey(uid, videoId),
+  ).doc;
+  fieldMismatches(video, snap.data() ?? {}, VIDEO_FIELDS, "video_field").forEach(add);
+  const docs = await compareClipDocs(deps, src, add);
+  if (docs.matched < listing.clips) await findMissingClips(deps, src, add);
+  if (docs.matched + docs.extras !== listing.clips) {
+    add({
+      code: "clip_count",
+      expected: listing.clips,
+      actual: docs.matched + docs.extras,
+      detail: "clip count differs",
+    });
+  }
+  await compareStats(deps, uid, videoId, docs.totals, add);
+  return { kind: "compared" };
+}
+
+/** Counts a video's clip documents the migration wrote (not the worker's), page by page. */
+async function countMigratedClips(deps: MigrationDeps, uid: string, videoId: string) {
+  let n = 0;
+  for await (const docs of clipPages(deps, uid, videoId, ["source"]))
+    n += docs.filter((d) => !fromWorker(d.data())).length;
+  return n;
+}
+
+/**
+ * Firestore → R2 for one migrated video: its clips' keys, sizes and sources only (`select`), a
+ * page at a time, against its R2 objects (held when one listing page holds the video, else a
+ * window of `clips/` and one of `thumbnails/` per page). Every mismatch goes to `found`.
  */
 export async function compareFirestoreVideo(
   deps: MigrationDeps,
   uid: string,
   videoId: string,
-): Promise<Mismatch[]> {
+  found: MismatchSink,
+): Promise<void> {
+  const add = (m: Found) => found({ uid, videoId, ...m });
   const prefix = videoPrefix(uid, videoId);
-  const [objects, clipsSnap] = await Promise.all([
-    deps.store.listAll(prefix),
-    paths
-      .clips(deps.db, uid, videoId)
-      .select("source", "r2_key", "file_size_bytes", "thumbnail_key")
-      .get(),
-  ]);
-  const out: Mismatch[] = [];
-  const add = (m: Omit<Mismatch, "uid" | "videoId">) => out.push({ uid, videoId, ...m });
-  const migrated = clipsSnap.docs.filter((d) => !fromWorker(d.data()));
-  if (objects.length === 0) {
+  const objects = await openVideoObjects(deps.store, prefix);
+  if (!objects) {
+    const migrated = await countMigratedClips(deps, uid, videoId);
     add({
       code: "r2_video_gone",
       actual: 0,
-      expected: migrated.length,
-      detail: `migrated video with ${migrated.length} clips, no object left under ${prefix}`,
+      expected: migrated,
+      detail: `migrated video with ${migrated} clips, no object left under ${prefix}`,
     });
-    return out;
+    return;
   }
-  const sizes = new Map(objects.map((o: LegacyObject) => [o.key, o.size]));
-  for (const d of migrated) {
-    const key = d.get("r2_key") as unknown;
-    const size = typeof key === "string" ? sizes.get(key) : undefined;
-    if (size === undefined) {
-      add({
-        code: "r2_object_missing",
-        clipId: d.id,
-        expected: key ?? null,
-        detail: `Firestore clip ${d.id} points at ${String(key)}, which R2 does not have`,
-      });
-      continue;
-    }
-    if (size !== d.get("file_size_bytes")) {
-      add({
-        code: "r2_size_differs",
-        clipId: d.id,
-        field: "file_size_bytes",
-        expected: d.get("file_size_bytes") ?? null,
-        actual: size,
-        detail: `R2 object ${String(key)} is ${size} bytes, Firestore records another size`,
-      });
-    }
-    const thumb = d.get("thumbnail_key") as unknown;
-    if (typeof thumb === "string" && !sizes.has(thumb)) {
-      add({
-        code: "r2_thumbnail_missing",
-        clipId: d.id,
-        field: "thumbnail_key",
-        expected: thumb,
-        detail: `thumbnail ${thumb} of clip ${d.id} is gone from R2`,
-      });
-    }
+  const fields = ["source", "r2_key", "file_size_bytes", "thumbnail_key"];
+  for await (const docs of clipPages(deps, uid, videoId, fields)) {
+    const migrated = docs.filter((d) => !fromWorker(d.data()));
+    const keys = migrated.flatMap((d) =>
+      [d.get("r2_key") as unknown, d.get("thumbnail_key") as unknown].filter(
+        (k): k is string => typeof k === "string",
+      ),
+    );
+    const listed = await existingObjects(objects, prefix, keys);
+    for (const d of migrated) compareClipObjects(d, listed, add);
   }
-  return out;
+}
+
+function compareClipObjects(
+  d: QueryDocumentSnapshot,
+  listed: Map<string, LegacyObject>,
+  add: (m: Found) => void,
+): void {
+  const key = d.get("r2_key") as unknown;
+  const size = typeof key === "string" ? listed.get(key)?.size : undefined;
+  if (size === undefined) {
+    add({
+      code: "r2_object_missing",
+      clipId: d.id,
+      expected: key ?? null,
+      detail: `Firestore clip ${d.id} points at ${String(key)}, which R2 does not have`,
+    });
+    return;
+  }
+  if (size !== d.get("file_size_bytes")) {
+    add({
+      code: "r2_size_differs",
+      clipId: d.id,
+      field: "file_size_bytes",
+      expected: d.get("file_size_bytes") ?? null,
+      actual: size,
+      detail: `R2 object ${String(key)} is ${size} bytes, Firestore records another size`,
+    });
+  }
+  const thumb = d.get("thumbnail_key") as unknown;
+  if (typeof thumb === "string" && !listed.has(thumb)) {
+    add({
+      code: "r2_thumbnail_missing",
+      clipId: d.id,
+      field: "thumbnail_key",
+      expected: thumb,
+      detail: `thumbnail ${thumb} of clip ${d.id} is gone from R2`,
+    });
+  }
 }

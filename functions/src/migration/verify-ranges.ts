@@ -18,9 +18,15 @@
  *           (read-switch.ts): complete, uncapped, with its mismatch, failed and deferred counts
  *
  * A slice is bounded (videos and time) and holds one page of the listing (or of video
- * documents), the videos it compares, and at most `max_mismatches_stored` mismatches. A crash
- * anywhere before `save` leaves the range where it was: the next slice redoes the same work and
- * counts it once. A slice whose token was taken over saves nothing.
+ * documents), the videos it compares (each a page of clips at a time: verify-compare.ts), and
+ * at most `max_mismatches_stored` mismatches. A crash anywhere before `save` leaves the range
+ * where it was: the next slice redoes the same work and counts it once. A slice whose token
+ * was taken over saves nothing.
+ *
+ * A task's slice (verify-task.ts: `link`) also moves the range's chain link `seq` in its save,
+ * and a slice asked to (`splitAfterPages`) splits off the rest of a range whose listing goes
+ * on, in the same save: the range shrinks to (after, at] and a new range (at, through] starts
+ * (the README's "Splits while it runs" has the argument).
  */
 import { createHash, randomUUID } from "node:crypto";
 import {
@@ -31,6 +37,7 @@ import {
   type Firestore,
   type Query,
   type QueryDocumentSnapshot,
+  type Transaction,
 } from "firebase-admin/firestore";
 import { z } from "zod";
 import { InvalidArgumentError, NotFoundError } from "../errors";
@@ -40,19 +47,25 @@ import { LEGACY_ROOT, MAX_HIGHLIGHTS_BYTES } from "../storage/legacy-layout";
 import { mapWithConcurrency } from "../concurrency";
 import type { MigrationDeps } from "./deps";
 import {
+  describeRange,
   initialRanges,
   inRange,
   listingPrefix,
   pastRange,
+  prefixRange,
   rangeId,
+  splitPoint,
+  splitRange,
   WHOLE_RANGE,
   type KeyRange,
+  type ListingExtent,
 } from "./key-range";
 import * as runLogs from "./logs";
 import { setLegacyMarkerInTx, type MarkerWrite } from "./markers";
-import { isVideo, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
-import { saveProofInTx, type Proof, type ProofScope } from "./read-switch";
+import { isVideoGroup, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
+import { saveProofInTx, scopeOf, type Proof } from "./read-switch";
 import { compareFirestoreVideo, compareR2Video, type Mismatch } from "./verify-compare";
+import { HELD_OBJECTS_PER_VIDEO } from "./video-objects";
 
 export const VERIFICATIONS = "migration_verifications";
 /** Mismatches kept in Firestore per verification, unless told otherwise. */
@@ -87,7 +100,9 @@ export interface VerificationCounts {
 }
 
 /** What bounds one slice. */
-export type SliceLimits = Required<Omit<SliceOptions, "owner" | "holdMs">>;
+export type SliceLimits = Required<
+  Omit<SliceOptions, "owner" | "holdMs" | "link" | "splitAfterPages">
+>;
 
 export function emptyCounts(): VerificationCounts {
   return {
@@ -130,6 +145,8 @@ const countsSchema = z.object({
 
 const verificationSchema = z.object({
   uid: z.string().nullable(),
+  /** Only users whose uid starts with this ("" : every user; a prefix scope writes no proof). */
+  uid_prefix: z.string().default(""),
   prefix: z.string(),
   ranges_total: z.number().int(),
   min_object_age_ms: z.number(),
@@ -162,12 +179,23 @@ const rangeSchema = z.object({
   holder: z.string().nullable(),
   held_until_ms: z.number(),
   slices: z.number().int(),
+  /** The link of the range's task chain (verify-task.ts): + 1 by every task's saved slice. */
+  seq: z.number().int().default(0),
+  /** The range split off by the link `seq` (its chain starts at 0), for a redelivered task. */
+  last_split: z.object({ child: z.string(), seq: z.number().int() }).nullable().default(null),
+  /** The range this one was split off (null: one of the verification's first ranges). */
+  parent: z.string().nullable().default(null),
 });
 type RangeDoc = z.infer<typeof rangeSchema>;
 
 export interface StartOptions {
   /** One user's videos (the proof `migration_proofs/user-{uid}`); else every user. */
   uid?: string;
+  /**
+   * Only users whose uid starts with this (a partition set's scope, tests' own users): its
+   * ranges cover `prefixRange(uidPrefix)`, and it writes no proof (no read switch scope).
+   */
+  uidPrefix?: string;
   /** The ranges to verify (the migration's partitions); default `initialRanges(perRange)`. */
   ranges?: KeyRange[];
   /** Uid first characters per range when `ranges` is not given (64 / perRange ranges). */
@@ -183,21 +211,43 @@ function verificationRef(db: Firestore, id: string): DocumentReference {
   return db.collection(VERIFICATIONS).doc(id);
 }
 
-function rangeRef(db: Firestore, id: string, range: KeyRange): DocumentReference {
-  return verificationRef(db, id).collection("ranges").doc(rangeId(range));
+/** A range's document: its id is `rangeId` of the bounds it was created with (a split shrinks it). */
+function rangeRef(db: Firestore, id: string, rid: string): DocumentReference {
+  return verificationRef(db, id).collection("ranges").doc(rid);
 }
 
-function checkRanges(ranges: KeyRange[]): void {
+function checkRanges(ranges: KeyRange[], root: KeyRange): void {
   if (ranges.length === 0) throw new InvalidArgumentError("ranges: at least one");
-  // Disjoint and covering users/: sorted, each starting where the previous ended.
-  let after: string | null = null;
+  // Disjoint and covering the root: sorted, each starting where the previous ended.
+  let after: string | null = root.after;
   ranges.forEach((r, i) => {
-    if (r.after !== after || i < ranges.length - 1 === (r.through === null))
-      throw new InvalidArgumentError("ranges: must be sorted, contiguous and cover users/", {
-        field: "ranges",
-      });
+    const last = i === ranges.length - 1;
+    if (r.after !== after || (last && r.through !== root.through) || (!last && r.through === null))
+      throw new InvalidArgumentError(
+        `ranges: must be sorted, contiguous and cover ${describeRange(root)}`,
+        { field: "ranges" },
+      );
     after = r.through;
   });
+}
+
+function newRangeDoc(range: KeyRange, parent: string | null): RangeDoc {
+  return {
+    after: range.after,
+    through: range.through,
+    phase: "r2",
+    r2_after: null,
+    fs_after: null,
+    user_track: null,
+    counts: emptyCounts(),
+    version: 0,
+    holder: null,
+    held_until_ms: 0,
+    slices: 0,
+    seq: 0,
+    last_split: null,
+    parent,
+  };
 }
 
 /** Creates a verification of the scope, every range at its start; returns its id. */
@@ -205,16 +255,33 @@ export async function startVerification(
   deps: MigrationDeps,
   options: StartOptions = {},
 ): Promise<string> {
+  return (await ensureVerification(deps, options)).id;
+}
+
+/**
+ * Creates the verification unless one of that id exists (then changes nothing): one
+ * transaction, so two coordinators with the same deterministic id create it once.
+ */
+export async function ensureVerification(
+  deps: MigrationDeps,
+  options: StartOptions = {},
+): Promise<{ id: string; created: boolean }> {
   const { db, clock } = deps;
   if (options.uid !== undefined && !SEGMENT_PATTERN.test(options.uid))
     throw new InvalidArgumentError("uid: must be 1-128 characters of A-Z a-z 0-9 _ -", {
       field: "uid",
     });
+  const uidPrefix = options.uid ? "" : (options.uidPrefix ?? "");
+  if (uidPrefix !== "" && !/^[A-Za-z0-9_-]{1,64}$/.test(uidPrefix))
+    throw new InvalidArgumentError("uidPrefix: must be 1-64 characters of A-Z a-z 0-9 _ -", {
+      field: "uidPrefix",
+    });
   // One user lies whole in one range: its verification has one range, the whole key space.
+  const root = prefixRange(uidPrefix);
   const ranges = options.uid
     ? [WHOLE_RANGE]
-    : (options.ranges ?? initialRanges(options.perRange ?? 4));
-  checkRanges(ranges);
+    : (options.ranges ?? initialRanges(options.perRange ?? 4, uidPrefix));
+  checkRanges(ranges, root);
   const id =
     options.id ??
     `v-${clock.now().toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
@@ -222,7 +289,8 @@ export async function startVerification(
   const minAge = options.minObjectAgeMs ?? 0;
   const doc: VerificationDoc = {
     uid: options.uid ?? null,
-    prefix: options.uid ? `${LEGACY_ROOT}${options.uid}/` : LEGACY_ROOT,
+    uid_prefix: uidPrefix,
+    prefix: options.uid ? `${LEGACY_ROOT}${options.uid}/` : LEGACY_ROOT + uidPrefix,
     ranges_total: ranges.length,
     min_object_age_ms: minAge,
     newest_allowed_ms: minAge > 0 ? started.getTime() - minAge : null,
@@ -233,26 +301,14 @@ export async function startVerification(
     status: "running",
     completed_at: null,
   };
-  const batch = db.batch();
-  batch.create(verificationRef(db, id), { ...doc, created_at: FieldValue.serverTimestamp() });
-  for (const range of ranges) {
-    const r: RangeDoc = {
-      after: range.after,
-      through: range.through,
-      phase: "r2",
-      r2_after: null,
-      fs_after: null,
-      user_track: null,
-      counts: emptyCounts(),
-      version: 0,
-      holder: null,
-      held_until_ms: 0,
-      slices: 0,
-    };
-    batch.create(rangeRef(db, id, range), r);
-  }
-  await batch.commit();
-  return id;
+  const created = await db.runTransaction(async (tx) => {
+    if ((await tx.get(verificationRef(db, id))).exists) return false;
+    tx.create(verificationRef(db, id), { ...doc, created_at: FieldValue.serverTimestamp() });
+    for (const range of ranges)
+      tx.create(rangeRef(db, id, rangeId(range)), newRangeDoc(range, null));
+    return true;
+  });
+  return { id, created };
 }
 
 async function readVerification(db: Firestore, id: string): Promise<VerificationDoc> {
@@ -274,6 +330,16 @@ export interface SliceOptions {
   owner?: string;
   /** How long this slice's hold keeps other owners off the range (default 2 minutes). */
   holdMs?: number;
+  /**
+   * A task's slice (verify-task.ts): runs only if the range's chain is at this link, and its
+   * save moves the chain to `link + 1`. Other slices (CLI, callable) leave the chain alone.
+   */
+  link?: number;
+  /**
+   * Phase 1 only, not for one user's verification: a slice that listed this many pages without
+   * reaching its range's end splits off the rest of the range (a new range), in its save.
+   */
+  splitAfterPages?: number;
 }
 
 export type SliceStatus =
@@ -284,7 +350,9 @@ export type SliceStatus =
   /** Another slice holds the range: nothing done. */
   | "busy"
   /** Another slice took the range meanwhile: this slice's work was discarded. */
-  | "lost";
+  | "lost"
+  /** A task's slice whose link is not the range's (SliceOptions.link): nothing done. */
+  | "not_link";
 
 export interface SliceResult {
   status: SliceStatus;
@@ -294,6 +362,10 @@ export interface SliceResult {
   counts: VerificationCounts;
   /** The whole verification is complete (this slice finished its last range). */
   verificationComplete: boolean;
+  /** The range's chain link after this slice. */
+  seq: number;
+  /** The range this slice split off, if it did. */
+  child: string | null;
 }
 
 /** What one phase of a slice found, not saved yet. */
@@ -306,26 +378,27 @@ interface SliceWork {
   fsAfter?: string | null;
   userTrack?: RangeDoc["user_track"];
   markers: MarkerWrite[];
+  /** Phase 1: how far the listing went (where a split may cut what is left). */
+  listing?: ListingExtent;
 }
 
 /** Counts and the first mismatches (bounded) of a slice, or of a single pass. */
 export class SliceTally {
   counts = emptyCounts();
   readonly kept: Mismatch[] = [];
-  constructor(private readonly keep: number) {}
+  constructor(readonly keep: number) {}
   /** Work counted (and logged) elsewhere: its counts, and its first mismatches while room. */
   merge(work: { counts: VerificationCounts; mismatches: Mismatch[] }): void {
     this.counts = addCounts(this.counts, work.counts);
     for (const m of work.mismatches) if (this.kept.length < this.keep) this.kept.push(m);
   }
-  add(found: Mismatch[]): void {
-    for (const m of found) {
-      this.counts.mismatches++;
-      this.counts.mismatches_by_code[m.code] = (this.counts.mismatches_by_code[m.code] ?? 0) + 1;
-      if (this.kept.length < this.keep) this.kept.push(m);
-      runLogs.migrationMismatch({ ...m });
-    }
-  }
+  /** A mismatch found: counted, logged, and kept while there is room. */
+  readonly add = (m: Mismatch): void => {
+    this.counts.mismatches++;
+    this.counts.mismatches_by_code[m.code] = (this.counts.mismatches_by_code[m.code] ?? 0) + 1;
+    if (this.kept.length < this.keep) this.kept.push(m);
+    runLogs.migrationMismatch({ ...m });
+  };
 }
 
 function failed(uid: string, videoId: string, error: unknown): "failed" {
@@ -357,7 +430,7 @@ function takeInOrder(items: PlanItem[], room: number): { taken: number; videos: 
   let taken = 0;
   const videos: VideoGroup[] = [];
   for (const item of items) {
-    if (item.kind === "video" && isVideo(item.objects)) {
+    if (item.kind === "video" && isVideoGroup(item)) {
       if (videos.length >= room) break;
       videos.push(item);
     }
@@ -384,12 +457,20 @@ export async function judgeR2Videos(
   if (videos.length === 0) return;
   const { db } = deps;
   const snaps = await db.getAll(...videos.map((g) => paths.video(db, g.uid, g.videoId)));
-  const verdicts = await mapWithConcurrency(videos, concurrency, (g, i) =>
-    compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes).catch(
-      (e: unknown) => failed(g.uid, g.videoId, e),
-    ),
-  );
-  verdicts.forEach((verdict, i) => {
+  // Each video's mismatches apart (bounded: counts and the first few), merged in key order.
+  const verdicts = await mapWithConcurrency(videos, concurrency, async (g, i) => {
+    const own = new SliceTally(tally.keep);
+    const verdict = await compareR2Video(
+      deps,
+      g,
+      snaps[i],
+      v.newest_allowed_ms,
+      v.max_highlights_bytes,
+      own.add,
+    ).catch((e: unknown) => failed(g.uid, g.videoId, e));
+    return { verdict, own };
+  });
+  verdicts.forEach(({ verdict, own }, i) => {
     const uid = videos[i].uid;
     if (verdict === "failed") {
       tally.counts.videos_failed++;
@@ -402,9 +483,10 @@ export async function judgeR2Videos(
       users.see(uid, false);
     } else {
       tally.counts.videos_checked++;
-      if (verdict.mismatches.length === 0) tally.counts.videos_ok++;
-      tally.add(verdict.mismatches);
-      users.see(uid, verdict.mismatches.length === 0);
+      const clean = own.counts.mismatches === 0;
+      if (clean) tally.counts.videos_ok++;
+      tally.merge({ counts: own.counts, mismatches: own.kept });
+      users.see(uid, clean);
     }
   });
 }
@@ -426,11 +508,12 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
   const users = new UserTracker(state.user_track);
   const prefix = v.uid ? `${LEGACY_ROOT}${v.uid}/` : listingPrefix(range);
   const startAfter = state.r2_after ?? (v.uid ? null : range.after);
-  const grouper = new ListingGrouper();
+  const grouper = new ListingGrouper(HELD_OBJECTS_PER_VIDEO);
   let checkpoint = state.r2_after;
   let videos = 0;
   let token: string | undefined;
   let listed = false;
+  const listing: ListingExtent = { pages: 0, lastListedKey: null, ended: false };
   for (;;) {
     const page = await store.list({
       prefix,
@@ -440,6 +523,9 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
     });
     const inside = v.uid ? page.objects : page.objects.filter((x) => !pastRange(range, x.key));
     const ended = !page.isTruncated || inside.length < page.objects.length;
+    listing.pages++;
+    listing.lastListedKey = inside.at(-1)?.key ?? listing.lastListedKey;
+    listing.ended = ended;
     if (!ended && !page.nextContinuationToken)
       throw new Error(`listing of ${prefix} was truncated without a continuation token`);
     token = page.nextContinuationToken;
@@ -463,6 +549,7 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
     r2After: checkpoint,
     userTrack: users.track,
     markers: users.markers,
+    listing,
   };
 };
 
@@ -545,19 +632,21 @@ export async function compareFirestoreRange(
     const docs = page.docs.map((d) => ({ d, video: videoOfDoc(d, range) }));
     const migrated = docs.filter((x) => x.video !== null && x.d.get("source") === "r2_migration");
     tally.counts.fs_videos_skipped += docs.length - migrated.length;
-    const found = await mapWithConcurrency(migrated, o.concurrency, ({ video }) =>
-      compareFirestoreVideo(deps, video!.uid, video!.videoId).catch((e: unknown) =>
-        failed(video!.uid, video!.videoId, e),
-      ),
-    );
+    const found = await mapWithConcurrency(migrated, o.concurrency, async ({ video }) => {
+      const own = new SliceTally(scope.keep);
+      const done = await compareFirestoreVideo(deps, video!.uid, video!.videoId, own.add).catch(
+        (e: unknown) => failed(video!.uid, video!.videoId, e),
+      );
+      return done === "failed" ? "failed" : own;
+    });
     for (const f of found) {
       if (f === "failed") {
         tally.counts.videos_failed++;
         continue;
       }
       tally.counts.fs_videos_checked++;
-      if (f.length === 0) tally.counts.fs_videos_ok++;
-      tally.add(f);
+      if (f.counts.mismatches === 0) tally.counts.fs_videos_ok++;
+      tally.merge({ counts: f.counts, mismatches: f.kept });
     }
     videos += docs.length;
     if (docs.length > 0) fsAfter = docs[docs.length - 1].d.ref.path;
@@ -598,78 +687,139 @@ function mismatchId(rid: string, m: Mismatch): string {
 async function takeRange(
   deps: MigrationDeps,
   id: string,
-  range: KeyRange,
+  rid: string,
   owner: string,
-  holdMs: number,
-): Promise<{ state: RangeDoc; token: number } | "done" | "busy"> {
-  const ref = rangeRef(deps.db, id, range);
+  options: { holdMs: number; link?: number },
+): Promise<{ state: RangeDoc; token: number } | "done" | "busy" | "not_link"> {
+  const ref = rangeRef(deps.db, id, rid);
   return deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
-    if (!snap.exists) throw new NotFoundError(`verification ${id} has no range ${rangeId(range)}`);
+    if (!snap.exists) throw new NotFoundError(`verification ${id} has no range ${rid}`);
     const state = rangeSchema.parse(snap.data());
     if (state.phase === "done") return "done" as const;
+    if (options.link !== undefined && state.seq !== options.link) return "not_link" as const;
     const now = deps.clock.now().getTime();
     if (state.holder !== null && state.holder !== owner && state.held_until_ms > now)
       return "busy" as const;
     const token = state.version + 1;
-    tx.update(ref, { version: token, holder: owner, held_until_ms: now + holdMs });
+    tx.update(ref, { version: token, holder: owner, held_until_ms: now + options.holdMs });
     return { state, token };
   });
 }
 
-/** Saves a slice's work unless the range was taken meanwhile; returns the new phase or "lost". */
+/** How a save ends the slice: the link moved (a task's), a split asked for. */
+interface SaveOptions {
+  link?: number;
+  splitAfterPages?: number;
+}
+
+interface Saved {
+  phase: RangeDoc["phase"];
+  seq: number;
+  child: string | null;
+}
+
+/** Stores the first mismatches of a slice while the verification has room for them. */
+function storeMismatches(
+  tx: Transaction,
+  vRef: DocumentReference,
+  v: VerificationDoc,
+  rid: string,
+  mismatches: Mismatch[],
+): number {
+  const room = Math.max(0, v.max_mismatches_stored - v.mismatches_stored);
+  const stored = mismatches.slice(0, room);
+  for (const m of stored) {
+    tx.set(vRef.collection("mismatches").doc(mismatchId(rid, m)), {
+      ...m,
+      expected: storedValue(m.expected),
+      actual: storedValue(m.actual),
+      range_id: rid,
+      stored_at: FieldValue.serverTimestamp(),
+    });
+  }
+  return stored.length;
+}
+
+/**
+ * Where this save splits the range: phase 1 of a scope of several users, the listing not at
+ * its end after `splitAfterPages` pages, and a boundary strictly inside what is left.
+ */
+function splitOf(
+  v: VerificationDoc,
+  state: RangeDoc,
+  work: SliceWork,
+  options: SaveOptions,
+): KeyRange | null {
+  if (options.splitAfterPages === undefined || v.uid !== null || state.phase !== "r2") return null;
+  if (work.phaseDone || !work.listing) return null;
+  const at = splitPoint(work.listing, state.through, options.splitAfterPages);
+  if (at === null) return null;
+  const left: KeyRange = {
+    after: work.r2After ?? state.r2_after ?? state.after,
+    through: state.through,
+  };
+  try {
+    return splitRange(left, at)[1];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Saves a slice's work unless the range was taken meanwhile (then "lost"): the checkpoint, the
+ * counts, the markers, the first mismatches, the task chain's next link and a split, in one
+ * transaction. A split shrinks this range to (after, at] and creates (at, through] at its
+ * start: its keys were never listed by this range (the split point lies past the last listed
+ * key), and the Firestore → R2 phase of each covers its own bounds, so nothing is checked twice
+ * or skipped.
+ */
 async function saveSlice(
   deps: MigrationDeps,
   id: string,
-  range: KeyRange,
+  rid: string,
   token: number,
   work: SliceWork,
-): Promise<RangeDoc["phase"] | "lost"> {
+  options: SaveOptions,
+): Promise<Saved | "lost"> {
   const { db } = deps;
-  const ref = rangeRef(db, id, range);
+  const ref = rangeRef(db, id, rid);
   const vRef = verificationRef(db, id);
-  const rid = rangeId(range);
   return db.runTransaction(async (tx) => {
-    const [snap, vSnap] = await Promise.all([
-      tx.get(ref),
-      work.mismatches.length ? tx.get(vRef) : Promise.resolve(null),
-    ]);
+    const [snap, vSnap] = await Promise.all([tx.get(ref), tx.get(vRef)]);
     const state = rangeSchema.parse(snap.data());
     if (state.version !== token) return "lost" as const;
-    if (vSnap) {
-      const v = verificationSchema.parse(vSnap.data());
-      const room = Math.max(0, v.max_mismatches_stored - v.mismatches_stored);
-      const stored = work.mismatches.slice(0, room);
-      for (const m of stored) {
-        tx.set(vRef.collection("mismatches").doc(mismatchId(rid, m)), {
-          ...m,
-          expected: storedValue(m.expected),
-          actual: storedValue(m.actual),
-          range_id: rid,
-          stored_at: FieldValue.serverTimestamp(),
-        });
-      }
-      if (stored.length)
-        tx.update(vRef, { mismatches_stored: v.mismatches_stored + stored.length });
-    }
+    const v = verificationSchema.parse(vSnap.data());
+    const stored = work.mismatches.length ? storeMismatches(tx, vRef, v, rid, work.mismatches) : 0;
+    const split = splitOf(v, state, work, options);
+    const child = split ? rangeId(split) : null;
+    if (split) tx.create(rangeRef(db, id, child!), newRangeDoc(split, rid));
+    if (stored || split)
+      tx.update(vRef, {
+        mismatches_stored: v.mismatches_stored + stored,
+        ranges_total: v.ranges_total + (split ? 1 : 0),
+      });
     for (const m of work.markers) setLegacyMarkerInTx(tx, db, m);
     const phase: RangeDoc["phase"] = !work.phaseDone
       ? state.phase
       : state.phase === "r2"
         ? "firestore"
         : "done";
+    const seq = options.link !== undefined ? options.link + 1 : state.seq;
     tx.update(ref, {
       phase,
       ...(work.r2After !== undefined ? { r2_after: work.r2After } : {}),
       ...(work.fsAfter !== undefined ? { fs_after: work.fsAfter } : {}),
       ...(work.userTrack !== undefined ? { user_track: work.userTrack } : {}),
+      ...(split ? { through: split.after, last_split: { child, seq } } : {}),
       counts: addCounts(state.counts, work.counts),
       holder: null,
       held_until_ms: 0,
       slices: state.slices + 1,
+      seq,
       updated_at: FieldValue.serverTimestamp(),
     });
-    return phase;
+    return { phase, seq, child };
   });
 }
 
@@ -683,36 +833,52 @@ export function sliceDefaults(options: SliceOptions): SliceLimits {
 }
 
 /**
- * One bounded slice of one range: what a task, a CLI process or a callable runs. Safe to run
- * twice at once or again after a crash: the range's token decides which slice's work counts.
+ * One bounded slice of one range (its id, or the bounds it was created with): what a task, a
+ * CLI process or a callable runs. Safe to run twice at once or again after a crash: the
+ * range's token decides which slice's work counts.
  */
 export async function verifyRangeSlice(
   deps: MigrationDeps,
   verificationId: string,
-  range: KeyRange,
+  range: KeyRange | string,
   options: SliceOptions = {},
 ): Promise<SliceResult> {
   const v = await readVerification(deps.db, verificationId);
   const owner = options.owner ?? randomUUID();
-  const rid = rangeId(range);
-  const base = { rangeId: rid, videos: 0, counts: emptyCounts(), verificationComplete: false };
-  const taken = await takeRange(deps, verificationId, range, owner, options.holdMs ?? HOLD_MS);
-  if (taken === "done" || taken === "busy")
-    return { ...base, status: taken, phase: taken === "done" ? "done" : "r2" };
+  const rid = typeof range === "string" ? range : rangeId(range);
+  const base = {
+    rangeId: rid,
+    videos: 0,
+    counts: emptyCounts(),
+    verificationComplete: false,
+    child: null,
+  };
+  const taken = await takeRange(deps, verificationId, rid, owner, {
+    holdMs: options.holdMs ?? HOLD_MS,
+    link: options.link,
+  });
+  if (typeof taken === "string")
+    return { ...base, status: taken, phase: taken === "done" ? "done" : "r2", seq: -1 };
   const { state, token } = taken;
+  // The bounds the range has now (a split may have shrunk it since it was created).
+  const bounds: KeyRange = { after: state.after, through: state.through };
   const o = sliceDefaults(options);
   const work =
     state.phase === "r2"
-      ? await r2Slice(deps, v, range, state, o)
-      : await firestoreSlice(deps, v, range, state, o);
-  const phase = await saveSlice(deps, verificationId, range, token, work);
-  if (phase === "lost") return { ...base, status: "lost", phase: state.phase };
+      ? await r2Slice(deps, v, bounds, state, o)
+      : await firestoreSlice(deps, v, bounds, state, o);
+  const saved = await saveSlice(deps, verificationId, rid, token, work, options);
+  if (saved === "lost") return { ...base, status: "lost", phase: state.phase, seq: state.seq };
+  if (saved.child)
+    runLogs.verificationRangeSplit({ verificationId, range: rid, child: saved.child });
   const verificationComplete =
-    phase === "done" ? await finishIfComplete(deps, verificationId) : false;
+    saved.phase === "done" ? await finishIfComplete(deps, verificationId) : false;
   return {
     ...base,
     status: "advanced",
-    phase,
+    phase: saved.phase,
+    seq: saved.seq,
+    child: saved.child,
     videos: work.videos,
     counts: work.counts,
     verificationComplete,
@@ -747,7 +913,8 @@ export async function finishIfComplete(deps: MigrationDeps, id: string): Promise
     finished_at: Timestamp.fromDate(finished),
     started_at: v.started_at,
   };
-  const scope: ProofScope = v.uid ? { kind: "user", uid: v.uid } : { kind: "all" };
+  // Every user, one user, or (a uid prefix) no scope of the read switch: no proof.
+  const scope = scopeOf(v.prefix);
   // The status and the proof move together: a crash between them cannot leave a complete
   // verification without its proof.
   const newlyComplete = await db.runTransaction(async (tx) => {
@@ -873,7 +1040,7 @@ export async function runVerification(
       let slice: SliceResult;
       do {
         const left = budget - (clock.now().getTime() - started);
-        slice = await verifyRangeSlice(deps, id, range, {
+        slice = await verifyRangeSlice(deps, id, range.id, {
           ...options,
           owner,
           maxVideos: Math.min(options.maxVideos ?? 500, maxTotal - handled),
@@ -894,16 +1061,34 @@ export async function runVerification(
   return verificationProgress(db, id);
 }
 
+export interface OpenRange extends KeyRange {
+  id: string;
+  /** The link its task chain is at. */
+  seq: number;
+}
+
 /** The ranges of a verification not done yet. */
-export async function openRanges(db: Firestore, id: string): Promise<KeyRange[]> {
+export async function openRanges(db: Firestore, id: string): Promise<OpenRange[]> {
   const snap = await verificationRef(db, id)
     .collection("ranges")
     .where("phase", "in", ["r2", "firestore"])
     .get();
   return snap.docs.map((d) => {
     const r = rangeSchema.parse(d.data());
-    return { after: r.after, through: r.through };
+    return { id: d.id, after: r.after, through: r.through, seq: r.seq };
   });
+}
+
+/** One range's chain state (verify-task.ts), or null when the verification has no such range. */
+export async function readRangeLink(
+  db: Firestore,
+  id: string,
+  rid: string,
+): Promise<{ seq: number; done: boolean; lastSplit: RangeDoc["last_split"] } | null> {
+  const snap = await rangeRef(db, id, rid).get();
+  if (!snap.exists) return null;
+  const r = rangeSchema.parse(snap.data());
+  return { seq: r.seq, done: r.phase === "done", lastSplit: r.last_split };
 }
 
 /**

@@ -21,11 +21,12 @@ import { LEGACY_ROOT, MAX_HIGHLIGHTS_BYTES } from "../storage/legacy-layout";
 import type { MigrationDeps } from "./deps";
 import { WHOLE_RANGE } from "./key-range";
 import * as runLogs from "./logs";
-import { isVideo, ListingGrouper, type VideoGroup } from "./planner";
+import { isVideoGroup, ListingGrouper, type VideoGroup } from "./planner";
 import { setLegacyMarkers } from "./markers";
 import { proofOfReport, saveProof, scopeOf } from "./read-switch";
 import { DEFAULT_STATE_PATH } from "./state";
 import type { Mismatch } from "./verify-compare";
+import { HELD_OBJECTS_PER_VIDEO } from "./video-objects";
 import {
   compareFirestoreRange,
   judgeR2Videos,
@@ -127,7 +128,7 @@ export async function verifyMigration(
     }
     await setLegacyMarkers(db, markers);
   };
-  const grouper = new ListingGrouper();
+  const grouper = new ListingGrouper(HELD_OBJECTS_PER_VIDEO);
   let stoppedAfter: string | null = null;
   let stoppedBy: VerifyReport["stoppedBy"] = null;
   let token: string | undefined;
@@ -149,7 +150,7 @@ export async function verifyMigration(
       items.push(...grouper.end());
       done = true;
     }
-    let videos = items.filter((i): i is VideoGroup => i.kind === "video" && isVideo(i.objects));
+    let videos = items.filter((i): i is VideoGroup => i.kind === "video" && isVideoGroup(i));
     const checked = tally.counts.videos_checked;
     if (checked + videos.length >= maxVideos) {
       const listed = videos.length;

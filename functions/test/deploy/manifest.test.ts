@@ -36,6 +36,7 @@ const R2_USERS = [
   "migrateLegacyVideos",
   "migrateLegacyVideoTask",
   "migratePartitionTask",
+  "verifyRangeTask",
 ];
 const R2_SECRETS = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"];
 
@@ -118,6 +119,7 @@ describe("the deployed functions (manifest from lib/index.js)", () => {
       "migrateLegacyVideos",
       "migrateLegacyVideoTask",
       "migratePartitionTask",
+      "verifyRangeTask",
     ])
       expect(manifest.endpoints[name].timeoutSeconds).toBeGreaterThanOrEqual(540);
     for (const name of ["listVideos", "getClipUrl", "getVideoInfo"])

@@ -2,16 +2,13 @@
 // Firestore, clocks, and wrappers that inject failures after N calls (a crash at any point).
 import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import type { MigrationDeps } from "../../src/migration/deps";
-import {
-  partitionTaskId,
-  type PartitionQueue,
-  type PartitionTask,
-} from "../../src/migration/partition-task";
+import { partitionTaskId, type PartitionTask } from "../../src/migration/partition-task";
 import {
   userTaskId,
   videoTaskId,
   type Enqueued,
   type MigrationQueue,
+  type TaskQueue,
 } from "../../src/migration/queue";
 import type { UserTaskResult, VideoTaskResult } from "../../src/migration/migrate-video-task";
 import { normalizeTotals } from "../../src/model/stats";
@@ -314,20 +311,25 @@ export async function expectExactStats(db: Firestore, uid: string, videoId: stri
  * (`already_queued`, like the emulator, which remembers ids for its lifetime, and production
  * within its deduplication window), and a failed task is delivered again.
  */
-export class TestTasks implements PartitionQueue {
+export class TestTasks<T extends object = PartitionTask> implements TaskQueue<T> {
   readonly ids = new Set<string>();
-  readonly pending: PartitionTask[] = [];
+  readonly pending: T[] = [];
   /** Every enqueue, with its answer. */
-  readonly log: { task: PartitionTask; result: Enqueued }[] = [];
+  readonly log: { task: T; result: Enqueued }[] = [];
   /** When set, the next enqueue throws (a task killed before it enqueued its successor). */
   failNext = false;
 
-  enqueue(task: PartitionTask): Promise<Enqueued> {
+  /** The task ids of another queue (default: the partition tasks'). */
+  constructor(
+    private readonly idOf: (task: T) => string = partitionTaskId as unknown as (task: T) => string,
+  ) {}
+
+  enqueue(task: T): Promise<Enqueued> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new InjectedFailure("enqueue"));
     }
-    const id = partitionTaskId(task);
+    const id = this.idOf(task);
     const result: Enqueued = this.ids.has(id) ? "already_queued" : "queued";
     if (result === "queued") {
       this.ids.add(id);
@@ -342,7 +344,7 @@ export class TestTasks implements PartitionQueue {
    * again after `retryMs`. `twice`: every task is delivered twice, at the same time.
    */
   async drain(
-    run: (task: PartitionTask) => Promise<unknown>,
+    run: (task: T) => Promise<unknown>,
     options: {
       concurrency?: number;
       twice?: boolean;
@@ -354,7 +356,7 @@ export class TestTasks implements PartitionQueue {
     let deliveries = 0;
     let failures = 0;
     const inFlight = new Set<Promise<void>>();
-    const deliver = async (task: PartitionTask): Promise<void> => {
+    const deliver = async (task: T): Promise<void> => {
       deliveries++;
       try {
         await run(task);

@@ -2,9 +2,11 @@
 // emulator): generated users spread over a uid prefix's key space, and the end state every
 // test demands.
 import { prefixRange, UID_ALPHABET } from "../../src/migration/key-range";
+import { runMigration } from "../../src/migration/runner";
 import { partitionedStatus } from "../../src/migration/partition-status";
 import { listPartitions, setPathForUidPrefix } from "../../src/migration/partitions";
 import { verifyMigration } from "../../src/migration/verify";
+import type { VerificationProgress } from "../../src/migration/verify-ranges";
 import { paths } from "../../src/repositories/paths";
 import { uniqueId } from "../support/clip-factory";
 import { bulkVideos, type VideoSpec } from "../support/legacy-fixtures";
@@ -32,6 +34,17 @@ export async function generate(
   }
   await upload(specs);
   return specs;
+}
+
+/** Migrates the users of a uid prefix in one run of its own. */
+export async function migratePrefix(prefix: string): Promise<void> {
+  const run = await runMigration(deps(), {
+    range: prefixRange(prefix),
+    statePath: `migration/test-${prefix}`,
+    trigger: "test",
+    minObjectAgeMs: 0,
+  });
+  expect(run.status).toBe("completed_pass");
 }
 
 /**
@@ -80,4 +93,22 @@ export async function expectComplete(prefix: string, specs: VideoSpec[]): Promis
   expect(verification.mismatches).toEqual([]);
   expect(verification.videosChecked).toBe(specs.length);
   expect(verification.complete).toBe(true);
+}
+
+/** A verification's totals and stored mismatches, comparable across verifications. */
+export function verificationOutcome(p: VerificationProgress) {
+  const {
+    verificationId: _i,
+    startedAt: _s,
+    completedAt: _c,
+    rangesTotal: _t,
+    rangesDone: _d,
+    ...rest
+  } = p;
+  return {
+    ...rest,
+    mismatches: p.mismatches
+      .map((m) => [m.uid, m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" "))
+      .sort(),
+  };
 }

@@ -41,6 +41,21 @@ async function refusal(uid: string | null) {
 }
 
 /** A Firestore whose clip queries fail for one video (the verification of that video fails). */
+/** A query (or collection) whose reads fail, and so do the queries built from it. */
+function failingQuery<Q extends object>(query: Q): Q {
+  return new Proxy(query, {
+    get(q, p) {
+      if (p === "get") return () => Promise.reject(new Error("UNAVAILABLE: injected"));
+      const value = Reflect.get(q, p, q) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const out = (value as (...a: unknown[]) => unknown).apply(q, args);
+        return out !== null && typeof out === "object" && "get" in out ? failingQuery(out) : out;
+      };
+    },
+  });
+}
+
 function failingFor(videoId: string): Firestore {
   const real = testFirestore();
   return new Proxy(real, {
@@ -48,13 +63,7 @@ function failingFor(videoId: string): Firestore {
       if (prop === "collection")
         return (path: string) => {
           const ref = target.collection(path);
-          if (!path.endsWith(`/videos/${videoId}/clips`)) return ref;
-          return new Proxy(ref, {
-            get: (r, p) =>
-              p === "get"
-                ? () => Promise.reject(new Error("UNAVAILABLE: injected"))
-                : (Reflect.get(r, p, r) as unknown),
-          });
+          return path.endsWith(`/videos/${videoId}/clips`) ? failingQuery(ref) : ref;
         };
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === "function"
@@ -102,8 +111,9 @@ describe("switching reads to firestore", () => {
   it("is refused after a verification with failed videos", async () => {
     const uid = await migratedUser("sw-failed");
     const report = await verifyMigration(deps({ db: failingFor("b") }), { uid });
-    expect(report).toMatchObject({ videosFailed: 1, videosOk: 1, mismatches: [] });
-    expect((await refusal(uid)).message).toContain("1 failed videos");
+    // b's clips cannot be read: its comparison fails in both directions.
+    expect(report).toMatchObject({ videosFailed: 2, videosOk: 1, mismatches: [] });
+    expect((await refusal(uid)).message).toContain("2 failed videos");
   });
 
   it("switches only the verified user on a clean proof of that user; the global switch stays refused", async () => {

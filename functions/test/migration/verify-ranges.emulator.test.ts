@@ -35,6 +35,7 @@ import { uniqueId } from "../support/clip-factory";
 import { goodVideo, putObjects, videoObjects, type VideoSpec } from "../support/legacy-fixtures";
 import { testEnv, testS3 } from "../support/servers-env";
 import { Crash, deps, FaultyStore, faultyFirestore, ManualClock, upload } from "./harness";
+import { verificationOutcome } from "./partition-fixtures";
 
 /** A bucket and a Firestore project of the test's own. */
 async function isolated(): Promise<MigrationDeps & { bucket: string }> {
@@ -64,23 +65,7 @@ async function migrateAll(d: MigrationDeps): Promise<void> {
   expect(report.status).toBe("completed_pass");
 }
 
-/** The totals and the stored mismatches, comparable across verifications. */
-function outcome(p: VerificationProgress) {
-  const {
-    verificationId: _i,
-    startedAt: _s,
-    completedAt: _c,
-    rangesTotal: _t,
-    rangesDone: _d,
-    ...rest
-  } = p;
-  return {
-    ...rest,
-    mismatches: p.mismatches
-      .map((m) => [m.uid, m.videoId, m.code, m.clipId ?? "", m.field ?? ""].join(" "))
-      .sort(),
-  };
-}
+const outcome = verificationOutcome;
 
 async function verifyWith(
   d: MigrationDeps,
@@ -421,5 +406,101 @@ describe("entry points", () => {
     });
     const status = await getMigrationStatusHandler(d, {});
     expect(status.lastVerification).toMatchObject({ verification_id: id, complete: true });
+  });
+});
+
+describe("a video of more objects than a listing page holds", () => {
+  // 1,300 clips with thumbnails (2,600 objects and more): the slice's listing passes it on
+  // truncated, and it is compared a page of clip documents at a time against windows of its
+  // listing. Clip ids whose key order differs from their id order ("0500_v-x" sorts before
+  // "0500_v." in keys, after "0500_v" as ids), and clip ids with two files (.mov and .mp4)
+  // around where the listing pages turn.
+  const uid = "big";
+  const prefix = `users/${uid}/videos/v1/`;
+  const ids: string[] = [];
+  let d: MigrationDeps & { bucket: string };
+
+  beforeAll(async () => {
+    d = await isolated();
+    const objects: { key: string; body: string }[] = [];
+    const clip = (id: string, ext = "mp4", thumb = true) => {
+      ids.push(id);
+      objects.push({ key: `${prefix}clips/${id}.${ext}`, body: `clip ${id}` });
+      if (thumb) objects.push({ key: `${prefix}thumbnails/${id}.jpg`, body: `thumb ${id}` });
+    };
+    for (let i = 1; i <= 1300; i++) clip(`${String(i).padStart(4, "0")}_vertical`);
+    clip("0500_v");
+    clip("0500_v-x");
+    for (const n of ["0999", "1000", "1001"]) {
+      clip(`${n}_wide`, "mov");
+      objects.push({ key: `${prefix}clips/${n}_wide.mp4`, body: "the same clip again" });
+    }
+    objects.push({
+      key: `${prefix}highlights.json`,
+      body: JSON.stringify({
+        video_title: "Big",
+        highlights: [{ id: 1, title: "One", description: "First", start: 0, end: 5 }],
+      }),
+    });
+    await putObjects(testS3(), d.bucket, objects, 32);
+    await migrateAll(d);
+  });
+
+  async function verifyBig(): Promise<VerificationProgress> {
+    const id = await startVerification(d, { uid, maxMismatchesStored: 100 });
+    return runVerification(d, id);
+  }
+
+  it("matches clip by clip when nothing changed", async () => {
+    const p = await verifyBig();
+    expect(p).toMatchObject({
+      complete: true,
+      videosChecked: 1,
+      videosOk: 1,
+      fsVideosChecked: 1,
+      fsVideosOk: 1,
+      mismatchesCount: 0,
+    });
+  });
+
+  it("finds every kind of mismatch wherever the clip lies in the video", async () => {
+    const { db } = d;
+    const clipRef = (id: string) => paths.clip(db, uid, "v1", id);
+    const del = (key: string) =>
+      testS3().send(new DeleteObjectCommand({ Bucket: d.bucket, Key: prefix + key }));
+    await clipRef("1250_vertical").delete();
+    await clipRef("1251_vertical").delete();
+    await clipRef("0800_vertical").update({ scene_description: "edited" });
+    await clipRef("0900_vertical").update({ file_size_bytes: 5 });
+    await clipRef("0500_v-x").update({ style: "v" });
+    await del("thumbnails/1100_vertical.jpg");
+    await del("clips/0300_vertical.mp4");
+    await paths.video(db, uid, "v1").update({ title: "Renamed" });
+    const p = await verifyBig();
+    expect(outcome(p).mismatches).toEqual(
+      [
+        "big v1 clip_missing 1250_vertical ",
+        "big v1 clip_missing 1251_vertical ",
+        "big v1 clip_count  ",
+        "big v1 stats  ",
+        "big v1 clip_field 0800_vertical scene_description",
+        "big v1 clip_field 0500_v-x style",
+        "big v1 clip_field 0900_vertical file_size_bytes",
+        "big v1 r2_size_differs 0900_vertical file_size_bytes",
+        "big v1 clip_field 1100_vertical has_thumbnail",
+        "big v1 clip_field 1100_vertical thumbnail_key",
+        "big v1 r2_thumbnail_missing 1100_vertical thumbnail_key",
+        "big v1 clip_extra 0300_vertical ",
+        "big v1 r2_object_missing 0300_vertical ",
+        "big v1 video_field  title",
+      ].sort(),
+    );
+    expect(p.mismatches.find((m) => m.code === "clip_count")).toMatchObject({
+      expected: ids.length - 1,
+      actual: ids.length - 2,
+    });
+    expect(p.mismatches.find((m) => m.code === "clip_missing")).toMatchObject({
+      expected: `${prefix}clips/1250_vertical.mp4`,
+    });
   });
 });
