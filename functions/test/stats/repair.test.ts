@@ -7,12 +7,14 @@ import { reconcileClip } from "../../src/stats/ledger";
 import { statsFromClips } from "../../src/stats/recompute";
 import { readVideoStats } from "../../src/stats/read";
 import { paths } from "../../src/repositories/paths";
-import { testFirestore } from "../support/servers-env";
+import { isolatedFirestore } from "../support/servers-env";
 import { clipDoc, uniqueId } from "../support/clip-factory";
 
 let db: Firestore;
 beforeAll(() => {
-  db = testFirestore();
+  // Its own project: repairChangedStats scans every user's stats_shards, and the suites beside
+  // it write videos of thousands of clips whose repair would be part of each "catch up".
+  db = isolatedFirestore("repair");
 });
 
 const clock = { now: () => new Date() };

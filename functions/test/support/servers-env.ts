@@ -40,6 +40,21 @@ export function testFirestore(): Firestore {
   return getFirestore(app);
 }
 
+/**
+ * The same Firestore server, in a project of its own (`{projectId}-{name}`): for a suite whose
+ * queries span every user (collection-group scans such as the stats repair's), so that what the
+ * suites running beside it write (a 20,000-clip video) is not part of what it asserts on.
+ */
+export function isolatedFirestore(name: string): Firestore {
+  const env = testEnv();
+  required(env.firestoreHost, "FIRESTORE_EMULATOR_HOST");
+  const appName = `isolated-${name}`;
+  const app =
+    getApps().find((a) => a.name === appName) ??
+    initializeApp({ projectId: `${env.projectId}-${name}` }, appName);
+  return getFirestore(app);
+}
+
 /** An S3 client for the stand-in, configured exactly as the product configures R2's. */
 export function testS3(): S3Client {
   const env = testEnv();
