@@ -528,7 +528,10 @@ export async function compareR2Video(
     p.after = null;
     if (p.matched < listing.clips && pace.stop()) return { kind: "paused", progress: p };
   }
-  if (p.matched < listing.clips && (await findMissingClips(deps, src, add, p, pace.stop)) === "paused")
+  if (
+    p.matched < listing.clips &&
+    (await findMissingClips(deps, src, add, p, pace.stop)) === "paused"
+  )
     return { kind: "paused", progress: p };
   if (p.matched + p.extras !== listing.clips) {
     add({

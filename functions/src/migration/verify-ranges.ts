@@ -757,7 +757,13 @@ export async function compareFirestoreRange(
     if (counted > 0) fsAfter = docs[counted - 1].d.ref.path;
     if (paused) {
       tally.keepOnly(judged[paused.index].own.kept);
-      return { ...tallied(tally), videos: videos + counted + 1, fsAfter, done, videoProgress: paused.progress };
+      return {
+        ...tallied(tally),
+        videos: videos + counted + 1,
+        fsAfter,
+        done,
+        videoProgress: paused.progress,
+      };
     }
     videos += docs.length;
     if (docs.length < limit) {
@@ -951,7 +957,8 @@ async function saveSlice(
     const state = rangeSchema.parse(snap.data());
     if (state.version !== token) return "lost" as const;
     const v = verificationSchema.parse(vSnap.data());
-    const fresh = await newMismatches(tx, vRef, rid, work.mismatches);
+    const room = v.mismatches_stored < v.max_mismatches_stored;
+    const fresh = room ? await newMismatches(tx, vRef, rid, work.mismatches) : [];
     const stored = fresh.length ? storeMismatches(tx, vRef, v, rid, fresh) : 0;
     const split = splitOf(v, state, work, options);
     const child = split ? rangeId(split) : null;
