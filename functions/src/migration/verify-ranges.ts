@@ -597,7 +597,7 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
     resume: state.video_progress?.direction === "r2" ? state.video_progress : null,
     stop: () => clock.now().getTime() - started >= o.timeBudgetMs,
   };
-  let paused: PausedVideo | null = null;
+  let paused: PausedVideo | null;
   for (;;) {
     const page = await store.list({
       prefix,
