@@ -486,6 +486,17 @@ export interface JudgeSettings {
   max_highlights_bytes: number;
 }
 
+/** One video's comparison with a tally of its own (a comparison that throws is "failed"). */
+async function judgeOne(
+  keep: number,
+  video: { uid: string; videoId: string },
+  compare: (add: (m: Mismatch) => void) => Promise<VideoVerdict>,
+): Promise<{ verdict: VideoVerdict | "failed"; own: SliceTally }> {
+  const own = new SliceTally(keep);
+  const verdict = await compare(own.add).catch((e: unknown) => failed(video.uid, video.videoId, e));
+  return { verdict, own };
+}
+
 /**
  * A video out of time mid-way: its index among the videos judged (those after it are not
  * counted: the next slice compares them again), and its progress with every mismatch so far.
@@ -532,17 +543,9 @@ export async function judgeR2Videos(
   const snaps = await db.getAll(...videos.map((g) => paths.video(db, g.uid, g.videoId)));
   // Each video's mismatches apart (bounded: counts and the first few), merged in key order.
   const results = await mapWithConcurrency(videos, concurrency, async (g, i) => {
-    const own = new SliceTally(tally.keep);
-    const verdict = await compareR2Video(
-      deps,
-      g,
-      snaps[i],
-      v.newest_allowed_ms,
-      v.max_highlights_bytes,
-      own.add,
-      pace,
-    ).catch((e: unknown) => failed(g.uid, g.videoId, e));
-    return { verdict, own };
+    return judgeOne(tally.keep, g, (add) =>
+      compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes, add, pace),
+    );
   });
   const paused = firstPaused(results);
   results.slice(0, paused?.index).forEach(({ verdict, own }, i) => {
@@ -738,15 +741,9 @@ export async function compareFirestoreRange(
     const docs = page.docs.map((d) => ({ d, video: videoOfDoc(d, range) }));
     const results = await mapWithConcurrency(docs, o.concurrency, async ({ d, video }) => {
       if (video === null || d.get("source") !== "r2_migration") return "skipped" as const;
-      const own = new SliceTally(scope.keep);
-      const verdict = await compareFirestoreVideo(
-        deps,
-        video.uid,
-        video.videoId,
-        own.add,
-        pace,
-      ).catch((e: unknown) => failed(video.uid, video.videoId, e));
-      return { verdict, own };
+      return judgeOne(scope.keep, video, (add) =>
+        compareFirestoreVideo(deps, video.uid, video.videoId, add, pace),
+      );
     });
     const judged = results.map((r) =>
       r === "skipped" ? { verdict: "failed" as const, own: new SliceTally(0) } : r,
