@@ -21,7 +21,9 @@
  * documents), the videos it compares (each a page of clips at a time: verify-compare.ts), and
  * at most `max_mismatches_stored` mismatches. A crash anywhere before `save` leaves the range
  * where it was: the next slice redoes the same work and counts it once. A slice whose token
- * was taken over saves nothing.
+ * was taken over saves nothing. A slice out of time inside a video saves, in its `save`, the
+ * video's progress (`video_progress`, counted in the range once the video is done), and the
+ * next slice goes on from it (the README's "A video over several slices").
  *
  * A task's slice (verify-task.ts: `link`) also moves the range's chain link `seq` in its save,
  * and a slice asked to (`splitAfterPages`) splits off the rest of a range whose listing goes
