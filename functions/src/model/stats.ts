@@ -64,10 +64,46 @@ export function combineTotals(a: StatsTotals, b: StatsTotals, sign: 1 | -1 = 1):
   return out;
 }
 
+/**
+ * The sum of many totals, as folding them with `combineTotals` gives it, in time linear in
+ * their styles: one accumulator added to in place, its styles dropped at zero and sorted once
+ * at the end (the fold copies and sorts every style so far at each step, which is quadratic for
+ * a video of many styles).
+ */
 export function sumTotals(all: Iterable<StatsTotals>): StatsTotals {
-  let acc = emptyTotals();
-  for (const t of all) acc = combineTotals(acc, t);
+  const acc = emptyTotals();
+  const styles = new Map<string, number>();
+  for (const t of all) {
+    acc.clip_count += t.clip_count;
+    for (const s of CLIP_STATUSES) acc.by_status[s] += t.by_status[s];
+    for (const [style, n] of Object.entries(t.by_style))
+      styles.set(style, (styles.get(style) ?? 0) + n);
+    acc.malformed += t.malformed;
+    acc.completed_bytes += t.completed_bytes;
+    acc.completed_duration_ms += t.completed_duration_ms;
+    acc.completed_with_thumbnail += t.completed_with_thumbnail;
+  }
+  for (const style of [...styles.keys()].sort()) {
+    const n = styles.get(style) ?? 0;
+    if (n !== 0) acc.by_style[style] = n;
+  }
   return acc;
+}
+
+/** Totals grouped by a key (e.g. a shard), each group summed with `sumTotals`. */
+export function sumTotalsBy<T>(
+  items: Iterable<T>,
+  keyOf: (item: T) => string,
+  totalsOf: (item: T) => StatsTotals,
+): Map<string, StatsTotals> {
+  const groups = new Map<string, StatsTotals[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(totalsOf(item));
+    else groups.set(key, [totalsOf(item)]);
+  }
+  return new Map([...groups].map(([key, group]) => [key, sumTotals(group)]));
 }
 
 export function isZero(t: StatsTotals): boolean {

@@ -22,7 +22,7 @@ import {
   type Firestore,
 } from "firebase-admin/firestore";
 import type { ClipDoc } from "../model/clip";
-import { combineTotals, contributionOf, emptyTotals, type StatsTotals } from "../model/stats";
+import { contributionOf, sumTotalsBy } from "../model/stats";
 import { paths } from "../repositories/paths";
 import { ledgerData } from "./ledger";
 import { importShardFor } from "./shards";
@@ -58,14 +58,11 @@ export function importShardWrites(
   videoId: string,
   clips: ClipDoc[],
 ): StatsWrite[] {
-  const totals = new Map<string, StatsTotals>();
-  for (const clip of clips) {
-    const shard = importShardFor(clip.clip_id);
-    totals.set(
-      shard,
-      combineTotals(totals.get(shard) ?? emptyTotals(), contributionOf(clip).totals),
-    );
-  }
+  const totals = sumTotalsBy(
+    clips,
+    (clip) => importShardFor(clip.clip_id),
+    (clip) => contributionOf(clip).totals,
+  );
   return [...totals.entries()].sort().map(([shard, t]) => ({
     ref: paths.statsShards(db, uid, videoId).doc(shard),
     data: { totals: t, updated_at: FieldValue.serverTimestamp() },

@@ -13,11 +13,11 @@
 import { FieldValue, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import { mapWithConcurrency } from "../concurrency";
 import {
-  combineTotals,
   contributionOf,
   emptyTotals,
   normalizeTotals,
   sumTotals,
+  sumTotalsBy,
   totalsEqual,
   type StatsTotals,
 } from "../model/stats";
@@ -47,16 +47,12 @@ function shardTotals(docs: DocumentSnapshot[]): Map<string, StatsTotals> {
 
 /** What each shard should hold: the sum of the ledger entries recorded against it. */
 function expectedShards(ledgerDocs: DocumentSnapshot[]): Map<string, StatsTotals> {
-  const expected = new Map<string, StatsTotals>();
-  for (const d of ledgerDocs) {
-    const entry = parseLedger(d.data());
-    if (!entry) continue;
-    expected.set(
-      entry.shard,
-      combineTotals(expected.get(entry.shard) ?? emptyTotals(), entry.contribution),
-    );
-  }
-  return expected;
+  const entries = ledgerDocs.flatMap((d) => parseLedger(d.data()) ?? []);
+  return sumTotalsBy(
+    entries,
+    (e) => e.shard,
+    (e) => e.contribution,
+  );
 }
 
 /** Pass 1: every clip or ledger entry that disagree, through the trigger's transaction. */

@@ -39,6 +39,11 @@
  *      ignored the cursor.
  *  - "select() returns only the named fields, …; getAll's fieldMask": every field came back
  *      (RunQuery's `select` and BatchGetDocuments' `mask` were ignored).
+ *  - "pages by document id stay exact while documents are created and deleted between pages":
+ *      the same first page came back forever (cursors ignored); patched, it guards the
+ *      by-id order the stand-in keeps per collection for queries ordered by name alone (a
+ *      document created after a page, deleted or re-created, is seen by the next page). Seen
+ *      failing with that order's reset on a new document removed.
  */
 import { AggregateField, FieldPath, FieldValue, Timestamp } from "firebase-admin/firestore";
 import type {
@@ -288,6 +293,62 @@ describe("queries", () => {
       .aggregate({ total: AggregateField.sum("n"), count: AggregateField.count() })
       .get();
     expect(sums.data()).toEqual({ total: 20.5, count: 5 });
+  });
+});
+
+describe("paging by document id while documents change", () => {
+  test("pages by document id stay exact while documents are created and deleted between pages", async () => {
+    const paged = col("paged");
+    // Upper case sorts before lower case, "p10" before "p9": the order is the ids' bytes.
+    const initial = ["p1", "p10", "p2", "p9", "P5", "q0", "p3", "p4", "p5", "p6", "p7", "p8"];
+    const kindOf = (id: string) => (id.startsWith("p") ? "p" : "x");
+    for (const id of initial) await paged.doc(id).set({ kind: kindOf(id) });
+    const byId = (q: Query) => q.orderBy(FieldPath.documentId());
+    const present = new Set(initial);
+    const expected = (after: string, kind?: string) =>
+      [...present].filter((id) => id > after && (kind === undefined || kind === kindOf(id))).sort();
+    const first = await byId(paged).limit(4).get();
+    expect(first.docs.map((d) => d.id)).toEqual(["P5", "p1", "p10", "p2"]);
+    const last = first.docs[3];
+
+    // Between two pages: created after the cursor, before it, deleted, deleted then re-created.
+    for (const id of ["p25", "p05"]) {
+      await paged.doc(id).set({ kind: "p" });
+      present.add(id);
+    }
+    await paged.doc("p4").delete();
+    present.delete("p4");
+    await paged.doc("p6").delete();
+    await paged.doc("p6").set({ kind: "p" });
+
+    const second = await byId(paged).startAfter(last).limit(4).get();
+    expect(second.docs.map((d) => d.id)).toEqual(["p25", "p3", "p5", "p6"]);
+    expect(second.docs.map((d) => d.id)).toEqual(expected("p2").slice(0, 4));
+    // The implicit __name__ order with a filter; an offset; cursors by id at both ends; count().
+    expect(await ids(paged.where("kind", "==", "p").limit(3))).toEqual(
+      expected("", "p").slice(0, 3),
+    );
+    expect(
+      await ids(
+        byId(paged.where("kind", "==", "p"))
+          .startAfter("p3")
+          .limit(3),
+      ),
+    ).toEqual(expected("p3", "p").slice(0, 3));
+    expect(await ids(byId(paged).offset(2).limit(2))).toEqual(expected("").slice(2, 4));
+    expect(await ids(byId(paged).startAt("p25").endBefore("p6"))).toEqual(["p25", "p3", "p5"]);
+    expect(await ids(byId(paged).startAfter("p5").endAt("p9"))).toEqual(["p6", "p7", "p8", "p9"]);
+    expect((await byId(paged).startAfter("p5").count().get()).data().count).toBe(5);
+    // Pages of 3 through the whole collection: every document once, in order.
+    const seen: string[] = [];
+    let cursor: DocumentSnapshot | undefined;
+    for (;;) {
+      const page = await (cursor ? byId(paged).startAfter(cursor) : byId(paged)).limit(3).get();
+      seen.push(...page.docs.map((d) => d.id));
+      if (page.size < 3) break;
+      cursor = page.docs[2];
+    }
+    expect(seen).toEqual(expected(""));
   });
 });
 

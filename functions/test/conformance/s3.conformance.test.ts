@@ -18,11 +18,26 @@
  *  - "rejects a presigned URL signed with the wrong secret / for another key": accepted.
  *  - "rejects an expired presigned URL": none (works unpatched); regression guard.
  *  - "serves ranges and CORS for browser playback": the launcher's bucket CORS config.
+ *  - "writes between two pages show in the next page" and "listings after concurrent puts
+ *      and deletes": none (unpatched s3rver walks the directory for every page); they guard
+ *      the patched server's in-memory key index and its metadata cache (a put, an overwrite
+ *      or a delete that completed is seen by the next page, never a stale entry). Each was
+ *      seen failing with the index's update on put, on delete, or the cache's invalidation
+ *      on overwrite removed.
+ *  - "a bucket's CORS configuration, put, replaced and deleted, applies to the next request":
+ *      none (unpatched s3rver reads the configuration file for every request); guards the
+ *      patched server's in-memory copy of a bucket's configurations. Seen failing with its
+ *      reset on put removed.
  */
 import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteBucketCorsCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -137,6 +152,115 @@ describe("listing", () => {
     ]);
     expect(prefixes).toEqual([`${videos}v1/`, `${videos}v2/`, `${videos}v3/`]);
     expect(keys).toEqual([`${videos}readme.txt`]);
+  });
+});
+
+describe("listing while objects change", () => {
+  const at = (name: string) => `${root}/changing/${name}`;
+  const del = (Key: string) => s3.send(new DeleteObjectCommand({ Bucket, Key }));
+  const entries = (page: ListObjectsV2CommandOutput) =>
+    (page.Contents ?? []).map((c) => [c.Key!.slice(at("").length), c.Size, c.ETag]);
+
+  test("writes between two pages show in the next page; deleted and overwritten keys are not stale", async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    await Promise.all(keys.map((k) => put(at(k), "a")));
+    await put(at("d/inner"), "a");
+    // A complete listing first, so that a server caching what it listed has it all cached.
+    expect((await listAll({ Prefix: at("") })).keys).toHaveLength(13);
+    const first = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: at(""), MaxKeys: 4 }));
+    expect(entries(first).map(([k]) => k)).toEqual(["d/inner", "k00", "k01", "k02"]);
+
+    await put(at("k025"), "bb"); // after the page's end: in the next page
+    await put(at("k005"), "bb"); // before it: not in the next page
+    await del(at("k03")); // deleted: not listed
+    await put(at("k04"), "overwritten"); // listed with its new size and ETag
+    await put(at("e/inner"), "a"); // a new common prefix for the Delimiter listing below
+
+    const second = await s3.send(
+      new ListObjectsV2Command({
+        Bucket,
+        Prefix: at(""),
+        MaxKeys: 4,
+        ContinuationToken: first.NextContinuationToken,
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: at("k04") }));
+    expect(entries(second)).toEqual([
+      ["k025", 2, expect.any(String)],
+      ["k04", "overwritten".length, head.ETag],
+      ["k05", 1, expect.any(String)],
+      ["k06", 1, expect.any(String)],
+    ]);
+    const rest = await listAll({ Prefix: at(""), StartAfter: at("k06") });
+    expect(rest.keys.map((k) => k.slice(at("").length))).toEqual(keys.slice(7));
+
+    // Delimiter: the new common prefix shows up; one whose keys are all deleted is gone.
+    await del(at("d/inner"));
+    const tree = await listAll({ Prefix: at(""), Delimiter: "/", MaxKeys: 5 });
+    expect(tree.prefixes).toEqual([at("e/")]);
+    expect(tree.keys.map((k) => k.slice(at("").length))).toEqual(
+      ["k00", "k005", "k01", "k02", "k025", ...keys.slice(4)].sort(),
+    );
+  });
+
+  test("listings after concurrent puts and deletes are exactly what was written", async () => {
+    const key = (i: number) => at(`c/${String(i).padStart(3, "0")}`);
+    const all = Array.from({ length: 60 }, (_, i) => key(i));
+    let listing = true;
+    const lister = (async () => {
+      let pages = 0;
+      while (listing) {
+        await listAll({ Prefix: at("c/"), MaxKeys: 7 });
+        pages++;
+      }
+      return pages;
+    })();
+    try {
+      await Promise.all(all.map((k) => put(k)));
+      expect((await listAll({ Prefix: at("c/"), MaxKeys: 7 })).keys).toEqual(all);
+      await Promise.all(all.filter((_, i) => i % 3 !== 0).map(del));
+    } finally {
+      listing = false;
+    }
+    expect(await lister).toBeGreaterThan(0);
+    const left = all.filter((_, i) => i % 3 === 0);
+    expect((await listAll({ Prefix: at("c/"), MaxKeys: 7 })).keys).toEqual(left);
+    expect((await listAll({ Prefix: at("c/") })).keys).toEqual(left);
+  });
+});
+
+describe("bucket configuration", () => {
+  test("a bucket's CORS configuration, put, replaced and deleted, applies to the next request", async () => {
+    const other = `conf-${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+    await s3.send(new CreateBucketCommand({ Bucket: other }));
+    const preflight = async (origin: string) => {
+      const res = await fetch(`${env.s3Endpoint}/${other}/clip.mp4`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET" },
+      });
+      await res.arrayBuffer();
+      return [res.status, res.headers.get("access-control-allow-origin")];
+    };
+    const allow = (origin: string) =>
+      s3.send(
+        new PutBucketCorsCommand({
+          Bucket: other,
+          CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ["GET"] }] },
+        }),
+      );
+    try {
+      expect(await preflight("http://a.test")).toEqual([403, null]);
+      await allow("http://a.test");
+      expect(await preflight("http://a.test")).toEqual([200, "http://a.test"]);
+      expect((await preflight("http://b.test"))[0]).toBe(403);
+      await allow("http://b.test");
+      expect(await preflight("http://b.test")).toEqual([200, "http://b.test"]);
+      expect((await preflight("http://a.test"))[0]).toBe(403);
+      await s3.send(new DeleteBucketCorsCommand({ Bucket: other }));
+      expect(await preflight("http://b.test")).toEqual([403, null]);
+    } finally {
+      await s3.send(new DeleteBucketCommand({ Bucket: other }));
+    }
   });
 });
 
