@@ -95,9 +95,44 @@ export interface Mismatch {
 /** Where a comparison reports each mismatch it finds (counted and logged there, a few kept). */
 export type MismatchSink = (m: Mismatch) => void;
 
+/**
+ * A video's comparison saved mid-way when its slice's time ran out (the range document's
+ * `video_progress`), resumed by the range's next slice. Its mismatches so far are counted in
+ * the range only when the video is done.
+ */
+export interface VideoProgress {
+  uid: string;
+  video_id: string;
+  direction: "r2" | "fs";
+  /** R2 → Firestore: what the video looked like when its comparison began; a change restarts it. */
+  fingerprint: string | null;
+  /** R2 → Firestore: clip documents against R2, then R2's clips against the documents. */
+  stage: "docs" | "missing";
+  /** `docs` (and Firestore → R2): the last clip document compared; `missing`: the last R2 key. */
+  after: string | null;
+  /** R2 → Firestore: documents whose clip R2 has, documents it lacks, their statistics. */
+  matched: number;
+  extras: number;
+  totals: StatsTotals;
+  /** The video's mismatches found by earlier slices, by code. */
+  mismatches_by_code: Record<string, number>;
+}
+
+/** How a slice paces a video: the saved progress to resume, and whether its time is spent. */
+export interface Pace {
+  resume: VideoProgress | null;
+  stop: () => boolean;
+}
+
+/** A comparison that never stops mid-video (a single pass). */
+const UNPACED: Pace = { resume: null, stop: () => false };
+
 /** What one video's comparison found (its mismatches went to the sink). */
 export type VideoVerdict =
-  | { kind: "compared" }
+  /** `carried`: mismatches by code found by earlier slices of this video (resumed). */
+  | { kind: "compared"; carried: Record<string, number> }
+  /** Out of time mid-video: `progress` (its `mismatches_by_code` are the carried ones). */
+  | { kind: "paused"; progress: VideoProgress }
   /** The worker's video: Firestore is its source. */
   | { kind: "worker" }
   /** Not in Firestore, with an object younger than the verification allows to judge. */
@@ -210,9 +245,10 @@ async function* clipBatches(
   uid: string,
   videoId: string,
   objects: VideoObjects,
+  after: string | null = null,
 ): AsyncIterable<{ id: string; object: LegacyObject }[]> {
   const batcher = new ClipBatcher(uid, videoId);
-  for await (const page of objects.pages()) {
+  for await (const page of objects.pages(after ?? undefined)) {
     const batch = batcher.push(page);
     if (batch.length > 0) yield batch;
   }
@@ -317,9 +353,10 @@ async function* clipPages(
   uid: string,
   videoId: string,
   fields?: string[],
+  from: string | null = null,
 ): AsyncIterable<QueryDocumentSnapshot[]> {
   const size = fields ? CLIP_FIELDS_PAGE : CLIP_PAGE;
-  let after: string | null = null;
+  let after = from;
   for (;;) {
     let q = paths.clips(deps.db, uid, videoId).orderBy(FieldPath.documentId());
     if (fields) q = q.select(...fields);
@@ -332,18 +369,18 @@ async function* clipPages(
 }
 
 /**
- * The clip documents against R2, page by page: fields of the clips R2 has, clips R2 lacks
- * (`clip_extra`), and the statistics' totals. `matched`: documents whose clip R2 has.
+ * The clip documents against R2, page by page from `p.after`: fields of the clips R2 has, clips
+ * R2 lacks (`clip_extra`), and the statistics' totals, added to `p` (`matched`: documents whose
+ * clip R2 has). "paused": `stop` said so after a page (at least one per call).
  */
 async function compareClipDocs(
   deps: MigrationDeps,
   src: VideoSource,
   add: (m: Found) => void,
-): Promise<{ matched: number; extras: number; totals: StatsTotals }> {
-  let matched = 0;
-  let extras = 0;
-  let totals = emptyTotals();
-  for await (const docs of clipPages(deps, src.uid, src.videoId)) {
+  p: VideoProgress,
+  stop: () => boolean,
+): Promise<"done" | "paused"> {
+  for await (const docs of clipPages(deps, src.uid, src.videoId, undefined, p.after)) {
     const expected = await expectedClips(
       deps,
       src,
@@ -351,15 +388,15 @@ async function compareClipDocs(
     );
     for (const d of docs) {
       const doc = d.data();
-      totals = combineTotals(totals, contributionOf(doc).totals);
+      p.totals = combineTotals(p.totals, contributionOf(doc).totals);
       const want = expected.get(d.id);
       if (want) {
-        matched++;
+        p.matched++;
         // The worker's clip: Firestore is its source.
         if (!fromWorker(doc))
           fieldMismatches(want, doc, CLIP_FIELDS, "clip_field", d.id).forEach(add);
       } else if (!fromWorker(doc)) {
-        extras++;
+        p.extras++;
         add({
           code: "clip_extra",
           clipId: d.id,
@@ -368,8 +405,10 @@ async function compareClipDocs(
         });
       }
     }
+    p.after = docs[docs.length - 1].id;
+    if (stop()) return "paused";
   }
-  return { matched, extras, totals };
+  return "done";
 }
 
 /** The clips R2 has and Firestore lacks: only looked for when the counts say some are. */
@@ -377,25 +416,40 @@ async function findMissingClips(
   deps: MigrationDeps,
   src: VideoSource,
   add: (m: Found) => void,
-): Promise<void> {
-  for await (const batch of clipBatches(src.uid, src.videoId, src.objects)) {
-    const ids = [...new Set(batch.map((c) => c.id))];
-    const refs = ids.map((id) => paths.clip(deps.db, src.uid, src.videoId, id));
-    const snaps = await deps.db.getAll(...refs, { fieldMask: ["source"] });
-    const absent = new Set(ids.filter((_, i) => !snaps[i].exists));
-    if (absent.size === 0) continue;
-    const clips = legacyOf(
-      src,
-      batch.map((c) => c.object),
-    ).clips.filter((c) => absent.has(c.clip_id));
-    for (const c of clips)
-      add({
-        code: "clip_missing",
-        clipId: c.clip_id,
-        expected: c.r2_key,
-        detail: `R2 has ${c.r2_key}, Firestore has no clip ${c.clip_id}`,
-      });
+  p: VideoProgress,
+  stop: () => boolean,
+): Promise<"done" | "paused"> {
+  for await (const batch of clipBatches(src.uid, src.videoId, src.objects, p.after)) {
+    await missingOfBatch(deps, src, batch, add);
+    // A batch holds whole clip ids: the next starts after its last key.
+    p.after = batch[batch.length - 1].object.key;
+    if (stop()) return "paused";
   }
+  return "done";
+}
+
+async function missingOfBatch(
+  deps: MigrationDeps,
+  src: VideoSource,
+  batch: { id: string; object: LegacyObject }[],
+  add: (m: Found) => void,
+): Promise<void> {
+  const ids = [...new Set(batch.map((c) => c.id))];
+  const refs = ids.map((id) => paths.clip(deps.db, src.uid, src.videoId, id));
+  const snaps = await deps.db.getAll(...refs, { fieldMask: ["source"] });
+  const absent = new Set(ids.filter((_, i) => !snaps[i].exists));
+  if (absent.size === 0) return;
+  const clips = legacyOf(
+    src,
+    batch.map((c) => c.object),
+  ).clips.filter((c) => absent.has(c.clip_id));
+  for (const c of clips)
+    add({
+      code: "clip_missing",
+      clipId: c.clip_id,
+      expected: c.r2_key,
+      detail: `R2 has ${c.r2_key}, Firestore has no clip ${c.clip_id}`,
+    });
 }
 
 async function compareStats(
@@ -434,14 +488,15 @@ async function missingVideo(
     code: "video_missing",
     detail: `${listing.objects} objects in R2 under ${group.prefix}, no video document`,
   });
-  return { kind: "compared" };
+  return { kind: "compared", carried: {} };
 }
 
 /**
  * R2 → Firestore for one video completely listed in R2 (held by the group, or listed again when
  * the group is truncated). `snap` is its video document; `newestAllowed` (ms): a video missing
  * from Firestore with an object newer than this is deferred (a worker upload not registered
- * yet), not judged. Every mismatch goes to `found`.
+ * yet), not judged. Every mismatch goes to `found`. With a `pace`, the comparison pauses when
+ * the slice's time is spent and resumes from `pace.resume` unless the video changed since.
  */
 export async function compareR2Video(
   deps: MigrationDeps,
@@ -450,6 +505,7 @@ export async function compareR2Video(
   newestAllowed: number | null,
   maxHighlightsBytes: number,
   found: MismatchSink,
+  pace: Pace = UNPACED,
 ): Promise<VideoVerdict> {
   const { uid, videoId } = group;
   const add = (m: Found) => found({ uid, videoId, ...m });
@@ -458,6 +514,46 @@ export async function compareR2Video(
     : heldObjects(group.objects);
   if (!snap.exists) return missingVideo(group, objects, newestAllowed, add);
   if (snap.get("source") === "worker") return { kind: "worker" };
+  const src = await videoSource(deps, group, objects, maxHighlightsBytes);
+  const listing = await walkListing(uid, videoId, objects);
+  const fingerprint = await fingerprintOf(deps, group, snap, listing);
+  const resumed = resumable(pace.resume, uid, videoId, "r2", fingerprint);
+  const p = resumed ?? freshProgress(uid, videoId, "r2", fingerprint);
+  const carried = p.mismatches_by_code;
+  if (!resumed) compareVideoDoc(deps, src, snap, listing.earliest, add);
+  if (p.stage === "docs") {
+    if ((await compareClipDocs(deps, src, add, p, pace.stop)) === "paused")
+      return { kind: "paused", progress: p };
+    p.stage = "missing";
+    p.after = null;
+    if (p.matched < listing.clips && pace.stop()) return { kind: "paused", progress: p };
+  }
+  if (
+    p.matched < listing.clips &&
+    (await findMissingClips(deps, src, add, p, pace.stop)) === "paused"
+  )
+    return { kind: "paused", progress: p };
+  if (p.matched + p.extras !== listing.clips) {
+    add({
+      code: "clip_count",
+      expected: listing.clips,
+      actual: p.matched + p.extras,
+      detail: "clip count differs",
+    });
+  }
+  await compareStats(deps, uid, videoId, p.totals, add);
+  return { kind: "compared", carried };
+}
+
+/** The video document against what the migration writes: its marks, title and created_at. */
+function compareVideoDoc(
+  deps: MigrationDeps,
+  src: VideoSource,
+  snap: DocumentSnapshot,
+  earliest: number,
+  add: (m: Found) => void,
+): void {
+  const { uid, videoId } = src;
   if (snap.get("migrated_from_r2") !== true || snap.get("source") !== "r2_migration") {
     add({
       code: "video_not_marked_migrated",
@@ -467,8 +563,6 @@ export async function compareR2Video(
       detail: "video document exists but was not written by the migration",
     });
   }
-  const src = await videoSource(deps, group, objects, maxHighlightsBytes);
-  const listing = await walkListing(uid, videoId, objects);
   const video = fitVideoDoc(
     paths.video(deps.db, uid, videoId).path,
     videoDocFrom(
@@ -476,7 +570,7 @@ export async function compareR2Video(
         uid,
         videoId,
         title: legacyOf(src, []).title,
-        createdAt: new Date(listing.earliest),
+        createdAt: new Date(earliest),
         source: "r2_migration",
       },
       deps.clock.now(),
@@ -484,18 +578,61 @@ export async function compareR2Video(
     highlightsKey(uid, videoId),
   ).doc;
   fieldMismatches(video, snap.data() ?? {}, VIDEO_FIELDS, "video_field").forEach(add);
-  const docs = await compareClipDocs(deps, src, add);
-  if (docs.matched < listing.clips) await findMissingClips(deps, src, add);
-  if (docs.matched + docs.extras !== listing.clips) {
-    add({
-      code: "clip_count",
-      expected: listing.clips,
-      actual: docs.matched + docs.extras,
-      detail: "clip count differs",
-    });
-  }
-  await compareStats(deps, uid, videoId, docs.totals, add);
-  return { kind: "compared" };
+}
+
+/**
+ * What changes when anything the comparison reads of a video changes: the video document's
+ * update time, its statistics' newest update (every clip write moves them), and its listing's
+ * object count, clip count and LastModified bounds.
+ */
+async function fingerprintOf(
+  deps: MigrationDeps,
+  video: { uid: string; videoId: string },
+  snap: DocumentSnapshot,
+  listing: { clips: number; earliest: number; objects: number; newest: number },
+): Promise<string> {
+  const stats = await readVideoStats(deps.db, video.uid, video.videoId);
+  return JSON.stringify([
+    snap.updateTime?.toMillis() ?? null,
+    stats.updated_at,
+    listing.objects,
+    listing.clips,
+    listing.earliest,
+    listing.newest,
+  ]);
+}
+
+/** The saved progress when it is this video's, of this direction, and the video is unchanged. */
+function resumable(
+  resume: VideoProgress | null,
+  uid: string,
+  videoId: string,
+  direction: VideoProgress["direction"],
+  fingerprint: string | null,
+): VideoProgress | null {
+  if (!resume || resume.uid !== uid || resume.video_id !== videoId) return null;
+  if (resume.direction !== direction || resume.fingerprint !== fingerprint) return null;
+  return { ...resume, totals: normalizeTotals(resume.totals) };
+}
+
+function freshProgress(
+  uid: string,
+  videoId: string,
+  direction: VideoProgress["direction"],
+  fingerprint: string | null,
+): VideoProgress {
+  return {
+    uid,
+    video_id: videoId,
+    direction,
+    fingerprint,
+    stage: "docs",
+    after: null,
+    matched: 0,
+    extras: 0,
+    totals: emptyTotals(),
+    mismatches_by_code: {},
+  };
 }
 
 /** Counts a video's clip documents the migration wrote (not the worker's), page by page. */
@@ -516,10 +653,16 @@ export async function compareFirestoreVideo(
   uid: string,
   videoId: string,
   found: MismatchSink,
-): Promise<void> {
+  pace: Pace = UNPACED,
+): Promise<VideoVerdict> {
   const add = (m: Found) => found({ uid, videoId, ...m });
   const prefix = videoPrefix(uid, videoId);
   const objects = await openVideoObjects(deps.store, prefix);
+  // Per-clip checks only (no total of the video): a resumed comparison goes on from its last
+  // clip, unless R2 has no object of the video left (then it starts over: r2_video_gone).
+  const resumed = objects ? resumable(pace.resume, uid, videoId, "fs", null) : null;
+  const p = resumed ?? freshProgress(uid, videoId, "fs", null);
+  const carried = p.mismatches_by_code;
   if (!objects) {
     const migrated = await countMigratedClips(deps, uid, videoId);
     add({
@@ -528,10 +671,10 @@ export async function compareFirestoreVideo(
       expected: migrated,
       detail: `migrated video with ${migrated} clips, no object left under ${prefix}`,
     });
-    return;
+    return { kind: "compared", carried };
   }
   const fields = ["source", "r2_key", "file_size_bytes", "thumbnail_key"];
-  for await (const docs of clipPages(deps, uid, videoId, fields)) {
+  for await (const docs of clipPages(deps, uid, videoId, fields, p.after)) {
     const migrated = docs.filter((d) => !fromWorker(d.data()));
     const keys = migrated.flatMap((d) =>
       [d.get("r2_key") as unknown, d.get("thumbnail_key") as unknown].filter(
@@ -540,7 +683,10 @@ export async function compareFirestoreVideo(
     );
     const listed = await existingObjects(objects, prefix, keys);
     for (const d of migrated) compareClipObjects(d, listed, add);
+    p.after = docs[docs.length - 1].id;
+    if (pace.stop()) return { kind: "paused", progress: p };
   }
+  return { kind: "compared", carried };
 }
 
 function compareClipObjects(

@@ -21,7 +21,9 @@
  * documents), the videos it compares (each a page of clips at a time: verify-compare.ts), and
  * at most `max_mismatches_stored` mismatches. A crash anywhere before `save` leaves the range
  * where it was: the next slice redoes the same work and counts it once. A slice whose token
- * was taken over saves nothing.
+ * was taken over saves nothing. A slice out of time inside a video saves, in its `save`, the
+ * video's progress (`video_progress`, counted in the range once the video is done), and the
+ * next slice goes on from it (the README's "A video over several slices").
  *
  * A task's slice (verify-task.ts: `link`) also moves the range's chain link `seq` in its save,
  * and a slice asked to (`splitAfterPages`) splits off the rest of a range whose listing goes
@@ -42,6 +44,7 @@ import {
 import { z } from "zod";
 import { InvalidArgumentError, NotFoundError } from "../errors";
 import { SEGMENT_PATTERN } from "../model/ids";
+import { normalizeTotals } from "../model/stats";
 import { paths } from "../repositories/paths";
 import { LEGACY_ROOT, MAX_HIGHLIGHTS_BYTES } from "../storage/legacy-layout";
 import { mapWithConcurrency } from "../concurrency";
@@ -64,7 +67,14 @@ import * as runLogs from "./logs";
 import { setLegacyMarkerInTx, type MarkerWrite } from "./markers";
 import { isVideoGroup, ListingGrouper, type PlanItem, type VideoGroup } from "./planner";
 import { saveProofInTx, scopeOf, type Proof } from "./read-switch";
-import { compareFirestoreVideo, compareR2Video, type Mismatch } from "./verify-compare";
+import {
+  compareFirestoreVideo,
+  compareR2Video,
+  type Mismatch,
+  type Pace,
+  type VideoProgress,
+  type VideoVerdict,
+} from "./verify-compare";
 import { HELD_OBJECTS_PER_VIDEO } from "./video-objects";
 
 export const VERIFICATIONS = "migration_verifications";
@@ -163,6 +173,20 @@ type VerificationDoc = z.infer<typeof verificationSchema>;
 
 const userTrackSchema = z.object({ uid: z.string(), ok: z.boolean() }).nullable();
 
+/** verify-compare.ts VideoProgress as stored. */
+const videoProgressSchema = z.object({
+  uid: z.string(),
+  video_id: z.string(),
+  direction: z.enum(["r2", "fs"]),
+  fingerprint: z.string().nullable(),
+  stage: z.enum(["docs", "missing"]),
+  after: z.string().nullable(),
+  matched: z.number().int(),
+  extras: z.number().int(),
+  totals: z.record(z.string(), z.unknown()).transform((t) => normalizeTotals(t)),
+  mismatches_by_code: z.record(z.string(), z.number()),
+});
+
 const rangeSchema = z.object({
   after: z.string().nullable(),
   through: z.string().nullable(),
@@ -185,6 +209,11 @@ const rangeSchema = z.object({
   last_split: z.object({ child: z.string(), seq: z.number().int() }).nullable().default(null),
   /** The range this one was split off (null: one of the verification's first ranges). */
   parent: z.string().nullable().default(null),
+  /**
+   * The video after the checkpoint (`r2_after` or `fs_after`) compared in part by an earlier
+   * slice whose time ran out mid-video: where its comparison goes on, and its mismatches so far.
+   */
+  video_progress: videoProgressSchema.nullable().default(null),
 });
 type RangeDoc = z.infer<typeof rangeSchema>;
 
@@ -247,6 +276,7 @@ function newRangeDoc(range: KeyRange, parent: string | null): RangeDoc {
     seq: 0,
     last_split: null,
     parent,
+    video_progress: null,
   };
 }
 
@@ -380,6 +410,8 @@ interface SliceWork {
   markers: MarkerWrite[];
   /** Phase 1: how far the listing went (where a split may cut what is left). */
   listing?: ListingExtent;
+  /** The video after the checkpoint this slice compared in part (out of time), else null. */
+  videoProgress: VideoProgress | null;
 }
 
 /** Counts and the first mismatches (bounded) of a slice, or of a single pass. */
@@ -391,6 +423,17 @@ export class SliceTally {
   merge(work: { counts: VerificationCounts; mismatches: Mismatch[] }): void {
     this.counts = addCounts(this.counts, work.counts);
     for (const m of work.mismatches) if (this.kept.length < this.keep) this.kept.push(m);
+  }
+  /** Mismatches counted by earlier slices of a resumed video (already logged and stored). */
+  carry(byCode: Record<string, number>): void {
+    for (const [code, n] of Object.entries(byCode)) {
+      this.counts.mismatches += n;
+      this.counts.mismatches_by_code[code] = (this.counts.mismatches_by_code[code] ?? 0) + n;
+    }
+  }
+  /** Mismatches counted elsewhere (a paused video's, counted when it is done): kept only. */
+  keepOnly(mismatches: Mismatch[]): void {
+    for (const m of mismatches) if (this.kept.length < this.keep) this.kept.push(m);
   }
   /** A mismatch found: counted, logged, and kept while there is room. */
   readonly add = (m: Mismatch): void => {
@@ -445,7 +488,49 @@ export interface JudgeSettings {
   max_highlights_bytes: number;
 }
 
-/** Compares videos listed in R2 with Firestore and counts each verdict. */
+/** One video's comparison with a tally of its own (a comparison that throws is "failed"). */
+async function judgeOne(
+  keep: number,
+  video: { uid: string; videoId: string },
+  compare: (add: (m: Mismatch) => void) => Promise<VideoVerdict>,
+): Promise<{ verdict: VideoVerdict | "failed"; own: SliceTally }> {
+  const own = new SliceTally(keep);
+  const verdict = await compare(own.add).catch((e: unknown) => failed(video.uid, video.videoId, e));
+  return { verdict, own };
+}
+
+/**
+ * A video out of time mid-way: its index among the videos judged (those after it are not
+ * counted: the next slice compares them again), and its progress with every mismatch so far.
+ */
+export interface PausedVideo {
+  index: number;
+  progress: VideoProgress;
+}
+
+/**
+ * The first video paused (else null), its progress carrying all its mismatches so far: the
+ * earlier slices' and this slice's.
+ */
+function firstPaused(
+  results: { verdict: VideoVerdict | "failed"; own: SliceTally }[],
+): PausedVideo | null {
+  const index = results.findIndex((r) => r.verdict !== "failed" && r.verdict.kind === "paused");
+  if (index === -1) return null;
+  const { verdict, own } = results[index];
+  const progress = (verdict as Extract<VideoVerdict, { kind: "paused" }>).progress;
+  own.carry(progress.mismatches_by_code);
+  return {
+    index,
+    progress: { ...progress, mismatches_by_code: own.counts.mismatches_by_code },
+  };
+}
+
+/**
+ * Compares videos listed in R2 with Firestore and counts each verdict. With a `pace` (a range's
+ * slice), a video may pause when the slice's time is spent: the videos before it are counted,
+ * its mismatches of this slice kept for the save, and it is returned with its progress.
+ */
 export async function judgeR2Videos(
   deps: MigrationDeps,
   v: JudgeSettings,
@@ -453,24 +538,19 @@ export async function judgeR2Videos(
   concurrency: number,
   tally: SliceTally,
   users: UserTracker,
-): Promise<void> {
-  if (videos.length === 0) return;
+  pace?: Pace,
+): Promise<PausedVideo | null> {
+  if (videos.length === 0) return null;
   const { db } = deps;
   const snaps = await db.getAll(...videos.map((g) => paths.video(db, g.uid, g.videoId)));
   // Each video's mismatches apart (bounded: counts and the first few), merged in key order.
-  const verdicts = await mapWithConcurrency(videos, concurrency, async (g, i) => {
-    const own = new SliceTally(tally.keep);
-    const verdict = await compareR2Video(
-      deps,
-      g,
-      snaps[i],
-      v.newest_allowed_ms,
-      v.max_highlights_bytes,
-      own.add,
-    ).catch((e: unknown) => failed(g.uid, g.videoId, e));
-    return { verdict, own };
+  const results = await mapWithConcurrency(videos, concurrency, async (g, i) => {
+    return judgeOne(tally.keep, g, (add) =>
+      compareR2Video(deps, g, snaps[i], v.newest_allowed_ms, v.max_highlights_bytes, add, pace),
+    );
   });
-  verdicts.forEach(({ verdict, own }, i) => {
+  const paused = firstPaused(results);
+  results.slice(0, paused?.index).forEach(({ verdict, own }, i) => {
     const uid = videos[i].uid;
     if (verdict === "failed") {
       tally.counts.videos_failed++;
@@ -481,7 +561,8 @@ export async function judgeR2Videos(
     } else if (verdict.kind === "deferred") {
       tally.counts.videos_deferred++;
       users.see(uid, false);
-    } else {
+    } else if (verdict.kind === "compared") {
+      own.carry(verdict.carried);
       tally.counts.videos_checked++;
       const clean = own.counts.mismatches === 0;
       if (clean) tally.counts.videos_ok++;
@@ -489,6 +570,9 @@ export async function judgeR2Videos(
       users.see(uid, clean);
     }
   });
+  // The paused video's new mismatches are stored with the slice; counted when it is done.
+  if (paused) tally.keepOnly(results[paused.index].own.kept);
+  return paused;
 }
 
 /** One phase of a slice, from the range's checkpoint of that phase. */
@@ -514,6 +598,11 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
   let token: string | undefined;
   let listed = false;
   const listing: ListingExtent = { pages: 0, lastListedKey: null, ended: false };
+  const pace: Pace = {
+    resume: state.video_progress?.direction === "r2" ? state.video_progress : null,
+    stop: () => clock.now().getTime() - started >= o.timeBudgetMs,
+  };
+  let paused: PausedVideo | null;
   for (;;) {
     const page = await store.list({
       prefix,
@@ -532,7 +621,14 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
     const items: PlanItem[] = grouper.push(inside);
     if (ended) items.push(...grouper.end());
     const { taken, videos: batch } = takeInOrder(items, o.maxVideos - videos);
-    await judgeR2Videos(deps, v, batch, o.concurrency, tally, users);
+    paused = await judgeR2Videos(deps, v, batch, o.concurrency, tally, users, pace);
+    if (paused) {
+      // Out of time inside a video: the checkpoint stops just before it, its progress is saved.
+      const at = items.indexOf(batch[paused.index]);
+      if (at > 0) checkpoint = items[at - 1].lastKey;
+      videos += paused.index + 1;
+      break;
+    }
     videos += batch.length;
     if (taken > 0) checkpoint = items[taken - 1].lastKey;
     if (taken < items.length) break; // the slice is full
@@ -550,6 +646,7 @@ const r2Slice: PhaseSlice = async (deps, v, range, state, o) => {
     userTrack: users.track,
     markers: users.markers,
     listing,
+    videoProgress: paused?.progress ?? null,
   };
 };
 
@@ -608,20 +705,34 @@ export interface FirestoreRangeWork {
   fsAfter: string | null;
   /** No video document of the range is left after `fsAfter`. */
   done: boolean;
+  /** The video after `fsAfter` compared in part (out of time, paced calls only), else null. */
+  videoProgress: VideoProgress | null;
 }
 
 /**
  * Firestore → R2 over a range's video documents (one user's when `uid` is given), in path
- * order from `fsAfter`, bounded by `maxVideos` and the time budget.
+ * order from `fsAfter`, bounded by `maxVideos` and the time budget. With `resume` given (a
+ * range's slice, null or a saved progress), a video may pause mid-way when the time is spent.
  */
 export async function compareFirestoreRange(
   deps: MigrationDeps,
-  scope: { uid: string | null; range: KeyRange; fsAfter: string | null; keep: number },
+  scope: {
+    uid: string | null;
+    range: KeyRange;
+    fsAfter: string | null;
+    keep: number;
+    resume?: VideoProgress | null;
+  },
   o: SliceLimits,
 ): Promise<FirestoreRangeWork> {
   const { db, clock } = deps;
   const { uid, range } = scope;
   const started = clock.now().getTime();
+  const overTime = () => clock.now().getTime() - started >= o.timeBudgetMs;
+  const pace: Pace | undefined =
+    scope.resume === undefined
+      ? undefined
+      : { resume: scope.resume?.direction === "fs" ? scope.resume : null, stop: overTime };
   const tally = new SliceTally(scope.keep);
   let fsAfter = scope.fsAfter;
   let videos = 0;
@@ -630,40 +741,74 @@ export async function compareFirestoreRange(
     const limit = Math.min(o.pageSize, FS_PAGE_SIZE, o.maxVideos - videos);
     const page = await videoDocsQuery(db, uid, range, fsAfter).select("source").limit(limit).get();
     const docs = page.docs.map((d) => ({ d, video: videoOfDoc(d, range) }));
-    const migrated = docs.filter((x) => x.video !== null && x.d.get("source") === "r2_migration");
-    tally.counts.fs_videos_skipped += docs.length - migrated.length;
-    const found = await mapWithConcurrency(migrated, o.concurrency, async ({ video }) => {
-      const own = new SliceTally(scope.keep);
-      const done = await compareFirestoreVideo(deps, video!.uid, video!.videoId, own.add).catch(
-        (e: unknown) => failed(video!.uid, video!.videoId, e),
+    const results = await mapWithConcurrency(docs, o.concurrency, async ({ d, video }) => {
+      if (video === null || d.get("source") !== "r2_migration") return "skipped" as const;
+      return judgeOne(scope.keep, video, (add) =>
+        compareFirestoreVideo(deps, video.uid, video.videoId, add, pace),
       );
-      return done === "failed" ? "failed" : own;
     });
-    for (const f of found) {
-      if (f === "failed") {
-        tally.counts.videos_failed++;
-        continue;
-      }
-      tally.counts.fs_videos_checked++;
-      if (f.counts.mismatches === 0) tally.counts.fs_videos_ok++;
-      tally.merge({ counts: f.counts, mismatches: f.kept });
+    const judged = results.map((r) =>
+      r === "skipped" ? { verdict: "failed" as const, own: new SliceTally(0) } : r,
+    );
+    const paused = firstPaused(judged);
+    const counted = paused ? paused.index : docs.length;
+    results.slice(0, counted).forEach((r) => countFirestoreVideo(tally, r));
+    if (counted > 0) fsAfter = docs[counted - 1].d.ref.path;
+    if (paused) {
+      tally.keepOnly(judged[paused.index].own.kept);
+      return {
+        ...tallied(tally),
+        videos: videos + counted + 1,
+        fsAfter,
+        done,
+        videoProgress: paused.progress,
+      };
     }
     videos += docs.length;
-    if (docs.length > 0) fsAfter = docs[docs.length - 1].d.ref.path;
     if (docs.length < limit) {
       done = true;
       break;
     }
-    if (clock.now().getTime() - started >= o.timeBudgetMs) break;
+    if (overTime()) break;
   }
-  return { counts: tally.counts, mismatches: tally.kept, videos, fsAfter, done };
+  return { ...tallied(tally), videos, fsAfter, done, videoProgress: null };
+}
+
+function tallied(tally: SliceTally): { counts: VerificationCounts; mismatches: Mismatch[] } {
+  return { counts: tally.counts, mismatches: tally.kept };
+}
+
+/** One video document's verdict, Firestore → R2, into the slice's tally. */
+function countFirestoreVideo(
+  tally: SliceTally,
+  r: "skipped" | { verdict: VideoVerdict | "failed"; own: SliceTally },
+): void {
+  if (r === "skipped") {
+    tally.counts.fs_videos_skipped++;
+    return;
+  }
+  const { verdict, own } = r;
+  if (verdict === "failed") {
+    tally.counts.videos_failed++;
+    return;
+  }
+  if (verdict.kind === "compared") own.carry(verdict.carried);
+  tally.counts.fs_videos_checked++;
+  if (own.counts.mismatches === 0) tally.counts.fs_videos_ok++;
+  tally.merge({ counts: own.counts, mismatches: own.kept });
 }
 
 /** Phase 2: Firestore → R2, paging video documents from `fs_after`. */
 const firestoreSlice: PhaseSlice = async (deps, v, range, state, o) => {
   const work = await compareFirestoreRange(
     deps,
-    { uid: v.uid, range, fsAfter: state.fs_after, keep: v.max_mismatches_stored },
+    {
+      uid: v.uid,
+      range,
+      fsAfter: state.fs_after,
+      keep: v.max_mismatches_stored,
+      resume: state.video_progress,
+    },
     o,
   );
   return { ...work, phaseDone: work.done, markers: [] };
@@ -717,6 +862,27 @@ interface Saved {
   phase: RangeDoc["phase"];
   seq: number;
   child: string | null;
+}
+
+/**
+ * The mismatches of a slice not stored yet: a video compared again from its start (it changed
+ * between two of its slices) finds again what its first slices stored.
+ */
+async function newMismatches(
+  tx: Transaction,
+  vRef: DocumentReference,
+  rid: string,
+  mismatches: Mismatch[],
+): Promise<Mismatch[]> {
+  if (mismatches.length === 0) return [];
+  const refs = mismatches.map((m) => vRef.collection("mismatches").doc(mismatchId(rid, m)));
+  const snaps = await tx.getAll(...refs);
+  const seen = new Set<string>();
+  return mismatches.filter((_, i) => {
+    const fresh = !snaps[i].exists && !seen.has(refs[i].id);
+    seen.add(refs[i].id);
+    return fresh;
+  });
 }
 
 /** Stores the first mismatches of a slice while the verification has room for them. */
@@ -790,7 +956,9 @@ async function saveSlice(
     const state = rangeSchema.parse(snap.data());
     if (state.version !== token) return "lost" as const;
     const v = verificationSchema.parse(vSnap.data());
-    const stored = work.mismatches.length ? storeMismatches(tx, vRef, v, rid, work.mismatches) : 0;
+    const room = v.mismatches_stored < v.max_mismatches_stored;
+    const fresh = room ? await newMismatches(tx, vRef, rid, work.mismatches) : [];
+    const stored = fresh.length ? storeMismatches(tx, vRef, v, rid, fresh) : 0;
     const split = splitOf(v, state, work, options);
     const child = split ? rangeId(split) : null;
     if (split) tx.create(rangeRef(db, id, child!), newRangeDoc(split, rid));
@@ -812,6 +980,7 @@ async function saveSlice(
       ...(work.fsAfter !== undefined ? { fs_after: work.fsAfter } : {}),
       ...(work.userTrack !== undefined ? { user_track: work.userTrack } : {}),
       ...(split ? { through: split.after, last_split: { child, seq } } : {}),
+      video_progress: work.videoProgress,
       counts: addCounts(state.counts, work.counts),
       holder: null,
       held_until_ms: 0,

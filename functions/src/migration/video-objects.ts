@@ -25,8 +25,8 @@ const LIST_PAGE = 1000;
 export const HELD_OBJECTS_PER_VIDEO = LIST_PAGE;
 
 export interface VideoObjects {
-  /** Every object of the video, page by page, in key order. */
-  pages(): AsyncIterable<LegacyObject[]>;
+  /** Every object of the video (or those after the key `after`), page by page, in key order. */
+  pages(after?: string): AsyncIterable<LegacyObject[]>;
   /** The objects whose keys lie in [lo, hi], page by page, in key order. */
   between(lo: string, hi: string): AsyncIterable<LegacyObject[]>;
   /** The object of exactly this key, or null. */
@@ -40,8 +40,10 @@ const within = (o: LegacyObject, lo: string, hi: string) =>
 export function heldObjects(objects: LegacyObject[]): VideoObjects {
   return {
     // eslint-disable-next-line @typescript-eslint/require-await
-    async *pages() {
-      if (objects.length > 0) yield objects;
+    async *pages(after) {
+      const rest =
+        after === undefined ? objects : objects.filter((o) => compareKeys(o.key, after) > 0);
+      if (rest.length > 0) yield rest;
     },
     // eslint-disable-next-line @typescript-eslint/require-await
     async *between(lo, hi) {
@@ -73,7 +75,7 @@ export function listedObjects(store: ObjectStore, prefix: string): VideoObjects 
     }
   }
   return {
-    pages: () => listFrom(undefined, null),
+    pages: (after) => listFrom(after, null),
     async *between(lo, hi) {
       if (compareKeys(lo, hi) > 0) return;
       // StartAfter is exclusive: start just below `lo` (a proper prefix of it sorts first).
