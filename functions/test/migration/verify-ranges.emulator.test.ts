@@ -196,7 +196,9 @@ describe("partitioned verification", () => {
       });
       expect({ kill, ...outcome(resumed) }).toEqual({ kill, ...baseline });
     }
-  });
+    // A dozen whole verifications, each killed then resumed: 29 s alone at load ~5, over 60 s
+    // inside a full run at load ~10 (2026-12-03).
+  }, 180_000);
 
   it("lets two processes run one verification at once: each range is counted once", async () => {
     const baseline = outcome(await verifyWith(d, initialRanges(8)));
