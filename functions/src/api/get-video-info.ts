@@ -28,7 +28,7 @@ import { readVideoStatsCounted } from "../stats/read";
 import type { LegacyVideo } from "../storage/legacy-layout";
 import { callable, parsePayload, requireCaller, type ApiDeps, type Caller } from "./context";
 import { loadLegacyVideo } from "./legacy-source";
-import { handOff, INLINE_MIGRATION, migrateInline } from "./inline-migration";
+import { handOff, migrateInline } from "./inline-migration";
 import {
   clipRecordFromDoc,
   clipRecordFromLegacy,
@@ -41,8 +41,6 @@ import {
 import type { VideoInfoResponse } from "../contract";
 
 export const DEFAULT_CLIP_PAGE_SIZE = 50;
-/** Larger legacy videos are migrated by a task, not while the reader waits (production). */
-export const ON_READ_MAX_CLIPS = INLINE_MIGRATION.readMaxClips;
 export const MAX_CLIP_PAGE_SIZE = 200;
 
 const payloadSchema = z

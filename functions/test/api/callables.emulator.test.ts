@@ -28,7 +28,7 @@ import type { RegisterClipResponse } from "../../src/api/register-clip";
 import type { SetReadModeResponse } from "../../src/api/set-read-mode";
 import { getVideo } from "../../src/repositories/videos";
 import { paths } from "../../src/repositories/paths";
-import { ON_READ_MAX_CLIPS } from "../../src/api/get-video-info";
+import { INLINE_MIGRATION } from "../../src/api/inline-migration";
 
 const db = () => testFirestore();
 
@@ -240,7 +240,7 @@ describeEmulators("callables through the Functions and Auth emulators", () => {
     const user = await signedInClient();
     const uid = user.uid!;
     const videoId = uniqueId("legacy-large");
-    const clips = ON_READ_MAX_CLIPS + 1;
+    const clips = INLINE_MIGRATION.readMaxClips + 1;
     await seedLegacyVideo({
       uid,
       videoId,
